@@ -1,0 +1,20 @@
+"""Shared fixtures: where the real MNIST files live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# CI clones the repo next to shared/, so the team's copy of MNIST sits two levels up.
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with the four original MNIST IDX files; skips the test only if there is none."""
+    for candidate in (SHARED_MNIST, Path(os.environ.get("MNIST_DATA_DIR", "")).expanduser()):
+        if str(candidate) not in ("", ".") and (candidate / "train-images-idx3-ubyte.gz").is_file():
+            return candidate
+    pytest.skip(f"full MNIST not found at {SHARED_MNIST} (or $MNIST_DATA_DIR)")
