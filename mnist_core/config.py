@@ -34,7 +34,6 @@ class TrainingConfig:
     optimizer: str = "adam"  # adam, adamw, sgd or rmsprop
     learning_rate: float = 1e-3  # peak learning rate
     lr_schedule: str = "constant"  # "constant" or "warmup_cosine" (linear warm-up, cosine decay)
-    label_smoothing: float = 0.0  # 0 <= s < 1
     batch_size: int = 128  # samples per gradient step
     epochs: int = 5  # maximum number of passes over the training data
     early_stopping_patience: int = 0  # stop after this many epochs without val improvement; 0 = off
@@ -129,7 +128,6 @@ _CHECKS = (
     _number("dense_units", 0, 4096, integer=True),
     _number("dropout", 0.0, 1.0, high_open=True),
     _number("learning_rate", 1e-7, 10.0),
-    _number("label_smoothing", 0.0, 1.0, high_open=True),
     _number("batch_size", 1, 60000, integer=True),
     _number("epochs", 1, 500, integer=True),
     _number("early_stopping_patience", 0, 100, integer=True),
@@ -150,7 +148,6 @@ FIELD_HELP: dict[str, str] = {
     "optimizer": "adam, adamw, sgd or rmsprop",
     "learning_rate": "peak learning rate",
     "lr_schedule": "constant or warmup_cosine",
-    "label_smoothing": "label smoothing in [0, 1)",
     "batch_size": "samples per gradient step",
     "epochs": "maximum passes over the training data",
     "early_stopping_patience": "epochs without improvement before stopping (0 = off)",

@@ -1,0 +1,123 @@
+"""Keras callbacks of a training run: live metrics, stop requests, NaN guard, best weights.
+
+Each hook is a few lines; between batches they cost a clock read or a stat call.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+from mnist_core.storage import append_jsonl
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {key: float(value) for key, value in (logs or {}).items()}
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Append a batch row to metrics.jsonl at most every `interval` s, and a row per epoch."""
+
+    def __init__(self, path: Path, steps_per_epoch: int, batch_size: int, interval: float = 0.5):
+        super().__init__()
+        self.path, self.steps, self.batch_size, self.interval = path, steps_per_epoch, batch_size, interval
+        self.start = time.monotonic()
+        self.epoch = 0
+        self._last_write = 0.0
+        self._epoch_start = self.start
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch, self._epoch_start = epoch + 1, time.monotonic()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last_write < self.interval:
+            return
+        self._last_write = now
+        seen = (batch + 1) * self.batch_size
+        row = {"kind": "batch", "epoch": self.epoch, "batch": batch + 1, "batches": self.steps,
+               "step": (self.epoch - 1) * self.steps + batch + 1, "seen": seen,
+               "samples_per_s": seen / max(now - self._epoch_start, 1e-6), "t": now - self.start}
+        append_jsonl(self.path, [{**row, **_floats(logs)}])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"kind": "epoch", "epoch": epoch + 1, "t": time.monotonic() - self.start,
+               "epoch_s": time.monotonic() - self._epoch_start, **_floats(logs)}
+        row["lr"] = _current_lr(self.model)
+        append_jsonl(self.path, [row])
+
+
+def _current_lr(model: keras.Model) -> float:
+    optimizer = model.optimizer
+    rate = optimizer.learning_rate
+    return float(rate(optimizer.iterations) if callable(rate) else rate)
+
+
+class StopRequest(keras.callbacks.Callback):
+    """Stop between batches once `flag` exists (as TerminateOnNaN does: on_train_end still runs)."""
+
+    def __init__(self, flag: Path):
+        super().__init__()
+        self.flag, self.requested = flag, False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.flag.exists():
+            self.requested = True
+            self.model.stop_training = True
+
+
+class NanGuard(keras.callbacks.Callback):
+    """End training when the loss becomes NaN or infinite, remembering when."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed_at: tuple[int, int] | None = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.failed_at = (self.epoch, batch + 1)
+            self.model.stop_training = True
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Keep the weights of the best epoch (by `monitor`), save them, and count patience.
+
+    `save(model)` writes the checkpoint (atomically); early stopping is built in so that one
+    callback owns "best" and a stopped run still ends with its best weights.
+    """
+
+    def __init__(self, save: Callable[[keras.Model], None], monitor: str = "val_accuracy",
+                 patience: int = 0, on_epoch: Callable[[int], None] | None = None):
+        super().__init__()
+        self.save, self.monitor, self.patience, self.on_epoch = save, monitor, patience, on_epoch
+        self.best, self.best_epoch, self.weights, self.wait = -math.inf, 0, None, 0
+        self.early_stopped = False
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = float((logs or {}).get(self.monitor, -math.inf))
+        if math.isfinite(value) and value > self.best:
+            self.best, self.best_epoch, self.wait = value, epoch + 1, 0
+            self.weights = self.model.get_weights()
+            self.save(self.model)
+        else:
+            self.wait += 1
+            if self.patience and self.wait >= self.patience:
+                self.early_stopped = self.model.stop_training = True
+        if self.on_epoch:
+            self.on_epoch(epoch + 1)
+
+    def restore(self) -> bool:
+        """Put the best weights back into the model; False if no epoch finished."""
+        if self.weights is None:
+            return False
+        self.model.set_weights(self.weights)
+        return True

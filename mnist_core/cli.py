@@ -1,0 +1,163 @@
+"""Command line: `python -m mnist_core train|runs|evaluate|presets` (the app's own code paths)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from mnist_core.config import FIELD_HELP, ConfigError, TrainingConfig
+from mnist_core.presets import PRESETS, get_preset
+from mnist_core.runs import RunError, RunHandle, list_runs, load_run, start_run
+
+
+def _parse_value(field: dataclasses.Field, text: str):
+    if field.name in ("hidden_units", "conv_filters"):
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    if field.type in ("bool", bool):
+        return text.lower() in ("1", "true", "yes", "on")
+    if field.type in ("int", int):
+        return int(text)
+    if field.type in ("float", float):
+        return float(text)
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description="Digit Lab engine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a model as a run (Ctrl-C stops it and keeps it)")
+    train.add_argument("--preset", choices=list(PRESETS), default="quick", help="starting configuration")
+    train.add_argument("--name", help="run name (default: architecture and time)")
+    train.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
+    train.add_argument("--data-dir", help="MNIST folder or file (default: $MNIST_DATA_DIR, else embedded)")
+    train.add_argument("--export", metavar="PATH", help="copy the best model here when the run ends")
+    for field in dataclasses.fields(TrainingConfig):
+        flag = "--" + field.name.replace("_", "-")
+        train.add_argument(flag, dest=field.name, metavar="VALUE", help=FIELD_HELP.get(field.name, ""))
+    runs = commands.add_parser("runs", help="table of runs")
+    runs.add_argument("--runs-dir")
+    evaluate = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a run or .keras file")
+    evaluate.add_argument("target", metavar="RUN_OR_MODEL_PATH")
+    evaluate.add_argument("--runs-dir")
+    evaluate.add_argument("--data-dir")
+    commands.add_parser("presets", help="list the presets")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    """The preset with every option given on the command line applied."""
+    changes = {}
+    for field in dataclasses.fields(TrainingConfig):
+        text = getattr(args, field.name, None)
+        if text is not None:
+            try:
+                changes[field.name] = _parse_value(field, text)
+            except ValueError:
+                raise ConfigError(f"--{field.name.replace('_', '-')} {text!r} is not a valid value.") from None
+    return get_preset(args.preset).replace(**changes)
+
+
+def _bar(handle: RunHandle) -> str:
+    progress = handle.progress()
+    if progress is None:
+        return "starting…"
+    filled = int(progress.fraction * 30)
+    eta = f", {progress.eta_s:.0f}s left" if progress.eta_s is not None else ""
+    rows = handle.metrics()
+    last = rows.epochs[-1] if rows.epochs else {}
+    val = f", val acc {last['val_accuracy']:.4f}" if "val_accuracy" in last else ""
+    return (f"[{'#' * filled}{'.' * (30 - filled)}] epoch {progress.epoch}/{progress.epochs} "
+            f"batch {progress.batch}/{progress.batches}, {progress.samples_per_s:,.0f} samples/s{eta}{val}")
+
+
+def _follow(handle: RunHandle) -> int:
+    """Show a progress line until the run ends; Ctrl-C asks it to stop and waits."""
+    interactive, last_line = sys.stdout.isatty(), ""
+    try:
+        while handle.status().is_active:
+            line = _bar(handle)
+            if interactive:
+                print("\r" + line.ljust(110), end="", flush=True)
+            elif line.split(" batch")[0] != last_line.split(" batch")[0]:  # a line per epoch in logs
+                print(line, flush=True)
+            last_line = line
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping (the run keeps its best weights)…", flush=True)
+        handle.stop()
+        handle.wait(timeout=120)
+    status = handle.status()
+    print(f"\n{status.state}: {status.message}\nrun folder: {handle.path}")
+    return 0 if status.state in ("completed", "stopped") else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir)
+    print(f"Run {handle.id} started (preset {args.preset}): {config.to_json()}")
+    code = _follow(handle)
+    if args.export and handle.model_path("best"):
+        from mnist_core.storage import atomic_write_bytes
+
+        atomic_write_bytes(args.export, handle.model_path("best").read_bytes())
+        print(f"best model copied to {args.export}")
+    return code
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    handles = list_runs(args.runs_dir)
+    if not handles:
+        print("No runs yet. Start one with: python -m mnist_core train --preset quick")
+        return 0
+    print(f"{'id':44} {'state':11} {'epochs':>6} {'test acc':>8} {'time':>7}  name")
+    for handle in handles:
+        status, accuracy = handle.status(), handle.files.read_evaluation_accuracy()
+        acc = f"{accuracy:.2%}" if accuracy is not None else "-"
+        print(f"{handle.id:44} {status.state:11} {status.epoch:>3}/{status.epochs:<2} {acc:>8} "
+              f"{status.duration_s:6.0f}s  {handle.name}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    target = Path(args.target)
+    if target.suffix in (".keras", ".h5"):
+        from mnist_core.data import load_mnist
+        from mnist_core.evaluation import evaluate_probabilities
+        from mnist_core.predict import load_predictor
+
+        data = load_mnist(args.data_dir)
+        probabilities = load_predictor(target).probabilities(data.x_test.astype("float32") / 255.0)
+        evaluation = evaluate_probabilities(probabilities, data.y_test, data.x_test)
+        source = data.source
+    else:
+        handle = RunHandle(target) if target.is_dir() else load_run(args.target, args.runs_dir)
+        evaluation = handle.evaluation()
+        if evaluation is None:
+            print(f"Run {handle.id} has no evaluation yet ({handle.status().state}).", file=sys.stderr)
+            return 1
+        source = handle.status().data_source
+    print(f"test accuracy {evaluation.accuracy:.2%}, loss {evaluation.loss:.4f} on {evaluation.n:,} digits ({source})")
+    print("confusion matrix (rows: true digit, columns: predicted)")
+    print("     " + "".join(f"{d:>6}" for d in range(10)))
+    for digit, row in enumerate(evaluation.confusion):
+        print(f"{digit:>4} " + "".join(f"{count:>6}" for count in row))
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    for preset in PRESETS.values():
+        print(f"{preset.name:8} {preset.expected_accuracy:.1%}  {preset.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands = {"train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate, "presets": cmd_presets}
+    try:
+        return commands[args.command](args)
+    except (ConfigError, RunError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,97 @@
+"""Test-set evaluation of a model: accuracy, loss, confusion matrix, per-class scores.
+
+Everything derives from the predicted probabilities, so a run's evaluation can be stored once
+and browsed later without the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_core.storage import atomic_path, atomic_write_json, read_json
+
+NUM_CLASSES = 10
+JSON_NAME, ARRAYS_NAME = "evaluation.json", "evaluation.npz"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's results on a labelled test set."""
+
+    loss: float  # mean cross-entropy
+    accuracy: float  # share of correct predictions, 0..1
+    confusion: np.ndarray  # (10, 10) int counts, rows = true digit, columns = predicted
+    per_class: list[dict]  # one dict per digit: digit, precision, recall, f1, support
+    probabilities: np.ndarray  # (N, 10) float32
+    labels: np.ndarray  # (N,) int64 true digits
+    images: np.ndarray  # (N, 28, 28) uint8 test digits
+
+    @property
+    def predictions(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def n(self) -> int:
+        return int(self.labels.shape[0])
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """(N,), (N,) ints -> (10, 10) int64 counts, rows = true, columns = predicted."""
+    flat = labels.astype(np.int64) * NUM_CLASSES + predictions.astype(np.int64)
+    return np.bincount(flat, minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES)
+
+
+def per_class_scores(confusion: np.ndarray) -> list[dict]:
+    """Precision, recall, F1 and support of each digit from a confusion matrix."""
+    hits = np.diag(confusion).astype(float)
+    predicted, actual = confusion.sum(axis=0), confusion.sum(axis=1)
+    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    recall = np.divide(hits, actual, out=np.zeros_like(hits), where=actual > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(hits), where=total > 0)
+    return [
+        {"digit": d, "precision": float(precision[d]), "recall": float(recall[d]),
+         "f1": float(f1[d]), "support": int(actual[d])}
+        for d in range(NUM_CLASSES)
+    ]
+
+
+def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray, images: np.ndarray) -> Evaluation:
+    """Summarise (N, 10) predicted probabilities against the true labels."""
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int64)
+    true_p = probabilities[np.arange(len(labels)), labels]
+    loss = float(-np.mean(np.log(np.clip(true_p, 1e-7, 1.0)))) if len(labels) else float("nan")
+    confusion = confusion_matrix(labels, probabilities.argmax(axis=1))
+    accuracy = float(np.trace(confusion) / max(1, len(labels)))
+    return Evaluation(loss, accuracy, confusion, per_class_scores(confusion), probabilities, labels,
+                      np.asarray(images, dtype=np.uint8))
+
+
+def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
+    """Write evaluation.npz then evaluation.json (the JSON's presence marks it complete)."""
+    with atomic_path(folder / ARRAYS_NAME, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, probabilities=evaluation.probabilities.astype(np.float16),
+                            labels=evaluation.labels.astype(np.uint8), images=evaluation.images)
+    atomic_write_json(folder / JSON_NAME, {
+        "loss": evaluation.loss, "accuracy": evaluation.accuracy, "n": evaluation.n,
+        "confusion": evaluation.confusion.tolist(), "per_class": evaluation.per_class,
+    })
+
+
+def load_evaluation(folder: Path) -> Evaluation | None:
+    """The evaluation stored in a run folder, or None if it has none (or it is unreadable)."""
+    summary = read_json(folder / JSON_NAME)
+    if not isinstance(summary, dict):
+        return None
+    try:
+        with np.load(folder / ARRAYS_NAME) as arrays:
+            probabilities = arrays["probabilities"].astype(np.float32)
+            labels, images = arrays["labels"].astype(np.int64), arrays["images"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return Evaluation(float(summary["loss"]), float(summary["accuracy"]), np.array(summary["confusion"]),
+                      summary["per_class"], probabilities, labels, images)

@@ -1,0 +1,129 @@
+"""Build and compile the Keras model a TrainingConfig describes.
+
+Every model takes float32 (N, 28, 28) in [0, 1] and starts with a Rescaling layer named
+``input_scaling`` that maps [0, 1] to the configured scaling, so a predictor never needs to know
+how a model was trained.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mnist_core.config import TrainingConfig
+
+if TYPE_CHECKING:
+    import keras
+
+NUM_CLASSES = 10
+INPUT_SHAPE = (28, 28)
+SCALING_LAYER = "input_scaling"
+BN_MOMENTUM = 0.9  # Keras' 0.99 needs hundreds of steps before its test-time statistics settle
+# [0, 1] input -> the configured range: x * scale + offset
+_SCALING = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}
+
+
+def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model:
+    """A compiled model for `config`; `steps_per_epoch` sizes the learning-rate schedule."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    body = _cnn_layers(config) if config.architecture == "cnn" else _mlp_layers(config)
+    scale, offset = _SCALING[config.scaling]
+    model = keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE, name="digit"),
+            keras.layers.Rescaling(scale, offset, name=SCALING_LAYER),
+            *body,
+            keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
+        ],
+        name=f"digit_lab_{config.architecture}",
+    )
+    model.compile(
+        optimizer=build_optimizer(config, steps_per_epoch),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def _hidden(units: int, config: TrainingConfig) -> list:
+    """Dense -> [BatchNorm] -> activation -> [Dropout]."""
+    import keras
+
+    layers = [keras.layers.Dense(units, use_bias=not config.batch_norm)]
+    if config.batch_norm:
+        layers.append(keras.layers.BatchNormalization(momentum=BN_MOMENTUM))
+    layers.append(keras.layers.Activation(config.activation))
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout))
+    return layers
+
+
+def _mlp_layers(config: TrainingConfig) -> list:
+    import keras
+
+    layers: list = [keras.layers.Flatten()]
+    for units in config.hidden_units:
+        layers += _hidden(units, config)
+    return layers
+
+
+def _cnn_layers(config: TrainingConfig) -> list:
+    """Conv blocks (3x3 conv, [BN], activation, 2x2 max-pool), then an optional dense layer."""
+    import keras
+
+    layers: list = [keras.layers.Reshape((*INPUT_SHAPE, 1))]
+    size = INPUT_SHAPE[0]
+    for filters in config.conv_filters:
+        layers.append(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not config.batch_norm))
+        if config.batch_norm:
+            layers.append(keras.layers.BatchNormalization(momentum=BN_MOMENTUM))
+        layers.append(keras.layers.Activation(config.activation))
+        if size >= 6:  # keep at least a 3x3 map
+            layers.append(keras.layers.MaxPooling2D(2))
+            size //= 2
+    layers.append(keras.layers.Flatten())
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout))
+    if config.dense_units:
+        layers += _hidden(config.dense_units, config)
+    return layers
+
+
+def build_optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """The configured optimizer with a constant or warm-up + cosine learning rate."""
+    import keras
+
+    rate = config.learning_rate
+    if config.lr_schedule == "warmup_cosine":
+        total = max(1, steps_per_epoch * config.epochs)
+        warmup = max(1, min(total // 2, round(0.1 * total)))
+        rate = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=config.learning_rate / 20,
+            decay_steps=total - warmup,
+            warmup_target=config.learning_rate,
+            warmup_steps=warmup,
+            alpha=0.0,
+        )
+    optimizers = {
+        "adam": lambda: keras.optimizers.Adam(rate),
+        "adamw": lambda: keras.optimizers.AdamW(rate, weight_decay=5e-4),
+        "sgd": lambda: keras.optimizers.SGD(rate, momentum=0.0),
+        "rmsprop": lambda: keras.optimizers.RMSprop(rate),
+    }
+    return optimizers[config.optimizer]()
+
+
+def describe(model: keras.Model) -> str:
+    """One line: kind, layer counts and parameters."""
+    kinds = [layer.__class__.__name__ for layer in model.layers]
+    convs, dense = kinds.count("Conv2D"), kinds.count("Dense")
+    kind = f"CNN, {convs} conv + {dense} dense layers" if convs else f"MLP, {dense} dense layers"
+    return f"{kind}, {model.count_params():,} parameters"
+
+
+def summary_text(model: keras.Model) -> str:
+    """model.summary() as plain text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""The body of a training run: read the run folder, fit, checkpoint, evaluate, write results.
+
+It runs inside the worker process (`python -m mnist_core.worker RUN_DIR`); everything it learns
+goes into the run folder, which is all the app, the CLI and the tests ever read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_core import run_files
+from mnist_core.config import TrainingConfig
+from mnist_core.data import MnistData, load_mnist, split_validation
+
+
+@dataclass(frozen=True)
+class Split:
+    """The arrays one run trains and validates on, float32 in [0, 1]."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    validation_label: str  # e.g. "MNIST test set (10,000)"
+
+
+def make_split(data: MnistData, config: TrainingConfig) -> Split:
+    """Apply train_limit and the validation choice to the loaded data."""
+    x, y = data.x_train, data.y_train
+    if config.validation == "split":
+        x, y, x_val, y_val = split_validation(x, y, config.validation_fraction, config.seed)
+        label = f"held-out {config.validation_fraction:.0%} of train ({len(y_val):,})"
+    else:
+        x_val, y_val = data.x_test, data.y_test
+        label = f"test set ({len(y_val):,})"
+    if config.train_limit and config.train_limit < len(y):
+        keep = np.random.default_rng(config.seed).permutation(len(y))[: config.train_limit]
+        x, y = x[keep], y[keep]
+    if config.batch_size > len(y):
+        raise ValueError(
+            f"batch_size {config.batch_size} is larger than the {len(y):,} training digits; "
+            f"choose a batch size of at most {len(y):,}."
+        )
+    unit = lambda a: a.astype(np.float32) / 255.0  # noqa: E731
+    return Split(unit(x), y.astype(np.int64), unit(x_val), y_val.astype(np.int64), label)
+
+
+def _dataset(split: Split, config: TrainingConfig):
+    """Numpy arrays for plain runs; a shuffled, augmented tf.data pipeline otherwise."""
+    if not config.augmentation:
+        return split.x_train, split.y_train
+    import tensorflow as tf
+
+    from mnist_core.augment import augment_batch
+
+    ds = tf.data.Dataset.from_tensor_slices((split.x_train, split.y_train))
+    ds = ds.shuffle(len(split.y_train), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size).map(lambda x, y: (augment_batch(x, seed=config.seed), y),
+                                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE), None
+
+
+def train(run_dir: Path) -> str:
+    """Train the run in `run_dir` to its end; returns the final state."""
+    files = run_files.RunFiles(run_dir)
+    config = files.read_config()
+    files.update_status(state="running", started_at=time.time(), message="Loading data…")
+    try:
+        data = load_mnist(files.data_dir())
+        split = make_split(data, config)
+        files.update_status(data_source=data.source, message=f"Training on {len(split.y_train):,} digits, "
+                            f"validating on the {split.validation_label}.")
+        return _fit_and_finish(files, config, split, data)
+    except Exception as error:  # the run must end with a readable status, whatever broke
+        files.update_status(state="failed", ended_at=time.time(), message=f"Training failed: {error}")
+        raise
+
+
+def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData) -> str:
+    import keras
+
+    from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
+    from mnist_core.models import build_model
+
+    keras.utils.set_random_seed(config.seed)
+    steps = -(-len(split.y_train) // config.batch_size)
+    model = build_model(config, steps_per_epoch=steps)
+    stop, nan = StopRequest(files.stop_flag), NanGuard()
+    best = BestWeights(lambda m: files.save_model(m, "best"), patience=config.early_stopping_patience,
+                       on_epoch=lambda epoch: files.update_status(epoch=epoch))
+    callbacks = [MetricsLogger(files.metrics, steps, config.batch_size), stop, nan, best]
+    x, y = _dataset(split, config)
+    model.fit(x, y, batch_size=None if y is None else config.batch_size, epochs=config.epochs,
+              validation_data=(split.x_val, split.y_val), shuffle=True, callbacks=callbacks, verbose=0)
+    if nan.failed_at:
+        epoch, batch = nan.failed_at
+        files.update_status(state="failed", ended_at=time.time(), message=(
+            f"The loss became NaN at epoch {epoch}, batch {batch}: training diverged. "
+            f"Lower the learning rate (now {config.learning_rate:g}) or use batch normalisation."))
+        return "failed"
+    files.save_model(model, "final")
+    if not best.restore():
+        files.save_model(model, "best")
+    files.update_status(message="Evaluating on the test set…")
+    _evaluate(files, model, data)
+    return _finish(files, config, stop.requested, best)
+
+
+def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
+    from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+
+    probabilities = model.predict(data.x_test.astype(np.float32) / 255.0, batch_size=1000, verbose=0)
+    save_evaluation(files.path, evaluate_probabilities(probabilities, data.y_test, data.x_test))
+
+
+def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, best) -> str:
+    accuracy = files.read_evaluation_accuracy()
+    result = f"test accuracy {accuracy:.2%}" if accuracy is not None else "no evaluation"
+    kept = f"best weights from epoch {best.best_epoch}" if best.best_epoch else "the last weights"
+    if stopped:
+        state, message = "stopped", f"Stopped on request; kept the {kept}: {result}."
+    elif best.early_stopped:
+        state, message = "completed", (f"Early stopping after {config.early_stopping_patience} epochs "
+                                       f"without improvement; kept the {kept}: {result}.")
+    else:
+        state, message = "completed", f"Completed {config.epochs} epochs; kept the {kept}: {result}."
+    files.update_status(state=state, ended_at=time.time(), message=message)
+    return state

@@ -1,0 +1,45 @@
+"""Entry point of a training worker process: `python -m mnist_core.worker RUN_DIR`.
+
+It records its pid before importing TensorFlow, so the app can tell a live run from a dead one
+at once, and turns SIGTERM/SIGINT into a stop request so the run still ends cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from mnist_core.run_files import RunFiles
+
+
+def _request_stop(files: RunFiles):
+    def handler(signum, frame):
+        files.stop_flag.touch()
+
+    return handler
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m mnist_core.worker RUN_DIR", file=sys.stderr)
+        return 2
+    files = RunFiles(Path(argv[0]))
+    files.update_status(pid=os.getpid(), message="Starting the training process…")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _request_stop(files))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from mnist_core.training import train
+
+    try:
+        state = train(files.path)
+    except Exception:
+        traceback.print_exc()  # into worker.log; status.json already says what failed
+        return 1
+    return 0 if state in ("completed", "stopped") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
