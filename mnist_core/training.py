@@ -80,22 +80,48 @@ def train(run_dir: Path) -> str:
         raise
 
 
+@dataclass(frozen=True)
+class RunCallbacks:
+    """The callbacks of one run, and handles on the ones whose outcome matters afterwards."""
+
+    stop: object  # StopRequest
+    nan: object  # NanGuard
+    best: object  # BestWeights
+    logger: object  # MetricsLogger
+
+    @property
+    def all(self) -> list:
+        return [self.logger, self.stop, self.nan, self.best]
+
+
+def make_callbacks(files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int) -> RunCallbacks:
+    """Live metrics, stop requests, NaN guard and best-weights checkpoints for one run."""
+    from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
+
+    best = BestWeights(lambda m: files.save_model(m, "best"), patience=config.early_stopping_patience,
+                       on_epoch=lambda epoch: files.update_status(epoch=epoch))
+    logger = MetricsLogger(files.metrics, steps_per_epoch, config.batch_size)
+    return RunCallbacks(StopRequest(files.stop_flag), NanGuard(), best, logger)
+
+
+def fit(model, split: Split, config: TrainingConfig, callbacks: list):
+    """model.fit on the split: plain arrays, or the augmented pipeline."""
+    x, y = _dataset(split, config)
+    return model.fit(x, y, batch_size=None if y is None else config.batch_size, epochs=config.epochs,
+                     validation_data=(split.x_val, split.y_val), shuffle=True, callbacks=callbacks, verbose=0)
+
+
 def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData) -> str:
     import keras
 
-    from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
     from mnist_core.models import build_model
 
     keras.utils.set_random_seed(config.seed)
     steps = -(-len(split.y_train) // config.batch_size)
     model = build_model(config, steps_per_epoch=steps)
-    stop, nan = StopRequest(files.stop_flag), NanGuard()
-    best = BestWeights(lambda m: files.save_model(m, "best"), patience=config.early_stopping_patience,
-                       on_epoch=lambda epoch: files.update_status(epoch=epoch))
-    callbacks = [MetricsLogger(files.metrics, steps, config.batch_size), stop, nan, best]
-    x, y = _dataset(split, config)
-    model.fit(x, y, batch_size=None if y is None else config.batch_size, epochs=config.epochs,
-              validation_data=(split.x_val, split.y_val), shuffle=True, callbacks=callbacks, verbose=0)
+    run = make_callbacks(files, config, steps)
+    stop, nan, best = run.stop, run.nan, run.best
+    fit(model, split, config, run.all)
     if nan.failed_at:
         epoch, batch = nan.failed_at
         files.update_status(state="failed", ended_at=time.time(), message=(

@@ -1,0 +1,51 @@
+"""Train every preset on full MNIST through the runs API and print a table for the README.
+
+    MNIST_DATA_DIR=../shared/data/mnist python bench/presets.py [--only quick cnn] [--runs-dir DIR]
+
+Wall time is the training itself (model.fit, from the first to the last epoch row), on this
+machine; the run's data loading and test evaluation come on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_core.presets import PRESETS  # noqa: E402
+from mnist_core.runs import start_run  # noqa: E402
+
+
+def run_preset(name: str, runs_dir: str) -> dict:
+    preset = PRESETS[name]
+    handle = start_run(preset.config, name=f"bench {name}", runs_dir_path=runs_dir)
+    status = handle.wait()
+    epochs = handle.metrics().epochs
+    evaluation = handle.evaluation()
+    last = epochs[-1] if epochs else {}
+    return {
+        "preset": name, "state": status.state, "epochs": len(epochs), "wall_s": last.get("t", float("nan")),
+        "val": last.get("val_accuracy", float("nan")),
+        "test": evaluation.accuracy if evaluation else float("nan"),
+        "expected": preset.expected_accuracy, "from": preset.expected_from,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=[p for p in PRESETS if p != "starter"])
+    parser.add_argument("--runs-dir", default=tempfile.mkdtemp(prefix="bench-presets-"))
+    args = parser.parse_args()
+    print("| preset | epochs | wall s | val acc | test acc | reference |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for name in args.only:
+        row = run_preset(name, args.runs_dir)
+        print(f"| {row['preset']} | {row['epochs']} | {row['wall_s']:.0f} | {row['val']:.2%} | {row['test']:.2%} "
+              f"| {row['expected']:.1%} ({row['from']}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
