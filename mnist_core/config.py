@@ -46,8 +46,8 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep tuples so the config stays hashable and frozen.
-        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
-        object.__setattr__(self, "conv_filters", tuple(int(f) for f in self.conv_filters))
+        object.__setattr__(self, "hidden_units", _widths("hidden_units", self.hidden_units))
+        object.__setattr__(self, "conv_filters", _widths("conv_filters", self.conv_filters))
         for check in _CHECKS:
             check(self)
 
@@ -72,6 +72,26 @@ class TrainingConfig:
         return dataclasses.replace(self, **changes)
 
 
+def _widths(name: str, value: Any) -> tuple[int, ...]:
+    """A list of whole numbers -> tuple of ints; anything else is a ConfigError naming the field."""
+    try:
+        widths = tuple(value)
+        if all(not isinstance(w, bool) and int(w) == w for w in widths):
+            return tuple(int(w) for w in widths)
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"{name} must be a list of whole numbers (layer widths), got {value!r}.")
+
+
+def _flag(name: str):
+    def check(cfg: TrainingConfig) -> None:
+        value = getattr(cfg, name)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} is {value!r}; it must be true or false.")
+
+    return check
+
+
 def _choice(name: str, allowed: tuple[str, ...]):
     def check(cfg: TrainingConfig) -> None:
         value = getattr(cfg, name)
@@ -91,7 +111,10 @@ def _number(name: str, low: float, high: float, *, high_open: bool = False, inte
         too_high = value >= high if high_open else value > high
         if not value == value or value < low or too_high:  # NaN fails the first test
             bracket = ")" if high_open else "]"
-            raise ConfigError(f"{name} is {value!r}; it must be in [{low:g}, {high:g}{bracket}.")
+            shown = (f"{int(low)}", f"{int(high)}") if integer else (f"{low:g}", f"{high:g}")  # no 2.14748e+09
+            raise ConfigError(f"{name} is {value!r}; it must be in [{shown[0]}, {shown[1]}{bracket}.")
+        if integer:  # 5.0 from a number widget must not reach Keras as a float
+            object.__setattr__(cfg, name, int(value))
 
     return check
 
@@ -125,6 +148,8 @@ _CHECKS = (
     _layers("hidden_units", 1, 4096, 8, allow_empty=True),
     _layers("conv_filters", 1, 512, 4, allow_empty=True),
     _cnn_needs_conv,
+    _flag("batch_norm"),
+    _flag("augmentation"),
     _number("dense_units", 0, 4096, integer=True),
     _number("dropout", 0.0, 1.0, high_open=True),
     _number("learning_rate", 1e-7, 10.0),
