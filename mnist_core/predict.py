@@ -1,0 +1,362 @@
+"""Load a trained model once, safely, and turn 28×28 drawings into digit probabilities in about a millisecond.
+
+`model.predict` costs 30–100 ms a call (it builds a data pipeline every time), far too slow for a
+prediction that follows the pen. A `Predictor` traces the model once into a TensorFlow graph with a
+fixed input signature and warms it up at load time, so each stroke costs one graph call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_core.models import SCALING_LAYER, describe, summary_text
+
+STARTER_MODEL_PATH = Path(__file__).parent / "assets" / "starter.keras"
+MAX_MODEL_BYTES = 50 * 1024 * 1024  # uploads and files above 50 MB are refused before parsing
+NUM_CLASSES = 10
+IMAGE_SHAPE = (28, 28)
+INPUT_SCALES = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}  # x * a + b
+ACCEPTED_INPUTS = ((28, 28), (28, 28, 1), (784,))  # per-image input shapes a model may declare
+BATCH_CHUNK = 512  # images per graph call: bounds activation memory when scoring a whole test set
+
+_EXPECTED = "expects float32 images of shape (N, 28, 28) in [0, 1]"
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_FORBIDDEN_CLASSES = {"Lambda": "a Lambda layer", "__lambda__": "a Python lambda", "TFSMLayer": "a TFSMLayer"}
+
+
+class ModelLoadError(ValueError):
+    """A model file that Digit Lab cannot or will not load; the message says why and what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The model's answer for one image."""
+
+    digit: int  # the most probable class, 0..9
+    confidence: float  # its probability
+    probabilities: np.ndarray  # float32 (10,), sums to 1
+    top3: tuple[tuple[int, float], ...]  # (digit, probability), most probable first
+
+
+class Predictor:
+    """A loaded model with a fast `probabilities` path; build it with `load_predictor`."""
+
+    def __init__(self, model, path: Path, input_scale: str) -> None:
+        self.model = model
+        self.path = path
+        self.input_shape = _input_shape(model, path.name)
+        _check_output(model, path.name)
+        self.input_scale = "model" if _has_input_scaling(model) else input_scale  # "model": scales itself
+        self.num_params = int(model.count_params())
+        self.description = describe(model)
+        self._batch, self._single = _compile(model, self.input_shape, INPUT_SCALES.get(self.input_scale))
+        warm = self._single(_tf().zeros((1, *IMAGE_SHAPE))).numpy()  # traces and compiles now, not on stroke 1
+        self._batch(_tf().zeros((2, *IMAGE_SHAPE)))
+        self.outputs_logits = _outputs_logits(model, warm)
+        self._summary: str | None = None
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """float32 (N, 28, 28) or (28, 28) in [0, 1], ink bright on dark -> float32 (N, 10) summing to 1."""
+        x = _as_batch(images)
+        if len(x) == 1:
+            out = self._single(_tf().constant(x)).numpy()
+        else:
+            parts = [self._batch(_tf().constant(x[i : i + BATCH_CHUNK])).numpy() for i in range(0, len(x), BATCH_CHUNK)]
+            out = np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
+        return _softmax(out) if self.outputs_logits else out
+
+    def predict(self, image: np.ndarray) -> Prediction:
+        """One float32 (28, 28) image in [0, 1] -> its `Prediction`."""
+        if np.shape(image) not in (IMAGE_SHAPE, (1, *IMAGE_SHAPE)):
+            raise ValueError(
+                f"predict() takes one image of shape (28, 28); got shape {np.shape(image)}. "
+                "Use probabilities() for a batch."
+            )
+        p = self.probabilities(image)[0]
+        top = np.argsort(p)[::-1][:3]
+        return Prediction(int(top[0]), float(p[top[0]]), p, tuple((int(d), float(p[d])) for d in top))
+
+    def summary(self) -> str:
+        """The model's layer table, as `model.summary()` prints it."""
+        if self._summary is None:
+            self._summary = summary_text(self.model)
+        return self._summary
+
+    def __repr__(self) -> str:
+        return f"Predictor({str(self.path)!r}, {self.description!r})"
+
+
+def load_predictor(path: str | Path | None = None, input_scale: str | None = None) -> Predictor:
+    """Load a model file once (cached per path, modification time and size) and return its `Predictor`.
+
+    Parameters
+    ----------
+    path : str, Path or None
+        A Keras 3 ``.keras`` file (or a legacy ``.h5``). None loads the starter model.
+    input_scale : {"unit", "centered", "raw"} or None
+        How a model *without* an ``input_scaling`` layer expects its inputs: [0, 1], [-0.5, 0.5]
+        or 0..255. None means "unit". Ignored for Digit Lab models, which scale inside themselves.
+
+    Raises
+    ------
+    ModelLoadError
+        The file is missing, too large, not a Keras model, damaged, unsafe (Lambda layers or
+        custom code), or the model does not map a 28×28 grey image to 10 classes.
+    """
+    if input_scale is not None and input_scale not in INPUT_SCALES:
+        raise ValueError(f"input_scale must be one of {sorted(INPUT_SCALES)} or None; got {input_scale!r}")
+    resolved = _resolve(path)
+    stat = resolved.stat()
+    return _load_cached(resolved, stat.st_mtime_ns, stat.st_size, input_scale or "unit")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: Path, mtime_ns: int, size: int, input_scale: str) -> Predictor:
+    """The cache key includes mtime and size so that a rewritten file is loaded again."""
+    _check_file(path, size)
+    return Predictor(_load_model(path), path, input_scale)
+
+
+def _resolve(path: str | Path | None) -> Path:
+    """The absolute model path; a missing file is a `ModelLoadError` that says what to do."""
+    resolved = Path(STARTER_MODEL_PATH if path is None else path).expanduser().resolve()
+    if resolved.exists():
+        return resolved
+    if path is None:
+        raise ModelLoadError(
+            f"the starter model is missing ({resolved}). Train a model on the Train page "
+            "and pick it on the Draw page, or reinstall Digit Lab to get the starter back."
+        )
+    raise ModelLoadError(
+        f"model file not found: {resolved}. Check the path, or train a model on the "
+        "Train page and pick it from the list."
+    )
+
+
+def _check_file(path: Path, size: int) -> None:
+    """Refuse folders, oversized files and unknown formats before Keras parses anything."""
+    name = path.name
+    if path.is_dir():
+        raise ModelLoadError(
+            f"{name} is a folder; Digit Lab loads a single .keras file (save one with model.save('model.keras'))."
+        )
+    if size > MAX_MODEL_BYTES:
+        raise ModelLoadError(
+            f"{name} is {size / 2**20:.1f} MB; Digit Lab loads models up to "
+            f"{MAX_MODEL_BYTES / 2**20:.0f} MB. Use a smaller model (fewer or narrower layers)."
+        )
+    suffix = path.suffix.lower()
+    if suffix not in (".keras", ".h5", ".hdf5"):
+        raise ModelLoadError(
+            f"{name}: unsupported file type {suffix!r}. Digit Lab loads Keras models saved with "
+            "model.save('model.keras') (legacy .h5 files work too)."
+        )
+    _check_config(_keras_zip_config(path) if suffix == ".keras" else _h5_config(path), name)
+
+
+def _keras_zip_config(path: Path) -> dict:
+    """The model config inside a .keras zip, after checking that the archive is whole."""
+    name = path.name
+    with open(path, "rb") as f:
+        looks_like_zip = f.read(2) == b"PK"
+    if not zipfile.is_zipfile(path):
+        what = "the zip archive is truncated or damaged" if looks_like_zip else "it is not a zip archive"
+        raise ModelLoadError(
+            f"{name} is not a Keras .keras file ({what}). Save the model with "
+            "model.save('model.keras') and use that file."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > 4 * MAX_MODEL_BYTES:
+                raise ModelLoadError(f"{name} unpacks to more than {4 * MAX_MODEL_BYTES // 2**20} MB; refusing it.")
+            bad = archive.testzip()
+            if bad is not None:
+                raise zipfile.BadZipFile(f"checksum error in {bad}")
+            if "config.json" not in archive.namelist():
+                raise ModelLoadError(
+                    f"{name} is a zip archive but not a Keras model (it has no config.json). "
+                    "Save the model with model.save('model.keras')."
+                )
+            return json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        if isinstance(err, ModelLoadError):
+            raise
+        raise ModelLoadError(
+            f"{name} is a damaged .keras file (corrupt zip: {err}). Save or download the model again."
+        ) from err
+
+
+def _h5_config(path: Path) -> dict:
+    """The model config stored in a legacy HDF5 file's attributes."""
+    with open(path, "rb") as f:
+        if f.read(8) != _HDF5_SIGNATURE:
+            raise ModelLoadError(
+                f"{path.name} is not an HDF5 file, so not a legacy Keras .h5 model. "
+                "Save the model with model.save('model.keras')."
+            )
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            raw = h5.attrs.get("model_config")
+    except OSError as err:
+        raise ModelLoadError(f"{path.name} is a damaged HDF5 file ({err}). Save the model again.") from err
+    if raw is None:
+        raise ModelLoadError(
+            f"{path.name} holds only weights, not a model. Save the whole model with "
+            "model.save('model.keras') (not save_weights)."
+        )
+    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+
+
+def _check_config(config: object, name: str) -> None:
+    """Refuse configs that would run Python code; Keras' safe mode refuses them too (defence in depth)."""
+    for node in _walk(config):
+        for key in ("class_name", "registered_name"):
+            what = _FORBIDDEN_CLASSES.get(str(node.get(key)))
+            if what:
+                raise ModelLoadError(
+                    f"{name}: this model contains {what} (Python code), which Digit Lab "
+                    "refuses to load for safety. Rebuild it with standard Keras layers (for "
+                    "scaling use layers.Rescaling, not Lambda) and save it again."
+                )
+        module = node.get("module")
+        if isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins"):
+            raise ModelLoadError(
+                f"{name}: this model uses code from module {module!r} (a custom layer or "
+                "function), which Digit Lab refuses to load for safety. Use standard Keras layers."
+            )
+
+
+def _walk(node: object):
+    """Every dict nested anywhere in a JSON value."""
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            yield from _walk(child)
+
+
+def _load_model(path: Path):
+    """Keras' own loader, in safe mode and uncompiled; its errors become `ModelLoadError`."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as err:  # Keras raises ValueError, TypeError, KeyError, OSError... for bad files
+        if "lambda" in str(err).lower():
+            raise ModelLoadError(
+                f"{path.name}: this model contains a Lambda layer (Python code), which Digit "
+                "Lab refuses to load for safety. Rebuild it with standard Keras layers."
+            ) from err
+        raise ModelLoadError(
+            f"{path.name}: Keras could not load this model ({type(err).__name__}: {err}). "
+            "It may use custom layers or come from an incompatible Keras version; "
+            "re-save it with Keras 3 model.save('model.keras')."
+        ) from err
+
+
+def _input_shape(model, name: str) -> tuple[int, ...]:
+    """The per-image input shape (one of `ACCEPTED_INPUTS`) that a batch is reshaped to."""
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1:
+        raise ModelLoadError(f"{name}: the model has {len(inputs)} inputs; Digit Lab needs one image input.")
+    shape = tuple(inputs[0].shape[1:])
+    for accepted in ACCEPTED_INPUTS:
+        if len(shape) == len(accepted) and all(d in (None, a) for d, a in zip(shape, accepted, strict=True)):
+            return accepted
+    raise ModelLoadError(
+        f"{name}: the model expects input {shape}; Digit Lab needs a 28×28 grey input "
+        "(shape (28, 28), (28, 28, 1) or (784,))."
+    )
+
+
+def _check_output(model, name: str) -> None:
+    outputs = model.outputs or []
+    shape = tuple(outputs[0].shape) if len(outputs) == 1 else None
+    if shape is None or len(shape) != 2:
+        raise ModelLoadError(
+            f"{name}: the model outputs {shape or f'{len(outputs)} tensors'}; Digit Lab needs "
+            "one vector of 10 class scores per image."
+        )
+    if shape[1] != NUM_CLASSES:
+        raise ModelLoadError(f"{name}: the model outputs {shape[1]} classes; Digit Lab needs 10 (digits 0–9).")
+
+
+def _has_input_scaling(model) -> bool:
+    return any(layer.name == SCALING_LAYER for layer in model.layers)
+
+
+def _compile(model, input_shape: tuple[int, ...], scale: tuple[float, float] | None):
+    """Two graph functions (batch of any size; one image, XLA-compiled) from (N, 28, 28) [0, 1] to outputs."""
+    tf = _tf()
+    dtype = model.inputs[0].dtype
+
+    def forward(x):
+        x = tf.reshape(x, (-1, *input_shape))
+        if scale is not None and scale != (1.0, 0.0):  # foreign models: convert [0, 1] to what they expect
+            x = x * scale[0] + scale[1]
+        return tf.cast(model(tf.cast(x, dtype), training=False), tf.float32)
+
+    def signature(batch):
+        return [tf.TensorSpec((batch, *IMAGE_SHAPE), tf.float32)]
+
+    batch = tf.function(forward, input_signature=signature(None), autograph=False).get_concrete_function()
+    try:  # XLA fuses the small ops: about 20% faster for one image, but it compiles once per batch size
+        single = tf.function(forward, input_signature=signature(1), jit_compile=True, autograph=False)
+        single = single.get_concrete_function()
+        single(tf.zeros((1, *IMAGE_SHAPE)))
+    except Exception:  # a layer XLA cannot compile: the plain graph is fine
+        single = batch
+    return batch, single
+
+
+def _outputs_logits(model, sample: np.ndarray) -> bool:
+    """Whether the model ends in raw scores: by the last layer's activation, else by whether rows sum to 1."""
+    last = model.layers[-1] if getattr(model, "layers", None) else None
+    activation = getattr(getattr(last, "activation", None), "__name__", None)
+    if type(last).__name__ == "Softmax" or activation == "softmax":
+        return False
+    if activation == "linear":
+        return True
+    return not (np.all(sample >= 0) and np.allclose(sample.sum(axis=1), 1.0, atol=1e-3))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def _as_batch(images: np.ndarray) -> np.ndarray:
+    """Validate images and return them as C-contiguous float32 (N, 28, 28)."""
+    x = np.asarray(images)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(
+            f"{_EXPECTED}; got dtype {x.dtype}" + (" (divide uint8 pixels by 255)" if x.dtype == np.uint8 else "")
+        )
+    if x.shape == IMAGE_SHAPE:
+        x = x[None]
+    if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{_EXPECTED}; got shape {x.shape}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.size:
+        lo, hi = float(x.min()), float(x.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"{_EXPECTED}; got NaN or infinite values")
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ValueError(f"{_EXPECTED}; got values in [{lo:.4g}, {hi:.4g}]")
+    return x
+
+
+def _tf():
+    """TensorFlow, imported on first use so that `import mnist_core.predict` stays cheap."""
+    import tensorflow as tf
+
+    return tf
