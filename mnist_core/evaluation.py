@@ -6,6 +6,8 @@ and browsed later without the model.
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +76,8 @@ def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray, images
 def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
     """Write evaluation.npz then evaluation.json (the JSON's presence marks it complete)."""
     with atomic_path(folder / ARRAYS_NAME, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, probabilities=evaluation.probabilities.astype(np.float16),
+        # float32: float16 rounding ties top-2 probabilities, so argmax would disagree with `confusion`.
+        np.savez_compressed(tmp, probabilities=evaluation.probabilities.astype(np.float32),
                             labels=evaluation.labels.astype(np.uint8), images=evaluation.images)
     atomic_write_json(folder / JSON_NAME, {
         "loss": evaluation.loss, "accuracy": evaluation.accuracy, "n": evaluation.n,
@@ -91,7 +94,8 @@ def load_evaluation(folder: Path) -> Evaluation | None:
         with np.load(folder / ARRAYS_NAME) as arrays:
             probabilities = arrays["probabilities"].astype(np.float32)
             labels, images = arrays["labels"].astype(np.int64), arrays["images"]
-    except (OSError, KeyError, ValueError):
+        return Evaluation(float(summary["loss"]), float(summary["accuracy"]), np.array(summary["confusion"]),
+                          list(summary["per_class"]), probabilities, labels, images)
+    # A torn zip raises BadZipFile or zlib.error/EOFError, not OSError; a torn JSON lacks keys.
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
-    return Evaluation(float(summary["loss"]), float(summary["accuracy"]), np.array(summary["confusion"]),
-                      summary["per_class"], probabilities, labels, images)

@@ -1,0 +1,148 @@
+"""mnist_core.evaluation against plain reference computations; stored evaluations survive bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_core.evaluation import (
+    ARRAYS_NAME,
+    JSON_NAME,
+    confusion_matrix,
+    evaluate_probabilities,
+    load_evaluation,
+    per_class_scores,
+    save_evaluation,
+)
+
+
+def reference_confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    counts = np.zeros((10, 10), dtype=np.int64)
+    for true in range(10):
+        for predicted in range(10):
+            for i in range(len(labels)):
+                counts[true, predicted] += int(labels[i] == true and predictions[i] == predicted)
+    return counts
+
+
+def random_evaluation(n: int = 300, seed: int = 0, sharp: float = 3.0):
+    """Softmax probabilities that are right more often than chance, their labels and images."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    logits = rng.normal(size=(n, 10))
+    logits[np.arange(n), labels] += sharp
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    return probabilities.astype(np.float32), labels, images
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_confusion_matrix_equals_double_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels, predictions = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    confusion = confusion_matrix(labels, predictions)
+    np.testing.assert_array_equal(confusion, reference_confusion(labels, predictions))
+    assert confusion.shape == (10, 10) and confusion.sum() == 500
+
+
+def test_confusion_matrix_rows_are_true_digits() -> None:
+    confusion = confusion_matrix(np.array([4, 4, 9]), np.array([9, 9, 9]))
+    assert confusion[4, 9] == 2 and confusion[9, 9] == 1 and confusion.sum() == 3
+
+
+def test_per_class_scores_by_hand() -> None:
+    # digit 0: 3 true, 2 found, 1 false alarm; digit 1: 2 true, 1 found; digit 2: never true, predicted once
+    labels = np.array([0, 0, 0, 1, 1])
+    predictions = np.array([0, 0, 1, 1, 2])
+    rows = per_class_scores(confusion_matrix(labels, predictions))
+    assert [row["digit"] for row in rows] == list(range(10))
+    zero, one, two, three = rows[0], rows[1], rows[2], rows[3]
+    assert (zero["precision"], zero["recall"], zero["support"]) == (1.0, pytest.approx(2 / 3), 3)
+    assert zero["f1"] == pytest.approx(2 * 1.0 * (2 / 3) / (1.0 + 2 / 3))
+    assert (one["precision"], one["recall"], one["f1"], one["support"]) == (0.5, 0.5, 0.5, 2)
+    assert (two["precision"], two["recall"], two["f1"], two["support"]) == (0.0, 0.0, 0.0, 0)
+    assert (three["precision"], three["recall"], three["f1"], three["support"]) == (0.0, 0.0, 0.0, 0)
+
+
+def test_per_class_scores_match_reference_on_random_labels() -> None:
+    rng = np.random.default_rng(5)
+    labels, predictions = rng.integers(0, 10, 400), rng.integers(0, 10, 400)
+    for row in per_class_scores(confusion_matrix(labels, predictions)):
+        d = row["digit"]
+        tp = np.sum((labels == d) & (predictions == d))
+        precision = tp / np.sum(predictions == d)
+        recall = tp / np.sum(labels == d)
+        assert row["precision"] == pytest.approx(precision)
+        assert row["recall"] == pytest.approx(recall)
+        assert row["f1"] == pytest.approx(2 * precision * recall / (precision + recall))
+        assert row["support"] == np.sum(labels == d)
+
+
+def test_evaluate_probabilities_accuracy_and_loss() -> None:
+    probabilities, labels, images = random_evaluation()
+    evaluation = evaluate_probabilities(probabilities, labels, images)
+    predictions = probabilities.argmax(axis=1)
+    assert evaluation.accuracy == pytest.approx(np.mean(predictions == labels))
+    assert evaluation.loss == pytest.approx(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])), rel=1e-5)
+    np.testing.assert_array_equal(evaluation.confusion, reference_confusion(labels, predictions))
+    np.testing.assert_array_equal(evaluation.predictions, predictions)
+    assert evaluation.n == len(labels)
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    evaluation = evaluate_probabilities(*random_evaluation())
+    save_evaluation(tmp_path, evaluation)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ARRAYS_NAME, JSON_NAME])
+    loaded = load_evaluation(tmp_path)
+    assert loaded is not None
+    assert (loaded.loss, loaded.accuracy, loaded.per_class) == (
+        evaluation.loss,
+        evaluation.accuracy,
+        evaluation.per_class,
+    )
+    np.testing.assert_array_equal(loaded.confusion, evaluation.confusion)
+    np.testing.assert_array_equal(loaded.labels, evaluation.labels)
+    np.testing.assert_array_equal(loaded.images, evaluation.images)
+    assert loaded.images.dtype == np.uint8 and loaded.probabilities.dtype == np.float32
+    np.testing.assert_allclose(loaded.probabilities, evaluation.probabilities, atol=1e-3)
+
+
+def test_stored_predictions_agree_with_stored_confusion(tmp_path: Path) -> None:
+    """Near-ties between the top two digits must not flip when stored (Diagnostics shows both)."""
+    probabilities, labels, images = random_evaluation(n=2000, sharp=0.0)
+    top = probabilities.argmax(axis=1)
+    runner_up = np.argsort(probabilities, axis=1)[:, -2]
+    rows = np.arange(len(labels))
+    probabilities[rows, runner_up] = probabilities[rows, top] * (1 - 1e-4)  # a near-tie in every row
+    save_evaluation(tmp_path, evaluate_probabilities(probabilities, labels, images))
+    loaded = load_evaluation(tmp_path)
+    np.testing.assert_array_equal(confusion_matrix(loaded.labels, loaded.predictions), loaded.confusion)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda folder: (folder / JSON_NAME).unlink(), id="json-missing"),
+        pytest.param(lambda folder: (folder / ARRAYS_NAME).unlink(), id="npz-missing"),
+        pytest.param(lambda folder: (folder / JSON_NAME).write_text('{"loss": 0.3, "accur'), id="json-torn"),
+        pytest.param(lambda folder: (folder / JSON_NAME).write_text('{"accuracy": 0.9}'), id="json-without-keys"),
+        pytest.param(lambda folder: _truncate(folder / ARRAYS_NAME, 0.5), id="npz-torn-half"),
+        pytest.param(lambda folder: _truncate(folder / ARRAYS_NAME, 0.99), id="npz-torn-end"),
+        pytest.param(lambda folder: (folder / ARRAYS_NAME).write_bytes(b""), id="npz-empty"),
+    ],
+)
+def test_load_evaluation_of_missing_or_torn_files_is_none(tmp_path: Path, damage) -> None:
+    save_evaluation(tmp_path, evaluate_probabilities(*random_evaluation()))
+    damage(tmp_path)
+    assert load_evaluation(tmp_path) is None
+
+
+def test_load_evaluation_of_empty_folder_is_none(tmp_path: Path) -> None:
+    assert load_evaluation(tmp_path) is None
+
+
+def _truncate(path: Path, keep: float) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
