@@ -1,0 +1,211 @@
+"""My digits: a small per-server set of digits people drew and labelled, kept on disk.
+
+Each digit is one grey 28x28 PNG, `<id>.png`, whose label and creation time live in the PNG's
+text chunks, so one atomic file write adds a digit and there is no index to keep consistent.
+The folder is `$DIGIT_LAB_MY_DIGITS_DIR`, else `my_digits/` beside the runs folder (default
+`./my_digits`). Images are stored as uint8, so a digit comes back quantised to 1/255 steps.
+Imports and exports are zip files (PNGs plus `labels.csv`) or `.npz` files (`images`, `labels`).
+Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from mnist_core.storage import atomic_path, atomic_write_bytes
+
+MY_DIGITS_ENV = "DIGIT_LAB_MY_DIGITS_DIR"
+MAX_DIGITS = 5000  # per server: plenty for fine-tuning, small enough to load in a blink
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import file above 20 MB is refused before it is read
+MAX_MEMBER_BYTES = 1024 * 1024  # one zip member (a PNG, labels.csv, an npz array) may unpack to 1 MB...
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # ...and a whole import to 64 MB (zip-bomb guard)
+SHAPE = (28, 28)
+LABELS_CSV = "labels.csv"
+_ID_RE = re.compile(r"^[0-9]{13}-[0-9a-f]{6}$")
+
+
+class MyDigitsError(ValueError):
+    """A digit, a file to import or the My digits folder is unusable; the message says why."""
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One stored digit."""
+
+    id: str  # e.g. "1732370000123-a1b2c3": creation time in ms, then random hex
+    label: int  # 0..9
+    created_at: float  # unix seconds
+    image: np.ndarray  # float32 (28, 28) in [0, 1], bright ink on black
+
+
+def my_digits_dir(path: str | Path | None = None) -> Path:
+    """The folder: `path`, else $DIGIT_LAB_MY_DIGITS_DIR, else `my_digits/` beside the runs folder."""
+    if path or os.environ.get(MY_DIGITS_ENV):
+        return Path(path or os.environ[MY_DIGITS_ENV]).expanduser().resolve()
+    from mnist_core.runs import runs_dir
+
+    return runs_dir().parent / "my_digits"
+
+
+def check_image(image28: np.ndarray) -> np.ndarray:
+    """Validate a float (28, 28) image in [0, 1]; returns it as uint8 (28, 28)."""
+    image = np.asarray(image28)
+    if image.shape != SHAPE:
+        raise MyDigitsError(f"A digit must be a (28, 28) image; got shape {image.shape}. "
+                            "Pass what canvas_to_mnist returns.")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise MyDigitsError(f"A digit must be float32 in [0, 1]; got dtype {image.dtype} (divide uint8 by 255).")
+    if not np.all(np.isfinite(image)):
+        raise MyDigitsError("A digit must not contain NaN or infinite values.")
+    low, high = float(image.min()), float(image.max())
+    if low < 0 or high > 1:
+        raise MyDigitsError(f"A digit must have values in [0, 1]; got [{low:.4g}, {high:.4g}].")
+    if high == 0:
+        raise MyDigitsError("This digit is empty (no ink); draw something first.")
+    return np.round(image * 255).astype(np.uint8)
+
+
+def check_label(label: object) -> int:
+    """A digit label 0..9 (ints and integral numpy numbers; not bools, floats or strings)."""
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
+        raise MyDigitsError(f"A label must be a whole number from 0 to 9; got {label!r}.")
+    return int(label)
+
+
+def add_digit(image28: np.ndarray, label: int, folder: str | Path | None = None) -> str:
+    """Store one digit and return its id.
+
+    A page calls ``add_digit(canvas_to_mnist(rgba), label)`` after the user picks the label.
+    Raises MyDigitsError for a bad image or label, or when the folder already holds MAX_DIGITS.
+    """
+    pixels, label = check_image(image28), check_label(label)
+    root = _ensure_folder(folder)
+    if _count(root) >= MAX_DIGITS:
+        raise MyDigitsError(f"My digits is full ({MAX_DIGITS:,} digits); delete some before adding more.")
+    return _write(root, pixels, label)
+
+
+def _write(root: Path, pixels: np.ndarray, label: int, created_at: float | None = None) -> str:
+    created_at = time.time() if created_at is None else created_at
+    sample_id = f"{int(created_at * 1000):013d}-{secrets.token_hex(3)}"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("label", str(label))
+    info.add_text("created_at", repr(float(created_at)))
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG", pnginfo=info)
+    atomic_write_bytes(root / f"{sample_id}.png", buffer.getvalue())
+    return sample_id
+
+
+def list_digits(folder: str | Path | None = None) -> list[Sample]:
+    """Every stored digit, oldest first (unreadable files are skipped). Empty if the folder is missing."""
+    root = my_digits_dir(folder)
+    if not root.is_dir():
+        return []
+    samples = (_read(path) for path in sorted(root.glob("*.png")) if _ID_RE.match(path.stem))
+    return [sample for sample in samples if sample is not None]
+
+
+def _read(path: Path) -> Sample | None:
+    try:
+        with Image.open(path) as image:
+            image.load()
+            text, pixels = dict(image.text), np.asarray(image.convert("L"), dtype=np.float32) / 255
+        label, created_at = int(text["label"]), float(text["created_at"])
+    except (OSError, KeyError, ValueError):
+        return None
+    if pixels.shape != SHAPE or not 0 <= label <= 9:
+        return None
+    return Sample(path.stem, label, created_at, pixels)
+
+
+def digit_arrays(folder: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """All digits as arrays: float32 (N, 28, 28) images, int64 (N,) labels, and their ids."""
+    samples = list_digits(folder)
+    images = np.stack([s.image for s in samples]) if samples else np.zeros((0, *SHAPE), np.float32)
+    return images, np.array([s.label for s in samples], dtype=np.int64), [s.id for s in samples]
+
+
+def count_by_label(folder: str | Path | None = None) -> dict[int, int]:
+    """How many digits of each label are stored: {0: n0, ..., 9: n9}."""
+    labels = digit_arrays(folder)[1]
+    return {digit: int(np.sum(labels == digit)) for digit in range(10)}
+
+
+def delete_digit(sample_id: str, folder: str | Path | None = None) -> None:
+    """Remove one digit; MyDigitsError if there is no digit with that id."""
+    path = my_digits_dir(folder) / f"{sample_id}.png"
+    if not _ID_RE.match(str(sample_id)) or not path.is_file():
+        raise MyDigitsError(f"There is no digit {sample_id!r} in My digits.")
+    path.unlink()
+
+
+def _ensure_folder(folder: str | Path | None) -> Path:
+    root = my_digits_dir(folder)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MyDigitsError(f"Cannot create the My digits folder {root}: {error.strerror or error}. "
+                            f"Point {MY_DIGITS_ENV} at a writable folder.") from error
+    return root
+
+
+def _count(root: Path) -> int:
+    return sum(1 for path in root.glob("*.png") if _ID_RE.match(path.stem))
+
+
+def export_npz(path: str | Path, folder: str | Path | None = None) -> int:
+    """Write every digit to `path` as .npz (images uint8 (N, 28, 28), labels uint8, ids); returns N."""
+    images, labels, ids = digit_arrays(folder)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, images=np.round(images * 255).astype(np.uint8), labels=labels.astype(np.uint8),
+                            ids=np.array(ids, dtype=str))
+    return len(labels)
+
+
+def export_zip(path: str | Path, folder: str | Path | None = None) -> int:
+    """Write every digit to `path` as a zip: `<id>.png` files plus `labels.csv` (file,label); returns N."""
+    samples = list_digits(folder)
+    with atomic_path(path, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(["file", "label"])
+        for sample in samples:
+            buffer = io.BytesIO()
+            Image.fromarray(np.round(sample.image * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
+            archive.writestr(f"{sample.id}.png", buffer.getvalue())
+            writer.writerow([f"{sample.id}.png", sample.label])
+        archive.writestr(LABELS_CSV, rows.getvalue())
+    return len(samples)
+
+
+def import_file(path: str | Path, folder: str | Path | None = None) -> int:
+    """Add the digits of a .zip or .npz file (see the module docstring); returns how many were added.
+
+    A page saves the upload to a temporary file and calls ``import_file(tmp_path)``. Everything is
+    checked before anything is written, so a bad file adds nothing; MyDigitsError says what is wrong.
+    Files are never extracted: a zip member's name is only used to look it up (zip-slip safe).
+    """
+    from mnist_core.my_digits_io import read_import
+
+    path = Path(path)
+    images, labels = read_import(path)
+    root = _ensure_folder(folder)
+    if _count(root) + len(labels) > MAX_DIGITS:
+        raise MyDigitsError(f"{path.name}: importing {len(labels):,} digits would exceed the limit of "
+                            f"{MAX_DIGITS:,} (now {_count(root):,}); delete some first.")
+    now = time.time()
+    for i, (pixels, label) in enumerate(zip(images, labels, strict=True)):
+        _write(root, pixels, int(label), created_at=now + i / 1000)
+    return len(labels)

@@ -1,0 +1,158 @@
+"""Reading My digits imports: a zip of PNGs with labels.csv, or an npz with images and labels.
+
+Everything is validated and decoded in memory before `my_digits.import_file` writes anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from mnist_core.my_digits import (
+    LABELS_CSV,
+    MAX_DIGITS,
+    MAX_IMPORT_BYTES,
+    MAX_MEMBER_BYTES,
+    MAX_UNPACKED_BYTES,
+    SHAPE,
+    MyDigitsError,
+)
+from mnist_core.zip_safety import UnsafeZipError, is_safe_name, open_zip, read_member
+
+_FORMATS = "a .zip of 28x28 PNGs with a labels.csv (file,label), or an .npz with 'images' and 'labels'"
+
+
+def read_import(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A file to import -> uint8 (N, 28, 28) images and int64 (N,) labels, all checked."""
+    suffix = path.suffix.lower()
+    if suffix not in (".zip", ".npz"):
+        raise MyDigitsError(f"{path.name}: unsupported file type {suffix or '(none)'}; import {_FORMATS}.")
+    try:
+        with open_zip(path, MAX_IMPORT_BYTES, MAX_UNPACKED_BYTES, MAX_DIGITS + 10) as archive:
+            images, labels = _read_zip(path.name, archive) if suffix == ".zip" else _read_npz(path.name, archive)
+    except UnsafeZipError as error:
+        raise MyDigitsError(str(error)) from error
+    if not len(labels):
+        raise MyDigitsError(f"{path.name} holds no digits.")
+    return images, labels
+
+
+def _read_zip(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarray]:
+    names = set(archive.namelist())
+    csv_names = sorted(n for n in names if PurePosixPath(n).name == LABELS_CSV)
+    if len(csv_names) != 1:
+        found = "no" if not csv_names else f"{len(csv_names)}"
+        raise MyDigitsError(f"{name}: found {found} {LABELS_CSV}; a zip needs exactly one, with a 'file,label' "
+                            "row per PNG.")
+    base = PurePosixPath(csv_names[0]).parent
+    rows = _csv_rows(name, read_member(archive, csv_names[0], MAX_MEMBER_BYTES))
+    images, labels = [], []
+    for line, (file, label) in rows:
+        where = f"{name}, {LABELS_CSV} line {line}"
+        member = str(base / file) if str(base) != "." else file
+        if not is_safe_name(file) or member not in names:
+            raise MyDigitsError(f"{where}: no file {file!r} in the zip (names are relative to {LABELS_CSV}).")
+        images.append(_decode_png(where, file, read_member(archive, member, MAX_MEMBER_BYTES)))
+        labels.append(_parse_label(where, label))
+    return np.stack(images) if images else np.zeros((0, *SHAPE), np.uint8), np.array(labels, dtype=np.int64)
+
+
+def _csv_rows(name: str, data: bytes) -> list[tuple[int, tuple[str, str]]]:
+    """(line number, (file, label)) for each data row; a 'file,label' header is skipped."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MyDigitsError(f"{name}: {LABELS_CSV} is not UTF-8 text.") from error
+    rows = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or (line == 1 and [c.lower() for c in cells[:2]] == ["file", "label"]):
+            continue
+        if len(cells) != 2:
+            raise MyDigitsError(f"{name}, {LABELS_CSV} line {line}: expected 2 columns (file,label); "
+                                f"got {len(cells)}.")
+        rows.append((line, (cells[0], cells[1])))
+    return rows
+
+
+def _parse_label(where: str, text: str) -> int:
+    if text not in tuple("0123456789"):
+        raise MyDigitsError(f"{where}: label {text!r} is not a digit 0-9.")
+    return int(text)
+
+
+def _decode_png(where: str, file: str, data: bytes) -> np.ndarray:
+    """PNG bytes -> uint8 (28, 28), bright ink on black, or MyDigitsError."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                raise MyDigitsError(f"{where}: {file} is {image.format or 'not an image'}; use PNG files.")
+            if image.size != SHAPE:
+                raise MyDigitsError(f"{where}: {file} is {image.size[0]}x{image.size[1]} pixels; digits must "
+                                    "be 28x28 (bright ink on black, as MNIST).")
+            pixels = np.asarray(image.convert("L"), dtype=np.uint8)
+    except MyDigitsError:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise MyDigitsError(f"{where}: {file} is not a readable PNG ({error}).") from error
+    if not pixels.any():
+        raise MyDigitsError(f"{where}: {file} is blank (no ink).")
+    return pixels
+
+
+def _read_npz(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarray]:
+    keys = {n.removesuffix(".npy") for n in archive.namelist()}
+    if not {"images", "labels"} <= keys:
+        raise MyDigitsError(f"{name}: an .npz needs arrays 'images' and 'labels'; it has "
+                            f"{', '.join(sorted(keys)) or 'none'}.")
+    try:
+        with np.load(io.BytesIO(_npz_bytes(archive)), allow_pickle=False) as arrays:
+            images, labels = arrays["images"], arrays["labels"]
+    except (ValueError, OSError, zipfile.BadZipFile) as error:
+        raise MyDigitsError(f"{name}: could not read the arrays ({error}).") from error
+    return _check_images(name, images), _check_labels(name, labels, len(images))
+
+
+def _npz_bytes(archive: zipfile.ZipFile) -> bytes:
+    """Re-pack only 'images' and 'labels' (size-checked) so np.load never sees anything else."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for key in ("images.npy", "labels.npy"):
+            out.writestr(key, read_member(archive, key, MAX_UNPACKED_BYTES))
+    return buffer.getvalue()
+
+
+def _check_images(name: str, images: np.ndarray) -> np.ndarray:
+    if images.ndim != 3 or images.shape[1:] != SHAPE:
+        raise MyDigitsError(f"{name}: 'images' must have shape (N, 28, 28); got {images.shape}.")
+    if images.dtype == np.uint8:
+        pixels = images
+    elif np.issubdtype(images.dtype, np.floating):
+        if not np.all(np.isfinite(images)):
+            raise MyDigitsError(f"{name}: 'images' contains NaN or infinite values.")
+        if images.size and (images.min() < 0 or images.max() > 1):
+            raise MyDigitsError(f"{name}: float 'images' must be in [0, 1]; got "
+                                f"[{images.min():.4g}, {images.max():.4g}].")
+        pixels = np.round(images * 255).astype(np.uint8)
+    else:
+        raise MyDigitsError(f"{name}: 'images' must be uint8 (0-255) or float in [0, 1]; got {images.dtype}.")
+    blank = np.flatnonzero(pixels.reshape(len(pixels), 784).max(axis=1) == 0)
+    if blank.size:
+        raise MyDigitsError(f"{name}: images[{blank[0]}] is blank (no ink).")
+    return pixels
+
+
+def _check_labels(name: str, labels: np.ndarray, n: int) -> np.ndarray:
+    if labels.shape != (n,):
+        raise MyDigitsError(f"{name}: 'labels' must have shape ({n},) to match 'images'; got {labels.shape}.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise MyDigitsError(f"{name}: 'labels' must be whole numbers 0-9; got dtype {labels.dtype}.")
+    bad = np.flatnonzero((labels < 0) | (labels > 9))
+    if bad.size:
+        raise MyDigitsError(f"{name}: labels[{bad[0]}] is {labels[bad[0]]}; labels must be 0-9.")
+    return labels.astype(np.int64)
