@@ -1,0 +1,32 @@
+"""Digit Lab: train neural networks on MNIST, draw digits, browse the mistakes.
+
+Run with `streamlit run app.py`. This file sets up the page, the navigation and the shared
+sidebar; each page lives in pages/. Nothing here imports TensorFlow or loads data, so Home opens fast.
+"""
+
+import streamlit as st
+
+from mnist_core import runs
+
+st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+
+PAGES = {
+    "": st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
+}
+
+st.session_state["app_shell"] = True  # pages check it: see pages/home.py
+page = st.navigation(list(PAGES.values()), position="sidebar")
+wanted = st.query_params.pop("page", None)  # a page opened before navigation was set up sends us here
+if wanted in PAGES and wanted:
+    st.switch_page(PAGES[wanted])
+
+with st.sidebar:
+    st.markdown("### :material/draw: Digit Lab")
+    training = runs.active_run()
+    if training is not None:
+        st.caption(f":blue-badge[:material/sync: Training] {training.name}")
+
+page.run()

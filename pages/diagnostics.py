@@ -1,0 +1,159 @@
+"""Diagnostics: how a model does on the test set, digit by digit, down to the digits it got wrong."""
+
+import streamlit as st
+
+from mnist_core import charts, diagnostics, runs
+from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
+from mnist_core.ui_helpers import (
+    best_accuracy,
+    evaluate_model_file,
+    example_caption,
+    file_version,
+    has_evaluation,
+    upscale,
+)
+
+if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
+    st.switch_page("app.py", query_params={"page": "diagnostics"})
+
+KEY = "diag_"
+STARTER = "starter"
+GALLERY_MAX = 48  # digits shown for one confusion cell
+THUMB_PX = 84
+
+
+@st.cache_data(show_spinner="Evaluating the starter model on the test set…", max_entries=4)
+def starter_evaluation(path: str, version: float):
+    return evaluate_model_file(path)
+
+
+@st.cache_data(show_spinner="Loading the evaluation…", max_entries=8)
+def run_evaluation(run_id: str, version: float):
+    return runs.load_run(run_id).evaluation()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def model_summary(path: str, version: float) -> str:
+    return load_predictor(path).summary()
+
+
+def model_label(choice: str, evaluated: dict) -> str:
+    if choice == STARTER:
+        return "Starter model (ships with Digit Lab)"
+    accuracy, kind = best_accuracy(evaluated[choice])
+    return f"{evaluated[choice].name} ({accuracy:.1%} {kind})"
+
+
+def remember_click() -> None:
+    """A click on the confusion matrix selects that cell (and clears the shortcut pills)."""
+    points = st.session_state[KEY + "matrix"].selection.points
+    if points:
+        st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], int(points[0]["y"]), int(points[0]["x"]))
+        st.session_state[KEY + "shortcut"] = None
+
+
+def remember_shortcut() -> None:
+    picked = st.session_state[KEY + "shortcut"]
+    if picked:
+        st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], picked[0], picked[1])
+
+
+def gallery(examples: list, empty: str) -> None:
+    if not examples:
+        st.caption(empty)
+        return
+    st.image([upscale(e.image, THUMB_PX) for e in examples], caption=[example_caption(e) for e in examples],
+             width=THUMB_PX)
+
+
+st.title("Diagnostics")
+st.caption("How a model does on the test set, digit by digit. Click any cell of the confusion matrix to see "
+           "the test digits behind it.")
+
+evaluated = {h.id: h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)}
+starter_ok = file_version(STARTER_MODEL_PATH) > 0
+options = [*evaluated, STARTER] if starter_ok else list(evaluated)
+if not options:
+    st.info("No model to inspect yet. Train one on the Train page, or pick the starter model once it is "
+            "installed.", icon=":material/info:")
+    st.stop()
+if not evaluated:
+    st.info("No trained runs yet: train one on the Train page, or explore the starter model below.",
+            icon=":material/info:")
+choice = st.selectbox("Model", options, key=KEY + "model", persist_state="session",
+                      format_func=lambda c: model_label(c, evaluated))
+if choice == STARTER:
+    model_path = STARTER_MODEL_PATH
+    try:
+        evaluation = starter_evaluation(str(model_path), file_version(model_path))
+    except ModelLoadError as error:
+        st.error(f"The starter model cannot be loaded: {error}", icon=":material/error:")
+        st.stop()
+else:
+    handle = evaluated[choice]
+    model_path = handle.model_path("best")
+    evaluation = run_evaluation(choice, file_version(handle.path / "evaluation.json"))
+if evaluation is None:
+    st.info("This run has no test-set evaluation (it ended before one was made). Pick another run, or train "
+            "a new one on the Train page.", icon=":material/info:")
+    st.stop()
+
+errors = evaluation.n - int(evaluation.confusion.trace())
+acc_col, loss_col, n_col, err_col = st.columns(4)
+acc_col.metric("Test accuracy", f"{evaluation.accuracy:.2%}", border=True)
+loss_col.metric("Test loss", f"{evaluation.loss:.4f}", border=True)
+n_col.metric("Test digits", f"{evaluation.n:,}", border=True)
+err_col.metric("Mistakes", f"{errors:,}", border=True)
+
+# ---------------------------------------------------------------- confusion matrix and its digits
+st.subheader("Confusion matrix")
+matrix_col, cell_col = st.columns([1.05, 1], gap="large")
+with matrix_col:
+    normalised = st.segmented_control("Show", ["counts", "normalised"], default="counts", key=KEY + "scale",
+                                      required=True, persist_state="session",
+                                      format_func={"counts": "Counts", "normalised": "Share of each row"}.get)
+    stored = st.session_state.get(KEY + "cell")
+    cell = stored[1:] if stored and stored[0] == choice else None
+    figure = charts.confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
+    st.plotly_chart(figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", width="content",
+                    config={"displayModeBar": False})
+with cell_col:
+    shortcuts = diagnostics.top_confusions(evaluation.confusion)
+    if shortcuts:
+        st.pills("Most frequent mistakes", [s[:2] for s in shortcuts], key=KEY + "shortcut",
+                 on_change=remember_shortcut,
+                 format_func=lambda s: f"{s[0]} → {s[1]} ({int(evaluation.confusion[s[0], s[1]])})")
+    if cell is None:
+        st.info("Click a cell of the matrix (or a mistake above) to see its digits.", icon=":material/ads_click:")
+    else:
+        true, predicted = cell
+        st.markdown(f"**{diagnostics.cell_title(evaluation.confusion, true, predicted)}**")
+        examples = diagnostics.cell_examples(evaluation, true, predicted, limit=GALLERY_MAX)
+        gallery(examples, "No test digits fall in this cell.")
+        shown = len(examples)
+        if int(evaluation.confusion[true, predicted]) > shown:
+            st.caption(f"Showing the {shown} the model was surest of.")
+
+# ---------------------------------------------------------------- per class
+st.subheader("Per digit")
+bars_col, table_col = st.columns([1, 1], gap="large")
+rows = diagnostics.per_class_rows(evaluation)
+bars_col.plotly_chart(charts.per_class_bars(rows), key=KEY + "per_class", config={"displayModeBar": False})
+score = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
+table_col.dataframe(rows, hide_index=True, column_config={
+    "digit": "Digit", "precision": st.column_config.ProgressColumn("Precision", **score),
+    "recall": st.column_config.ProgressColumn("Recall", **score), "f1": st.column_config.ProgressColumn("F1", **score),
+    "support": "Test digits", "errors": "Missed", "confused_with": "Most often taken for",
+})
+
+st.subheader("Most confident mistakes")
+st.caption("Wrong answers the model was surest of: often badly written digits, sometimes wrong labels.")
+gallery(diagnostics.confident_mistakes(evaluation, limit=24), "No mistakes at all on this test set.")
+
+# ---------------------------------------------------------------- training and model
+if choice != STARTER:
+    st.subheader("Training curves")
+    metrics = handle.metrics()
+    st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs), key=KEY + "curves")
+if model_path is not None and st.toggle("Show the model summary", key=KEY + "summary"):
+    st.code(model_summary(str(model_path), file_version(model_path)), language=None)

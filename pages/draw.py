@@ -1,0 +1,129 @@
+"""Draw: draw a digit and see, on every stroke, what the model predicts and what it actually sees."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_core import charts, runs
+from mnist_core.predict import MAX_MODEL_BYTES, STARTER_MODEL_PATH, ModelLoadError, load_predictor
+from mnist_core.preprocess import canvas_steps
+from mnist_core.ui_helpers import best_accuracy, file_version, save_upload, upscale
+
+if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
+    st.switch_page("app.py", query_params={"page": "draw"})
+
+KEY = "draw_"
+CANVAS_PX = 280
+LOW_CONFIDENCE = 0.6
+STARTER, UPLOAD = "starter", "upload"
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def get_predictor(path: str | None, version: float):
+    """One loaded model per file version (None: the starter), shared by every session (read-only)."""
+    return load_predictor(path)
+
+
+def model_label(choice: str, trained: dict) -> str:
+    if choice == STARTER:
+        return "Starter model (ships with Digit Lab)"
+    if choice == UPLOAD:
+        return "Upload a .keras file…"
+    handle = trained[choice]
+    accuracy, kind = best_accuracy(handle)
+    return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
+
+
+def uploaded_model_path() -> str | None:
+    """The saved path of the file in the uploader (saved once per upload), or None."""
+    upload = st.file_uploader("Your model (.keras, up to 50 MB)", type=["keras"], key=KEY + "upload",
+                              help="A Keras 3 model saved with model.save('model.keras') that maps a 28×28 "
+                                   "grey image to 10 digit scores.")
+    if upload is None:
+        return None
+    saved = st.session_state.get(KEY + "saved_upload")
+    if saved is None or saved[0] != upload.file_id:
+        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)))
+        st.session_state[KEY + "saved_upload"] = saved
+    return saved[1]
+
+
+st.html("""<style>
+.dl-answer { font-size: 6.5rem; font-weight: 800; line-height: 1; color: #4F46E5; text-align: center; }
+.dl-probs { font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }
+[data-testid="stImage"] img { image-rendering: pixelated; border-radius: 4px; }
+</style>""")
+
+st.title("Draw")
+st.caption("Draw a digit from 0 to 9 in the black square. The answer updates every time you lift the pen; "
+           "use the canvas toolbar to undo or clear.")
+
+# ---------------------------------------------------------------- which model
+trained = {h.id: h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")}
+choice = st.selectbox("Model", [STARTER, *trained, UPLOAD], key=KEY + "model", persist_state="session",
+                      format_func=lambda c: model_label(c, trained))
+path = None  # the starter model
+if choice in trained:
+    path = str(trained[choice].model_path("best"))
+elif choice == UPLOAD:
+    try:
+        path = uploaded_model_path()
+    except (ValueError, OSError) as error:
+        st.error(str(error), icon=":material/error:")
+    if path is None:
+        st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
+try:
+    predictor = get_predictor(path, file_version(path or STARTER_MODEL_PATH))
+except ModelLoadError as error:
+    st.error(f"**This model cannot be used:** {error}", icon=":material/error:")
+    if path is None:
+        st.stop()
+    st.caption("Drawing with the starter model instead.")
+    try:
+        predictor = get_predictor(None, file_version(STARTER_MODEL_PATH))
+    except ModelLoadError:
+        st.stop()
+st.caption(f":material/memory: {predictor.description}")
+
+# ---------------------------------------------------------------- canvas and answer
+canvas_col, answer_col = st.columns([1, 1.35], gap="large")
+with canvas_col:
+    with st.popover("Brush and colours", icon=":material/brush:"):
+        brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
+        ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
+        paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
+    canvas = st_canvas(stroke_width=brush, stroke_color=ink, background_color=paper, width=CANVAS_PX,
+                       height=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
+                       key=KEY + "canvas")
+
+drawing = canvas.image_data
+steps = canvas_steps(drawing) if drawing is not None else None
+with answer_col:
+    if steps is None:
+        st.info("Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
+                "appear here as soon as you lift the pen.", icon=":material/draw:")
+        st.stop()
+    prediction = predictor.predict(steps.centred)
+    digit_col, text_col = st.columns([1, 2], vertical_alignment="center")
+    digit_col.markdown(f'<div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>',
+                       unsafe_allow_html=True)
+    runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
+    text_col.markdown(f"### {prediction.confidence:.1%} sure\nNext most likely: {runners_up}")
+    if prediction.confidence < LOW_CONFIDENCE:
+        text_col.warning("The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
+                         "**thicker** brush, in one clear shape.", icon=":material/help:")
+    st.plotly_chart(charts.probability_bars(prediction.probabilities), key=KEY + "bars",
+                    config={"displayModeBar": False})
+    st.markdown('<div class="dl-probs">' + " · ".join(
+        f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities)) + "</div>",
+        unsafe_allow_html=True)
+
+# ---------------------------------------------------------------- what the model sees
+st.subheader("What the model sees")
+stages = [
+    (steps.ink, "1 · Your drawing (ink found)"),
+    (steps.crop, "2 · Cropped to the ink"),
+    (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
+    (steps.centred, "4 · Centred 28×28: the model's input"),
+]
+for column, (image, caption) in zip(st.columns(4), stages, strict=True):
+    column.image(upscale(image, 168), caption=caption, width=168)

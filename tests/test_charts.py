@@ -1,0 +1,143 @@
+"""Charts: each figure holds exactly the data it was given, in the places a reader looks for it."""
+
+import numpy as np
+import pytest
+
+from mnist_core import charts
+
+
+def batch_row(epoch, batch, batches=10, loss=1.0, accuracy=0.5):
+    return {"kind": "batch", "epoch": epoch, "batch": batch, "batches": batches, "loss": loss, "accuracy": accuracy}
+
+
+def epoch_row(epoch, val=True):
+    row = {"kind": "epoch", "epoch": epoch, "loss": 1 / epoch, "accuracy": 1 - 0.1 / epoch}
+    if val:
+        row.update(val_loss=1.2 / epoch, val_accuracy=1 - 0.12 / epoch)
+    return row
+
+
+def traces(fig, name):
+    return [t for t in fig.data if t.name == name]
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    (batch_row(1, 5, 10), 0.5),
+    (batch_row(3, 10, 10), 3.0),
+    (batch_row(2, 1, 4), 1.25),
+    (epoch_row(2), 2.0),
+    ({"kind": "batch", "epoch": 2, "batch": 3}, 2.0),  # no batch count: placed at its epoch
+])
+def test_epoch_position(row, expected):
+    assert charts.epoch_position(row) == pytest.approx(expected)
+
+
+def test_learning_curves_hold_batch_and_epoch_series_for_loss_and_accuracy():
+    batches = [batch_row(e, b, loss=2 / (e * b)) for e in (1, 2) for b in range(1, 11)]
+    epochs = [epoch_row(1), epoch_row(2)]
+    fig = charts.learning_curves(batches, epochs, epochs_planned=5)
+    batch_traces = traces(fig, "train (per batch)")
+    assert len(batch_traces) == 2  # loss and accuracy panels
+    assert list(batch_traces[0].x) == pytest.approx([charts.epoch_position(r) for r in batches])
+    assert list(batch_traces[0].y) == pytest.approx([r["loss"] for r in batches])
+    val = traces(fig, "validation")
+    assert list(val[0].x) == [1.0, 2.0]
+    assert list(val[1].y) == pytest.approx([r["val_accuracy"] for r in epochs])
+    assert fig.layout.xaxis.range[1] >= 5  # room for the epochs still to come
+
+
+def test_learning_curves_before_the_first_point_are_empty_not_broken():
+    fig = charts.learning_curves([], [])
+    assert all(len(t.x or []) == 0 for t in fig.data)
+
+
+def test_long_batch_series_are_thinned_but_keep_the_last_point():
+    batches = [batch_row(1 + i // 1000, i % 1000 + 1, batches=1000, loss=float(i)) for i in range(5003)]
+    fig = charts.learning_curves(batches, [])
+    loss = traces(fig, "train (per batch)")[0]
+    assert len(loss.x) <= charts.MAX_BATCH_POINTS + 1
+    assert loss.y[-1] == 5002.0
+
+
+def test_runs_overlay_has_one_coloured_line_per_run_and_falls_back_to_train_metrics():
+    fig = charts.runs_overlay({"a": [epoch_row(1), epoch_row(2)], "b": [epoch_row(1, val=False)]})
+    a, b = traces(fig, "a"), traces(fig, "b")
+    assert len(a) == len(b) == 2
+    assert list(a[1].y) == pytest.approx([0.88, 0.94])  # validation accuracy
+    assert list(b[1].y) == pytest.approx([0.9])  # no validation: train accuracy
+    assert a[0].line.color != b[0].line.color
+
+
+def test_probability_bars_highlight_the_top_three_in_order():
+    p = np.array([0.01, 0.6, 0.02, 0.2, 0.01, 0.1, 0.02, 0.01, 0.02, 0.01])
+    bar = charts.probability_bars(p).data[0]
+    assert list(bar.x) == [str(d) for d in range(10)]
+    assert list(bar.y) == pytest.approx(p)
+    colors = list(bar.marker.color)
+    assert (colors[1], colors[3], colors[5]) == charts.TOP_COLORS
+    assert {colors[d] for d in (0, 2, 4, 6, 7, 8, 9)} == {charts.MUTED}
+    assert bar.text[1] == "60%"
+
+
+@pytest.mark.parametrize("bad", [np.zeros(9), np.zeros((2, 10))])
+def test_probability_bars_refuse_anything_but_ten_values(bad):
+    with pytest.raises(ValueError, match="10 values"):
+        charts.probability_bars(bad)
+
+
+def confusion_example():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 5, size=(10, 10))
+    counts[np.diag_indices(10)] = rng.integers(80, 120, size=10)
+    counts[3, 5] = 0
+    return counts
+
+
+def cells(fig):
+    """(true, predicted) -> (count, text) read back from the figure's markers."""
+    out = {}
+    for trace in fig.data[:2]:
+        for (t, p, n, _share), text in zip(trace.customdata, trace.text, strict=True):
+            out[(int(t), int(p))] = (int(n), text)
+    return out
+
+
+def test_confusion_chart_has_one_square_per_cell_with_its_count():
+    counts = confusion_example()
+    fig = charts.confusion_chart(counts)
+    found = cells(fig)
+    assert len(found) == 100
+    for t in range(10):
+        for p in range(10):
+            n, text = found[(t, p)]
+            assert n == counts[t, p]
+            assert text == (f"{counts[t, p]:,}" if counts[t, p] else "")
+    assert all(trace.marker.symbol == "square" for trace in fig.data[:2])
+    diagonal = fig.data[0]
+    assert all(int(t) == int(p) for t, p, *_ in diagonal.customdata)
+
+
+def test_confusion_chart_normalised_shows_row_shares():
+    counts = confusion_example()
+    found = cells(charts.confusion_chart(counts, normalised=True))
+    share = counts[2, 2] / counts[2].sum()
+    assert found[(2, 2)][1] == f"{share:.0%}"
+
+
+def test_confusion_chart_marks_the_selected_cell():
+    fig = charts.confusion_chart(confusion_example(), selected=(4, 9))
+    highlight = fig.data[-1]
+    assert (list(highlight.x), list(highlight.y)) == ([9], [4])
+    assert len(fig.data) == 3
+
+
+def test_confusion_chart_refuses_a_wrong_shape():
+    with pytest.raises(ValueError, match="10x10"):
+        charts.confusion_chart(np.zeros((9, 9)))
+
+
+def test_per_class_bars_show_precision_recall_and_f1_for_each_digit():
+    rows = [{"digit": d, "precision": 0.9, "recall": 0.8 + d / 100, "f1": 0.85, "support": 10} for d in range(10)]
+    fig = charts.per_class_bars(rows)
+    assert [t.name for t in fig.data] == ["precision", "recall", "F1"]
+    assert list(fig.data[1].y) == pytest.approx([0.8 + d / 100 for d in range(10)])
