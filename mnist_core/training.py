@@ -88,20 +88,26 @@ class RunCallbacks:
     nan: object  # NanGuard
     best: object  # BestWeights
     logger: object  # MetricsLogger
+    watch: object = None  # WatchDigits, when the run watches fixed digits
 
     @property
     def all(self) -> list:
-        return [self.logger, self.stop, self.nan, self.best]
+        watch = [self.watch] if self.watch is not None else []
+        return [self.logger, self.stop, self.nan, *watch, self.best]  # watch.json before status' epoch
 
 
-def make_callbacks(files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int) -> RunCallbacks:
-    """Live metrics, stop requests, NaN guard and best-weights checkpoints for one run."""
+def make_callbacks(files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int,
+                   watch: tuple | None = None) -> RunCallbacks:
+    """Live metrics, stop requests, NaN guard, best-weights checkpoints and, given `watch`
+    (images, labels, indices, source), the watch.json recorder for one run."""
     from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
+    from mnist_core.watch import WATCH_NAME, WatchDigits
 
     best = BestWeights(lambda m: files.save_model(m, "best"), patience=config.early_stopping_patience,
                        on_epoch=lambda epoch: files.update_status(epoch=epoch))
     logger = MetricsLogger(files.metrics, steps_per_epoch, config.batch_size)
-    return RunCallbacks(StopRequest(files.stop_flag), NanGuard(), best, logger)
+    watcher = WatchDigits(files.path / WATCH_NAME, *watch) if watch is not None else None
+    return RunCallbacks(StopRequest(files.stop_flag), NanGuard(), best, logger, watcher)
 
 
 def fit(model, split: Split, config: TrainingConfig, callbacks: list):
@@ -115,11 +121,12 @@ def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Sp
     import keras
 
     from mnist_core.models import build_model
+    from mnist_core.watch import test_set_watch
 
     keras.utils.set_random_seed(config.seed)
     steps = -(-len(split.y_train) // config.batch_size)
     model = build_model(config, steps_per_epoch=steps)
-    run = make_callbacks(files, config, steps)
+    run = make_callbacks(files, config, steps, watch=test_set_watch(data))
     stop, nan, best = run.stop, run.nan, run.best
     fit(model, split, config, run.all)
     if nan.failed_at:
