@@ -74,11 +74,11 @@ evaluated = {h.id: h for h in runs.list_runs() if h.status().is_finished and has
 starter_ok = file_version(STARTER_MODEL_PATH) > 0
 options = [*evaluated, STARTER] if starter_ok else list(evaluated)
 if not options:
-    st.info("No model to inspect yet. Train one on the Train page, or pick the starter model once it is "
-            "installed.", icon=":material/info:")
+    st.info("No model to inspect yet. Train one on the Train page; the starter model is not installed.",
+            icon=":material/info:")
     st.stop()
 if not evaluated:
-    st.info("No trained runs yet: train one on the Train page, or explore the starter model below.",
+    st.info("No runs yet. Train one on the Train page, or pick the starter model (shown below).",
             icon=":material/info:")
 choice = st.selectbox("Model", options, key=KEY + "model", persist_state="session",
                       format_func=lambda c: model_label(c, evaluated))

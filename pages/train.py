@@ -156,6 +156,12 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
         width="stretch")
 
 
+def request_stop(run_id: str) -> None:
+    runs.load_run(run_id).stop()
+    st.session_state[KEY + "stopping"] = run_id
+    st.toast("Stopping after the current batch; the best weights are kept.", icon=":material/stop_circle:")
+
+
 @st.fragment(run_every=1)
 def live_run(run_id: str) -> None:
     """Progress and curves of the training run, re-read from its folder every second."""
@@ -167,11 +173,8 @@ def live_run(run_id: str) -> None:
     title_col, stop_col = st.columns([4, 1], vertical_alignment="center")
     title_col.markdown(f"#### :material/model_training: {handle.name}\n{status.message}")
     stopping = st.session_state.get(KEY + "stopping") == run_id
-    if stop_col.button("Stopping…" if stopping else "Stop", icon=":material/stop:", key=KEY + "stop",
-                       disabled=stopping, width="stretch"):
-        handle.stop()
-        st.session_state[KEY + "stopping"] = run_id
-        st.toast("Stopping after the current batch; the best weights are kept.", icon=":material/stop_circle:")
+    stop_col.button("Stopping…" if stopping else "Stop", icon=":material/stop:", key=KEY + "stop",
+                    disabled=stopping, width="stretch", on_click=request_stop, args=(run_id,))
     if progress is None:
         st.progress(0.0, text="Starting the training process and loading the data…")
     else:

@@ -1,0 +1,357 @@
+"""The pages, run for real with Streamlit's AppTest (runs folder in tmp_path, slow services patched).
+
+Also the small pure helpers the pages lean on (mnist_core.ui_helpers).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from mnist_core import runs, ui_helpers
+from mnist_core.config import ConfigError, TrainingConfig
+from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core.presets import PRESETS
+from mnist_core.run_files import RunFiles
+from mnist_core.storage import append_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("DIGIT_LAB_RUNS_DIR", str(root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return root
+
+
+def open_app(page: str | None = None) -> AppTest:
+    """app.py (navigation and sidebar), then `page` if given, each run once."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fake_evaluation(n: int = 200, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    logits = rng.normal(size=(n, 10))
+    logits[np.arange(n), labels] += 3.0
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return evaluate_probabilities(probabilities, labels, rng.integers(0, 255, (n, 28, 28), dtype=np.uint8))
+
+
+def make_run(root: Path, slug: str, state: str = "completed", name: str | None = None, epochs_done: int = 2,
+             evaluated: bool = True, pid: int | None = None, config: TrainingConfig | None = None) -> RunFiles:
+    """A run folder as the worker leaves it (without a model file)."""
+    config = config or TrainingConfig(hidden_units=(32,), epochs=3)
+    files = RunFiles(root / f"20260101-12000{len(list(root.glob('*'))) if root.exists() else 0}-{slug}")
+    files.path.mkdir(parents=True)
+    files.write_meta(config, name or slug, None)
+    now = time.time()
+    files.update_status(state=state, message=f"{state} for a test", created_at=now - 60, started_at=now - 50,
+                        ended_at=None if state == "running" else now, epoch=epochs_done, epochs=config.epochs,
+                        pid=pid, data_source="test digits")
+    rows = [{"kind": "batch", "epoch": e, "batch": b, "batches": 4, "step": (e - 1) * 4 + b, "seen": b * 128,
+             "samples_per_s": 1000.0, "t": e * 4 + b, "loss": 2.0 / (e * b), "accuracy": 0.5 + 0.1 * e}
+            for e in range(1, epochs_done + 1) for b in range(1, 5)]
+    rows += [{"kind": "epoch", "epoch": e, "t": e * 5, "loss": 1 / e, "accuracy": 0.8, "val_loss": 1.1 / e,
+              "val_accuracy": 0.8 + 0.05 * e, "lr": 1e-3} for e in range(1, epochs_done + 1)]
+    append_jsonl(files.metrics, rows)
+    if evaluated:
+        save_evaluation(files.path, fake_evaluation())
+    return files
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """An untrained 8-unit Digit Lab model: loads like the starter model, answers without confidence."""
+    from mnist_core.models import build_model
+
+    path = tmp_path_factory.mktemp("models") / "tiny.keras"
+    build_model(TrainingConfig(hidden_units=(8,), epochs=1)).save(path)
+    return path
+
+
+@pytest.fixture
+def starter(tiny_model, monkeypatch):
+    """Point the starter model at the tiny model (the real one may not be built yet)."""
+    import mnist_core.predict as predict
+
+    monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tiny_model)
+    return tiny_model
+
+
+@pytest.fixture
+def live_worker():
+    """A process that `runs` takes for a live worker (its command line mentions mnist_core)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "mnist_core"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+# ---------------------------------------------------------------- Home
+def test_home_renders_with_links_to_every_page(runs_root):
+    at = open_app()
+    assert at.title[0].value == "Digit Lab"
+    assert {link.proto.page for link in at.get("page_link")} >= {"train", "draw", "diagnostics"}
+
+
+def test_home_says_how_to_get_full_mnist_when_on_the_embedded_sample(runs_root, monkeypatch):
+    info = ui_helpers.DataInfo("embedded", "Embedded sample", 4000, 1000)
+    monkeypatch.setattr(ui_helpers, "data_info", lambda: info)
+    at = open_app()
+    assert "MNIST_DATA_DIR" in at.warning[0].value
+    assert "4,000" in at.warning[0].value
+
+
+def test_home_shows_a_data_error_without_a_traceback(runs_root, monkeypatch):
+    info = ui_helpers.DataInfo("error", "MNIST_DATA_DIR=/nope: no such file or folder.", 0, 0)
+    monkeypatch.setattr(ui_helpers, "data_info", lambda: info)
+    at = open_app()
+    assert "/nope" in at.error[0].value
+
+
+def test_home_shows_the_run_in_training(runs_root, live_worker):
+    make_run(runs_root, "live", state="running", name="night run", pid=live_worker, evaluated=False)
+    at = open_app()
+    assert any("night run" in m.value for m in at.markdown)
+    assert at.get("progress")
+
+
+# ---------------------------------------------------------------- Train
+def test_train_empty_state_and_default_preset(runs_root):
+    at = open_app("train")
+    assert any("No runs yet" in i.value for i in at.info)
+    assert at.selectbox(key="train_preset").value == "quick"
+    assert at.segmented_control(key="train_architecture").value == "cnn"
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_preset_fills_every_control(runs_root, name):
+    at = open_app("train")
+    at.selectbox(key="train_preset").set_value(name).run()
+    config = PRESETS[name].config
+    state = at.session_state
+    assert state["train_architecture"] == config.architecture
+    assert state["train_optimizer"] == config.optimizer
+    assert state["train_learning_rate"] == pytest.approx(config.learning_rate)
+    assert state["train_batch_size"] == config.batch_size
+    assert state["train_epochs"] == config.epochs
+    assert state["train_validation"] == config.validation
+    if config.architecture == "mlp":
+        widths = [at.select_slider(key=f"train_width_{i}").value for i in range(len(config.hidden_units))]
+        assert tuple(widths) == config.hidden_units
+    else:
+        filters = [at.select_slider(key=f"train_filters_{i}").value for i in range(len(config.conv_filters))]
+        assert tuple(filters) == config.conv_filters
+    assert ui_helpers.form_to_config({k[6:]: state[k] for k in state if k.startswith("train_")
+                                      and k[6:] in ui_helpers.config_to_form(config)}) == config
+
+
+def test_start_sends_the_form_config_and_shows_busy_errors(runs_root, monkeypatch):
+    seen = []
+
+    def busy(config, name=None, **kwargs):
+        seen.append((config, name))
+        raise runs.RunBusyError("Run 'other' is training now; only one run trains at a time.")
+
+    monkeypatch.setattr(runs, "start_run", busy)
+    at = open_app("train")
+    at.selectbox(key="train_preset").set_value("seed001").run()
+    at.text_input(key="train_name").input("my run").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert "only one run trains at a time" in at.error[0].value
+    assert seen == [(PRESETS["seed001"].config, "my run")]
+
+
+def test_a_config_error_is_shown_not_raised(runs_root, monkeypatch):
+    def bad(form):
+        raise ConfigError("dropout is 1.5; it must be in [0, 1).")
+
+    monkeypatch.setattr(ui_helpers, "form_to_config", bad)
+    at = open_app("train")
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.error[0].value == "dropout is 1.5; it must be in [0, 1)."
+
+
+def test_a_bad_run_name_is_a_message(runs_root, monkeypatch):
+    monkeypatch.setattr(runs, "_spawn_worker", lambda handle: None)
+    at = open_app("train")
+    at.text_input(key="train_name").input("../../etc").run()
+    at.button(key="train_start").click().run()
+    assert "is not allowed" in at.error[0].value
+    assert runs.list_runs() == []
+
+
+def test_finished_run_shows_its_outcome_curves_and_history(runs_root):
+    make_run(runs_root, "old", name="first try")
+    make_run(runs_root, "new", state="stopped", name="second try")
+    at = open_app("train")
+    assert "second try" in at.warning[0].value  # the newest run, stopped
+    assert at.get("plotly_chart")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["second try", "first try"]
+    assert set(table["status"]) == {"stopped", "completed"}
+
+
+def test_live_run_shows_progress_and_stop_requests_a_stop(runs_root, live_worker):
+    files = make_run(runs_root, "live", state="running", name="live one", pid=live_worker, evaluated=False)
+    at = open_app("train")
+    assert at.button(key="train_start").disabled
+    progress = at.get("progress")[0]
+    assert "Epoch" in progress.proto.text and "samples/s" in progress.proto.text
+    at.button(key="train_stop").click().run()
+    assert files.stop_flag.exists()
+    assert at.button(key="train_stop").disabled  # "Stopping…"
+
+
+# ---------------------------------------------------------------- Draw
+def fake_canvas(monkeypatch, image) -> None:
+    """Replace streamlit-drawable-canvas with a module whose canvas always returns `image`."""
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=image)
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+
+
+def drawn_digit() -> np.ndarray:
+    from mnist_core.strokes import render_strokes, template_strokes
+
+    return render_strokes(template_strokes("7", 180, (140, 140)), size=280, brush=18, paper=(0, 0, 0, 255))
+
+
+def test_draw_with_an_empty_canvas_says_what_to_do(runs_root, starter, monkeypatch):
+    fake_canvas(monkeypatch, None)
+    at = open_app("draw")
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def test_drawing_shows_the_digit_probabilities_and_what_the_model_sees(runs_root, starter, monkeypatch):
+    fake_canvas(monkeypatch, drawn_digit())
+    at = open_app("draw")
+    html = " ".join(m.value for m in at.markdown)
+    assert 'class="dl-answer"' in html
+    assert html.count("<span>") == 10  # all ten probabilities as text
+    assert at.get("plotly_chart")
+    assert len(at.get("image")) == 4  # the four preprocessing stages
+    assert any("unsure" in w.value for w in at.warning)  # an untrained model is never sure
+
+
+def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter, monkeypatch):
+    fake_canvas(monkeypatch, drawn_digit())
+    at = open_app("draw")
+    at.selectbox(key="draw_model").set_value("upload").run()
+    at.file_uploader(key="draw_upload").upload("evil.keras", b"this is not a model", "application/octet-stream")
+    at.run()
+    assert not at.exception
+    assert "is not a Keras .keras file" in at.error[0].value
+    assert any("starter model instead" in c.value for c in at.caption)
+    assert any('class="dl-answer"' in m.value for m in at.markdown)  # still predicting
+    saved = list(ui_helpers.uploads_dir(runs_root).iterdir())
+    assert [p.name.startswith("upload-") and p.suffix == ".keras" for p in saved] == [True]
+
+
+def test_draw_without_a_starter_model_explains(runs_root, monkeypatch, tmp_path):
+    import mnist_core.predict as predict
+
+    monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tmp_path / "missing.keras")
+    at = open_app("draw")
+    assert "starter model is missing" in at.error[0].value
+
+
+# ---------------------------------------------------------------- Diagnostics
+def test_diagnostics_with_nothing_to_inspect(runs_root, monkeypatch, tmp_path):
+    import mnist_core.predict as predict
+
+    monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tmp_path / "missing.keras")
+    at = open_app("diagnostics")
+    assert "Train one on the Train page" in at.info[0].value
+    assert not at.get("plotly_chart") and not at.get("selectbox")
+
+
+def test_diagnostics_of_the_starter_model_when_there_are_no_runs(runs_root, starter, monkeypatch):
+    monkeypatch.setattr(ui_helpers, "evaluate_model_file", lambda path: fake_evaluation())
+    at = open_app("diagnostics")
+    assert "Train one on the Train page, or pick the starter model" in at.info[0].value
+    assert at.selectbox(key="diag_model").value == "starter"
+    assert at.metric[0].label == "Test accuracy"
+
+
+def test_diagnostics_of_a_run_and_a_confusion_cell(runs_root, starter):
+    files = make_run(runs_root, "good", name="good run")
+    make_run(runs_root, "unfinished", state="failed", evaluated=False)
+    at = open_app("diagnostics")
+    assert at.selectbox(key="diag_model").value == files.path.name  # runs with an evaluation only, newest first
+    evaluation = fake_evaluation()
+    assert at.metric[0].value == f"{evaluation.accuracy:.2%}"
+    t, p = next((t, p) for t in range(10) for p in range(10) if t != p and evaluation.confusion[t, p])
+    at.session_state["diag_cell"] = (files.path.name, t, p)
+    at.run()
+    assert any(m.value.startswith(f"**True {t}, predicted {p}:") for m in at.markdown)
+    gallery = at.get("image")[0].proto.imgs
+    assert len(gallery) == evaluation.confusion[t, p]
+    at.segmented_control(key="diag_scale").set_value("normalised").run()
+    assert not at.exception
+
+
+# ---------------------------------------------------------------- helpers
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_form_round_trips_every_preset(name):
+    config = PRESETS[name].config
+    assert ui_helpers.form_to_config(ui_helpers.config_to_form(config)) == config
+
+
+def test_form_snaps_values_the_sliders_do_not_offer():
+    form = ui_helpers.config_to_form(TrainingConfig(learning_rate=0.0021, batch_size=100, epochs=300))
+    assert form["learning_rate"] in ui_helpers.LR_OPTIONS
+    assert form["batch_size"] in ui_helpers.BATCH_OPTIONS
+    assert form["epochs"] == ui_helpers.MAX_EPOCHS
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "empty"),
+    (b"x" * 101, "models up to"),
+])
+def test_save_upload_refuses_empty_and_oversized_files(tmp_path, data, message):
+    with pytest.raises(ValueError, match=message):
+        ui_helpers.save_upload(data, tmp_path, max_bytes=100)
+
+
+def test_save_upload_uses_a_generated_name_in_the_uploads_folder(tmp_path):
+    first = ui_helpers.save_upload(b"model bytes", tmp_path, max_bytes=100)
+    again = ui_helpers.save_upload(b"model bytes", tmp_path, max_bytes=100)
+    assert first == again and first.parent == tmp_path / "uploads"
+    assert first.name.startswith("upload-") and first.suffix == ".keras"
+    assert first.read_bytes() == b"model bytes"
+
+
+@pytest.mark.parametrize(("shape", "size", "expected"), [((28, 28), 140, (140, 140)), ((20, 5), 100, (100, 100)),
+                                                         ((280, 280), 140, (280, 280))])
+def test_upscale_pads_to_a_square_and_keeps_pixels_sharp(shape, size, expected):
+    image = np.random.default_rng(0).random(shape).astype(np.float32)
+    big = ui_helpers.upscale(image, size)
+    assert big.shape == expected and big.dtype == np.uint8
+    if shape == (28, 28):
+        assert np.all(big[:5, :5] == big[0, 0])  # one source pixel -> a 5x5 block
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (5.4, "5 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
+def test_format_duration(seconds, text):
+    assert ui_helpers.format_duration(seconds) == text
