@@ -22,7 +22,7 @@ from mnist_core.storage import StorageError, atomic_write_json, read_jsonl
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"
 _NAME_RE = re.compile(r"^[\w .,()+=#@-]{1,60}$")
-_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,40}$")
+_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,48}$")  # slug (<= 40) + "-N" for same-second runs
 
 
 class RunError(RuntimeError):
@@ -297,7 +297,8 @@ def _create_run_folder(root: Path, config: TrainingConfig, name: str | None, dat
         path = root / f"{stamp}-{slug}-{suffix}"[:64]
     path.mkdir()
     files = RunFiles(path)
-    files.write_meta(config, label, str(data_dir) if data_dir else None)
+    # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
+    files.write_meta(config, label, str(Path(data_dir).expanduser().resolve()) if data_dir else None)
     files.update_status(state="queued", message="Waiting for the training process to start…",
                         created_at=time.time(), epochs=config.epochs)
     return RunHandle(path)
