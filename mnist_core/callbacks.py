@@ -104,7 +104,9 @@ class BestWeights(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = float((logs or {}).get(self.monitor, -math.inf))
-        if math.isfinite(value) and value > self.best:
+        # A NaN model still scores ~10% (argmax of NaN is 0): never keep it as "best".
+        diverged = not math.isfinite(float((logs or {}).get("loss", 0.0)))
+        if math.isfinite(value) and value > self.best and not diverged:
             self.best, self.best_epoch, self.wait = value, epoch + 1, 0
             self.weights = self.model.get_weights()
             self.save(self.model)

@@ -114,7 +114,8 @@ def fit(model, split: Split, config: TrainingConfig, callbacks: list):
     """model.fit on the split: plain arrays, or the augmented pipeline."""
     x, y = _dataset(split, config)
     return model.fit(x, y, batch_size=None if y is None else config.batch_size, epochs=config.epochs,
-                     validation_data=(split.x_val, split.y_val), shuffle=True, callbacks=callbacks, verbose=0)
+                     validation_data=(split.x_val, split.y_val), shuffle=y is not None,  # a Dataset shuffles itself
+                     callbacks=callbacks, verbose=0)
 
 
 def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData) -> str:
@@ -160,6 +161,7 @@ def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, be
         state, message = "completed", (f"Early stopping after {config.early_stopping_patience} epochs "
                                        f"without improvement; kept the {kept}: {result}.")
     else:
-        state, message = "completed", f"Completed {config.epochs} epochs; kept the {kept}: {result}."
+        epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
+        state, message = "completed", f"Completed {epochs}; kept the {kept}: {result}."
     files.update_status(state=state, ended_at=time.time(), message=message)
     return state

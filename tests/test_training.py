@@ -1,0 +1,149 @@
+"""mnist_core.training: the data a run sees, and how a run ends (in this process, no worker)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_core.config import TrainingConfig
+from mnist_core.data import MnistData
+from mnist_core.run_files import RunFiles
+from mnist_core.runs import RunHandle
+from mnist_core.training import make_split
+
+N_TRAIN, N_TEST = 1000, 200
+
+
+def numbered_data() -> MnistData:
+    """Images whose first two pixels spell their index, so splits can be checked for overlap."""
+    x = np.zeros((N_TRAIN + N_TEST, 28, 28), dtype=np.uint8)
+    index = np.arange(N_TRAIN + N_TEST)
+    x[:, 0, 0], x[:, 0, 1] = index // 256, index % 256
+    y = index % 10
+    return MnistData(x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:], "numbered", "custom")
+
+
+def indices(images: np.ndarray) -> np.ndarray:
+    pixels = np.rint(images * 255).astype(int)
+    return pixels[:, 0, 0] * 256 + pixels[:, 0, 1]
+
+
+def test_test_validation_uses_the_test_set_and_limits_train() -> None:
+    split = make_split(numbered_data(), TrainingConfig(train_limit=300, seed=3))
+    assert len(split.y_train) == 300 and len(np.unique(indices(split.x_train))) == 300
+    np.testing.assert_array_equal(indices(split.x_val), np.arange(N_TRAIN, N_TRAIN + N_TEST))
+    assert split.validation_label == "test set (200)"
+    assert split.x_train.dtype == np.float32 and 0.0 <= split.x_train.min() and split.x_train.max() <= 1.0
+    assert split.y_train.dtype == np.int64
+    np.testing.assert_array_equal(split.y_train, indices(split.x_train) % 10)  # images keep their labels
+
+
+@pytest.mark.parametrize(("fraction", "n_val"), [(0.25, 250), (0.1, 100), (0.9, 900), (0.01, 10)])
+def test_split_validation_holds_out_that_fraction_of_train(fraction: float, n_val: int) -> None:
+    split = make_split(numbered_data(), TrainingConfig(validation="split", validation_fraction=fraction, batch_size=8))
+    train, val = indices(split.x_train), indices(split.x_val)
+    assert (len(train), len(val)) == (N_TRAIN - n_val, n_val)
+    assert not set(train) & set(val) and set(train) | set(val) == set(range(N_TRAIN))  # never the test set
+    assert split.validation_label == f"held-out {fraction:.0%} of train ({n_val:,})"
+
+
+def test_split_is_seeded() -> None:
+    config = TrainingConfig(validation="split", train_limit=100, batch_size=10)
+    first, again = make_split(numbered_data(), config), make_split(numbered_data(), config)
+    other = make_split(numbered_data(), config.replace(seed=1))
+    np.testing.assert_array_equal(indices(first.x_val), indices(again.x_val))
+    np.testing.assert_array_equal(indices(first.x_train), indices(again.x_train))
+    assert not np.array_equal(indices(first.x_val), indices(other.x_val))
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (TrainingConfig(batch_size=1001), "batch_size 1001 is larger than the 1,000 training digits; "
+                                          "choose a batch size of at most 1,000."),
+        (TrainingConfig(batch_size=128, train_limit=100), "batch_size 128 is larger than the 100 training digits; "
+                                                          "choose a batch size of at most 100."),
+        (TrainingConfig(batch_size=800, validation="split"), "batch_size 800 is larger than the 750 training "
+                                                             "digits; choose a batch size of at most 750."),
+    ],
+    ids=["all-data", "train-limit", "after-split"],
+)  # fmt: skip
+def test_batch_larger_than_the_training_data(config: TrainingConfig, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        make_split(numbered_data(), config)
+
+
+def test_batch_equal_to_the_training_data_is_fine() -> None:
+    assert len(make_split(numbered_data(), TrainingConfig(batch_size=100, train_limit=100)).y_train) == 100
+
+
+# --- whole runs in this process ---------------------------------------------------------------
+
+
+def run_here(root: Path, config: TrainingConfig, data_dir: Path) -> RunHandle:
+    """Create a run folder and train it in this process, as the worker would."""
+    pytest.importorskip("keras")
+    from mnist_core.training import train
+
+    path = root / "20200101-000000-here"
+    path.mkdir()
+    files = RunFiles(path)
+    files.write_meta(config, "here", str(data_dir))
+    files.update_status(state="queued", created_at=time.time(), epochs=config.epochs)
+    train(path)
+    return RunHandle(path)
+
+
+DIVERGES = TrainingConfig(hidden_units=(128, 128, 128, 128), optimizer="sgd", learning_rate=10.0, scaling="raw",
+                          batch_size=50, train_limit=500, epochs=2)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_diverging_run_fails_and_says_to_lower_the_learning_rate(tmp_path: Path, mnist_dir: Path) -> None:
+    handle = run_here(tmp_path, DIVERGES, mnist_dir)
+    status = handle.status()
+    assert status.state == "failed" and status.ended_at is not None
+    assert re.fullmatch(
+        r"The loss became NaN at epoch 1, batch \d+: training diverged\. "
+        r"Lower the learning rate \(now 10\) or use batch normalisation\.",
+        status.message,
+    )
+    assert len(handle.metrics().epochs) == 1  # it stopped at once instead of running on
+    assert handle.model_path("best") is None, "a NaN model must not be offered as the best one"
+    assert handle.evaluation() is None
+
+
+@pytest.mark.slow
+def test_split_validation_run(tmp_path: Path, mnist_dir: Path) -> None:
+    config = TrainingConfig(hidden_units=(16,), validation="split", validation_fraction=0.05, train_limit=300,
+                            batch_size=50, epochs=1, augmentation=True)  # fmt: skip
+    handle = run_here(tmp_path, config, mnist_dir)
+    status = handle.status()
+    assert status.state == "completed", status.message
+    assert handle.files.read_status() == status
+    assert (tmp_path / "20200101-000000-here" / "status.json").is_file()
+    epochs = handle.metrics().epochs
+    assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
+    assert handle.evaluation().confusion.sum() == 10_000  # the test set stays for the final evaluation
+
+
+@pytest.mark.slow
+def test_status_message_while_training_names_train_and_validation_sizes(tmp_path: Path, mnist_dir: Path) -> None:
+    """The message the Train page shows while a split run trains (captured from status.json)."""
+    messages: list[str] = []
+    original = RunFiles.update_status
+
+    def spy(self: RunFiles, **changes):
+        messages.append(changes.get("message", ""))
+        return original(self, **changes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunFiles, "update_status", spy)
+        run_here(tmp_path, TrainingConfig(hidden_units=(8,), validation="split", validation_fraction=0.1,
+                                          train_limit=200, batch_size=100, epochs=1), mnist_dir)  # fmt: skip
+    assert "Training on 200 digits, validating on the held-out 10% of train (6,000)." in messages
+    assert messages[-1].startswith("Completed 1 epoch; kept the ")
