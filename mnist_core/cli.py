@@ -17,7 +17,9 @@ def _parse_value(field: dataclasses.Field, text: str):
     if field.name in ("hidden_units", "conv_filters"):
         return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     if field.type in ("bool", bool):
-        return text.lower() in ("1", "true", "yes", "on")
+        flags = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
+                 "off": False}
+        return flags[text.lower()]  # KeyError: "maybe" must not silently mean False
     if field.type in ("int", int):
         return int(text)
     if field.type in ("float", float):
@@ -55,7 +57,7 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
         if text is not None:
             try:
                 changes[field.name] = _parse_value(field, text)
-            except ValueError:
+            except (ValueError, KeyError):
                 raise ConfigError(f"--{field.name.replace('_', '-')} {text!r} is not a valid value.") from None
     return get_preset(args.preset).replace(**changes)
 
