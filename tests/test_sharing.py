@@ -1,0 +1,215 @@
+"""Share an experiment: configs through query parameters, runs through zip files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import zipfile
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+
+from mnist_core import sharing
+from mnist_core.config import TrainingConfig
+from mnist_core.presets import PRESETS
+from mnist_core.run_files import RunFiles
+from mnist_core.runs import RunError, list_runs, load_run
+from mnist_core.sharing import (
+    RunImportError,
+    config_from_query,
+    config_to_query,
+    export_run_zip,
+    import_run_zip,
+    query_string,
+)
+
+EVERY_FIELD_CHANGED = TrainingConfig(
+    architecture="cnn", hidden_units=(64, 32), conv_filters=(8, 16, 24), dense_units=0, batch_norm=True,
+    activation="gelu", dropout=0.125, optimizer="adamw", learning_rate=3.5e-4, lr_schedule="warmup_cosine",
+    batch_size=32, epochs=7, early_stopping_patience=2, scaling="raw", augmentation=True, validation="split",
+    validation_fraction=0.2, train_limit=5000, seed=42,
+)
+
+
+def test_every_field_differs_from_its_default():
+    default = TrainingConfig()
+    assert all(getattr(EVERY_FIELD_CHANGED, f.name) != getattr(default, f.name)
+               for f in dataclasses.fields(TrainingConfig))
+
+
+@pytest.mark.parametrize("config", [EVERY_FIELD_CHANGED, TrainingConfig(hidden_units=())]
+                         + [p.config for p in PRESETS.values()], ids=lambda c: c.to_json()[:40])
+def test_query_round_trip(config):
+    query = config_to_query(config)
+    assert all(isinstance(v, str) for v in query.values()) and set(query) == set(config.to_dict())
+    shared = config_from_query(query)
+    assert shared.config == config and shared.warnings == ()
+    assert config_from_query(parse_qs(query_string(config), keep_blank_values=True)).config == config
+
+
+BAD_QUERIES = [
+    ({"epochs": "0"}, "epochs", "Ignored epochs='0' (epochs is 0; it must be in [1, 500]); using 5."),
+    ({"epochs": "3.5"}, "epochs", "invalid literal for int()"),
+    ({"learning_rate": "nan"}, "learning_rate", "Ignored learning_rate='nan'"),
+    ({"learning_rate": "1e999"}, "learning_rate", "learning_rate is inf"),
+    ({"architecture": "transformer"}, "architecture", "choose one of: mlp, cnn"),
+    ({"hidden_units": "512,x"}, "hidden_units", "Ignored hidden_units='512,x'"),
+    ({"hidden_units": ","}, "hidden_units", "Ignored hidden_units=','"),
+    ({"architecture": "cnn", "conv_filters": ""}, "conv_filters", "a CNN needs at least one conv block"),
+    ({"batch_norm": "maybe"}, "batch_norm", "expected true or false"),
+    ({"seed": "9" * 300}, "seed", "longer than 200 characters"),
+    ({"bogus": "1"}, None, "Ignored unknown setting 'bogus'."),
+]
+
+
+@pytest.mark.parametrize(("params", "field", "message"), BAD_QUERIES, ids=[m for *_, m in BAD_QUERIES])
+def test_bad_query_values_fall_back_to_defaults_with_a_warning(params, field, message):
+    shared = config_from_query(params)
+    assert len(shared.warnings) == 1 and message in shared.warnings[0]
+    if field:
+        assert getattr(shared.config, field) == getattr(TrainingConfig(), field)
+
+
+def test_good_values_survive_next_to_bad_ones_and_lists_take_the_last():
+    shared = config_from_query({"epochs": ["3", "9"], "dropout": "oops", "augmentation": "on", "page": "x"},
+                               ignore={"page"})
+    assert (shared.config.epochs, shared.config.dropout, shared.config.augmentation) == (9, 0.0, True)
+    assert len(shared.warnings) == 1
+
+
+WEIRD = ["", " ", "nan", "inf", "-inf", "-1", "1e308", "0x10", "1,2,3", ",,", "true", "None", "\x00", "é", "[1]",
+         "9" * 250, "1" * 19, "-0", "1_000"]
+
+
+def test_config_from_query_never_raises():
+    for name in TrainingConfig.__dataclass_fields__:
+        for value in WEIRD:
+            assert isinstance(config_from_query({name: value}).config, TrainingConfig)
+    many = {f"p{i}": "1" for i in range(500)}
+    assert "Ignored 400 parameters" in config_from_query(many).warnings[0]
+    assert isinstance(config_from_query({1: 2, "epochs": 3}).config, TrainingConfig)
+
+
+def make_run(root: Path, state: str = "completed", name: str = "mlp 12:00:01") -> Path:
+    """A finished run folder with the files a real run writes (fake but well-formed models)."""
+    path = root / "20250101-120001-mlp-12-00-01"
+    path.mkdir(parents=True)
+    files = RunFiles(path)
+    files.write_meta(EVERY_FIELD_CHANGED, name, "/somewhere/mnist")
+    files.update_status(state=state, message="done", created_at=1.0, epochs=7, epoch=7, pid=4242)
+    files.metrics.write_text('{"kind": "epoch", "epoch": 1, "accuracy": 0.9}\n')
+    for model in ("model_best.keras", "model_final.keras", "evaluation.npz"):
+        with zipfile.ZipFile(path / model, "w") as archive:
+            archive.writestr("config.json", "{}")
+    (path / "evaluation.json").write_text('{"accuracy": 0.9}')
+    (path / "worker.log").write_text("private log")
+    return path
+
+
+def test_export_then_import_makes_a_new_run(tmp_path):
+    source = make_run(tmp_path / "a")
+    zip_path = export_run_zip(source, tmp_path / "run.zip")
+    with zipfile.ZipFile(zip_path) as archive:
+        assert "worker.log" not in archive.namelist() and sharing.MANIFEST in archive.namelist()
+    handle = import_run_zip(zip_path, tmp_path / "b")
+    assert [h.id for h in list_runs(tmp_path / "b")] == [handle.id]
+    assert load_run(handle.id, tmp_path / "b").path == handle.path
+    assert handle.id != source.name and handle.name == "mlp 12:00:01 (imported)"
+    assert handle.config == EVERY_FIELD_CHANGED and handle.files.data_dir() is None
+    status = handle.status()
+    assert (status.state, status.epoch, status.pid) == ("completed", 7, None)
+    for file in ("metrics.jsonl", "model_best.keras", "model_final.keras", "evaluation.json", "evaluation.npz"):
+        assert (handle.path / file).read_bytes() == (source / file).read_bytes()
+    assert not (handle.path / "worker.log").exists()
+    again = import_run_zip(zip_path, tmp_path / "b")
+    assert again.id != handle.id and len(list_runs(tmp_path / "b")) == 2
+
+
+def test_an_imported_running_run_becomes_interrupted(tmp_path):
+    source = make_run(tmp_path / "a", state="completed")
+    zip_path = export_run_zip(source, tmp_path / "run.zip")
+    rewritten = tmp_path / "running.zip"
+    with zipfile.ZipFile(zip_path) as old, zipfile.ZipFile(rewritten, "w") as new:
+        for name in old.namelist():
+            data = old.read(name)
+            if name == "status.json":
+                data = json.dumps({**json.loads(data), "state": "running", "ended_at": None}).encode()
+            new.writestr(f"folder/{name}", data)  # a re-zipped folder works too
+    status = import_run_zip(rewritten, tmp_path / "b").status()
+    assert status.state == "interrupted" and "still training when it was exported" in status.message
+    assert status.ended_at is not None and status.pid is None
+
+
+def test_an_imported_real_model_loads(tmp_path):
+    from mnist_core.models import build_model
+    from mnist_core.predict import load_predictor
+
+    source = make_run(tmp_path / "a")
+    build_model(TrainingConfig(hidden_units=(8,))).save(source / "model_best.keras")
+    handle = import_run_zip(export_run_zip(source, tmp_path / "run.zip"), tmp_path / "b")
+    assert load_predictor(handle.model_path("best")).probabilities(np.zeros((28, 28), np.float32)).shape == (1, 10)
+
+
+def test_export_refuses_active_and_missing_runs(tmp_path):
+    with pytest.raises(RunError, match="no config.json"):
+        export_run_zip(tmp_path / "nothing", tmp_path / "x.zip")
+    active = make_run(tmp_path / "a", state="queued")  # queued moments ago: the worker may be starting
+    RunFiles(active).update_status(created_at=time.time(), pid=None)
+    with pytest.raises(RunError, match="still training; export it when it has finished"):
+        export_run_zip(active, tmp_path / "x.zip")
+
+
+GOOD = {"config.json": json.dumps({"config": {}, "name": "x"}), "status.json": json.dumps({"state": "completed"})}
+BAD_ZIPS = [
+    ({"status.json": GOOD["status.json"]}, "needs exactly one config.json (found 0)"),
+    ({**GOOD, "x/config.json": "{}"}, "needs exactly one config.json (found 2)"),
+    ({"config.json": GOOD["config.json"]}, "it has no status.json"),
+    ({**GOOD, "config.json": "{"}, "config.json is not valid JSON"),
+    ({**GOOD, "config.json": "[]"}, 'config.json has no "config" settings'),
+    ({**GOOD, "config.json": json.dumps({"config": {"epochs": 0}})}, "cannot use: epochs is 0"),
+    ({**GOOD, "config.json": json.dumps({"config": {"bogus": 1}})}, "Unknown setting(s): bogus"),
+    ({**GOOD, "status.json": json.dumps({"state": "exploded"})}, "status.json has state 'exploded'"),
+    ({**GOOD, "status.json": "[1]"}, "status.json has state None"),
+    ({**GOOD, "evaluation.json": "nope"}, "evaluation.json is not valid JSON"),
+    ({**GOOD, "model_best.keras": "not a zip"}, "model_best.keras is damaged (not a zip archive)"),
+    ({**GOOD, "../evil.txt": "x"}, "unsafe path '../evil.txt'"),
+    ({**GOOD, "/etc/passwd": "x"}, "unsafe path '/etc/passwd'"),
+    ({**GOOD, "C:/x": "x"}, "unsafe path 'C:/x'"),
+    ({**GOOD, "a\\..\\b": "x"}, "unsafe path"),
+]
+
+
+@pytest.mark.parametrize(("members", "message"), BAD_ZIPS, ids=[m for _, m in BAD_ZIPS])
+def test_import_rejects_bad_zips(tmp_path, members, message):
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(RunImportError) as error:
+        import_run_zip(path, tmp_path / "runs")
+    assert message in str(error.value)
+    assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["bad.zip"], ["bad.zip", "runs"])
+
+
+def test_import_caps_sizes_and_rejects_non_zips(tmp_path, monkeypatch):
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in GOOD.items():
+            archive.writestr(name, data)
+        archive.writestr("metrics.jsonl", b"\n" * 5_000_000)
+    monkeypatch.setattr(sharing, "MAX_FILE_BYTES", 1_000_000)
+    with pytest.raises(RunImportError, match="metrics.jsonl unpacks to 4.8 MB; the limit for one file is 1.0 MB"):
+        import_run_zip(path, tmp_path / "runs")
+    monkeypatch.setattr(sharing, "MAX_UNPACKED_BYTES", 1_000_000)
+    with pytest.raises(RunImportError, match="big.zip unpacks to 4.8 MB; the limit is 1 MB"):
+        import_run_zip(path, tmp_path / "runs")
+    monkeypatch.setattr(sharing, "MAX_ZIP_BYTES", 100)
+    with pytest.raises(RunImportError, match="the limit is 0 MB"):
+        import_run_zip(path, tmp_path / "runs")
+    (tmp_path / "text.zip").write_bytes(b"hello")
+    with pytest.raises(RunImportError, match="text.zip is not a valid zip file"):
+        import_run_zip(tmp_path / "text.zip", tmp_path / "runs")
