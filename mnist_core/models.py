@@ -100,7 +100,7 @@ def build_optimizer(config: TrainingConfig, steps_per_epoch: int) -> keras.optim
         warmup = max(1, min(total // 2, round(0.1 * total)))
         rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=config.learning_rate / 20,
-            decay_steps=total - warmup,
+            decay_steps=max(1, total - warmup),  # one step in all (1 epoch, 1 batch) leaves none to decay
             warmup_target=config.learning_rate,
             warmup_steps=warmup,
             alpha=0.0,

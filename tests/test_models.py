@@ -87,6 +87,14 @@ def test_warmup_cosine_rises_to_the_peak_then_decays_to_zero() -> None:
     assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1 :], strict=False))
 
 
+@pytest.mark.parametrize(("steps_per_epoch", "epochs"), [(1, 1), (2, 1), (1, 2)])
+def test_warmup_cosine_works_for_the_shortest_runs(steps_per_epoch: int, epochs: int) -> None:
+    config = TrainingConfig(learning_rate=0.01, lr_schedule="warmup_cosine", epochs=epochs)
+    schedule = build_optimizer(config, steps_per_epoch=steps_per_epoch)._learning_rate
+    rates = [float(schedule(step)) for step in range(4)]
+    assert all(np.isfinite(rates)) and max(rates) <= 0.01 + 1e-9
+
+
 def test_same_seed_same_weights_other_seed_other_weights() -> None:
     first = build_model(TINY_MLP.replace(seed=3)).get_weights()[0]
     again = build_model(TINY_MLP.replace(seed=3)).get_weights()[0]
