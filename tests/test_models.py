@@ -103,6 +103,7 @@ def test_same_seed_same_weights_other_seed_other_weights() -> None:
     assert not np.array_equal(first, other)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "config",
     [

@@ -118,23 +118,10 @@ def test_diverging_run_fails_and_says_to_lower_the_learning_rate(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_split_validation_run(tmp_path: Path, mnist_dir: Path) -> None:
+def test_split_validation_run_with_augmentation(tmp_path: Path, mnist_dir: Path) -> None:
     config = TrainingConfig(hidden_units=(16,), validation="split", validation_fraction=0.05, train_limit=300,
                             batch_size=50, epochs=1, augmentation=True)  # fmt: skip
-    handle = run_here(tmp_path, config, mnist_dir)
-    status = handle.status()
-    assert status.state == "completed", status.message
-    assert handle.files.read_status() == status
-    assert (tmp_path / "20200101-000000-here" / "status.json").is_file()
-    epochs = handle.metrics().epochs
-    assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
-    assert handle.evaluation().confusion.sum() == 10_000  # the test set stays for the final evaluation
-
-
-@pytest.mark.slow
-def test_status_message_while_training_names_train_and_validation_sizes(tmp_path: Path, mnist_dir: Path) -> None:
-    """The message the Train page shows while a split run trains (captured from status.json)."""
-    messages: list[str] = []
+    messages: list[str] = []  # every status message, as the Train page would show them
     original = RunFiles.update_status
 
     def spy(self: RunFiles, **changes):
@@ -143,7 +130,11 @@ def test_status_message_while_training_names_train_and_validation_sizes(tmp_path
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(RunFiles, "update_status", spy)
-        run_here(tmp_path, TrainingConfig(hidden_units=(8,), validation="split", validation_fraction=0.1,
-                                          train_limit=200, batch_size=100, epochs=1), mnist_dir)  # fmt: skip
-    assert "Training on 200 digits, validating on the held-out 10% of train (6,000)." in messages
-    assert messages[-1].startswith("Completed 1 epoch; kept the ")
+        handle = run_here(tmp_path, config, mnist_dir)
+    status = handle.status()
+    assert status.state == "completed", status.message
+    assert "Training on 300 digits, validating on the held-out 5% of train (3,000)." in messages
+    assert status.message.startswith("Completed 1 epoch; kept the best weights from epoch 1: test accuracy ")
+    epochs = handle.metrics().epochs
+    assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
+    assert handle.evaluation().confusion.sum() == 10_000  # the test set stays for the final evaluation
