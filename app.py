@@ -23,10 +23,8 @@ wanted = st.query_params.pop("page", None)  # a page opened before navigation wa
 if wanted in PAGES and wanted:
     st.switch_page(PAGES[wanted])
 
-with st.sidebar:
-    st.markdown("### :material/draw: Digit Lab")
-    training = runs.active_run()
-    if training is not None:
-        st.caption(f":blue-badge[:material/sync: Training] {training.name}")
+training = runs.active_run()
+if training is not None:
+    st.sidebar.caption(f":blue-badge[:material/sync: Training] {training.name}")
 
 page.run()

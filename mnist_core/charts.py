@@ -130,12 +130,14 @@ def probability_bars(probabilities: Sequence[float], top: int = 3, height: int =
 
 
 def confusion_chart(confusion: np.ndarray, normalised: bool = False,
-                    selected: tuple[int, int] | None = None, size: int = 560) -> go.Figure:
-    """The confusion matrix as a grid of square markers (clickable, unlike a heatmap).
+                    selected: tuple[int, int] | None = None, size: int = 520) -> go.Figure:
+    """The confusion matrix: coloured cells, and a square marker on each cell to click.
 
-    Rows are the true digit, columns the predicted one. Correct answers (the diagonal) are
-    shaded blue; mistakes orange on their own scale, so rare confusions stay visible.
-    `normalised` shows each row as shares of that digit's test examples.
+    Rows are the true digit, columns the predicted one. Correct answers (the diagonal) are blue;
+    mistakes orange on their own scale, so rare confusions stay visible. `normalised` shows each
+    row as shares of that digit's test examples. The cells are heatmaps (they fill the grid at any
+    width); the clicks land on the last trace, a scatter of transparent square markers, because a
+    heatmap's clicks do not reach Streamlit's `on_select`.
     """
     counts = np.asarray(confusion, dtype=np.int64)
     if counts.shape != (NUM_CLASSES, NUM_CLASSES):
@@ -143,51 +145,50 @@ def confusion_chart(confusion: np.ndarray, normalised: bool = False,
     rows = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     value = share if normalised else counts.astype(float)
-    fig = go.Figure()
-    marker_px = _cell_pixels(size)
-    for diagonal in (True, False):
-        t, p = np.nonzero(np.eye(NUM_CLASSES, dtype=bool) == diagonal)
-        fig.add_trace(_confusion_trace(t, p, counts, share, value, diagonal, normalised, marker_px))
-    if selected is not None:
-        fig.add_trace(go.Scatter(
-            x=[selected[1]], y=[selected[0]], mode="markers", hoverinfo="skip", showlegend=False,
-            marker={"symbol": "square-open", "size": marker_px + 4, "line": {"width": 3, "color": "#111827"}},
-        ))
-    axis = {"tickmode": "array", "tickvals": list(range(NUM_CLASSES)), "ticktext": DIGITS,
-            "range": [-0.5, NUM_CLASSES - 0.5], "showgrid": False, "fixedrange": True}
-    fig.update_xaxes(title_text="predicted digit", side="top", **axis)
-    fig.update_yaxes(title_text="true digit", scaleanchor="x", **{**axis, "range": [9.5, -0.5]})
-    return _base_layout(fig, size, width=size, showlegend=False, clickmode="event+select", dragmode=False,
-                        margin={"l": 70, "r": 20, "t": 70, "b": 20}, plot_bgcolor="white")
-
-
-def _cell_pixels(size: int) -> int:
-    """Marker size that fills most of a cell in a `size`-pixel square figure."""
-    return max(8, int((size - 90) / NUM_CLASSES * 0.9))
-
-
-def _confusion_trace(t, p, counts, share, value, diagonal: bool, normalised: bool, marker_px: int):
-    v = value[t, p]
-    c = counts[t, p]
-    scale = [[0, "#EEF2FF"], [1, "#3730A3"]] if diagonal else [[0, "#FFF7ED"], [1, "#C2410C"]]
-    color = np.where(c > 0, v, np.nan)
-    text = [(f"{s:.0%}" if s >= 0.005 else "<1%") if normalised else f"{n:,}"
-            for n, s in zip(c, share[t, p], strict=True)]
-    text = [label if n > 0 else "" for label, n in zip(text, c, strict=True)]
-    high = float(np.nanmax(color)) if np.any(c > 0) else 1.0
-    dark = [bool(n > 0 and val > 0.55 * high) for n, val in zip(c, v, strict=True)]
-    return go.Scatter(
-        x=p, y=t, mode="markers+text", text=text, showlegend=False,
-        textfont={"color": ["white" if d else "#1F2333" for d in dark], "size": 12},
-        customdata=np.stack([t, p, c, share[t, p]], axis=1),
+    text = np.where(counts > 0, [[_cell_text(n, s, normalised) for n, s in zip(r, q, strict=True)]
+                                 for r, q in zip(counts, share, strict=True)], "")
+    diagonal = np.eye(NUM_CLASSES, dtype=bool)
+    fig = go.Figure(_cells(np.zeros(counts.shape), [[0, "#F3F4F8"], [1, "#F3F4F8"]], text=None))
+    for mask, scale in ((diagonal, [[0, "#E0E7FF"], [1, "#3730A3"]]), (~diagonal, [[0, "#FFEDD5"], [1, "#C2410C"]])):
+        fig.add_trace(_cells(np.where(mask & (counts > 0), value, np.nan), scale, np.where(mask, text, "")))
+    t, p = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
+    fig.add_trace(go.Scatter(
+        x=p, y=t, mode="markers", showlegend=False, name="cells",
+        customdata=np.stack([t, p, counts[t, p], share[t, p]], axis=1).tolist(),
         hovertemplate=("true %{customdata[0]} → predicted %{customdata[1]}<br>"
                        "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
                        "<br><i>click to see them</i><extra></extra>"),
-        marker={"symbol": "square", "size": marker_px, "color": np.nan_to_num(color, nan=0.0),
-                "colorscale": scale, "cmin": 0, "cmax": max(high, 1e-9),
-                "line": {"width": 1, "color": "#E5E7EB"}},
+        marker={"symbol": "square", "size": _cell_pixels(size), "color": "rgba(0,0,0,0)", "line": {"width": 0}},
         selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
-    )
+    ))
+    if selected is not None:
+        t0, p0 = selected
+        fig.add_shape(type="rect", x0=p0 - 0.5, x1=p0 + 0.5, y0=t0 - 0.5, y1=t0 + 0.5,
+                      line={"color": "#111827", "width": 3}, layer="above")
+    axis = {"tickmode": "array", "tickvals": list(range(NUM_CLASSES)), "ticktext": DIGITS, "showgrid": False,
+            "fixedrange": True, "constrain": "domain"}
+    fig.update_xaxes(title_text="predicted digit", side="top", range=[-0.5, NUM_CLASSES - 0.5], **axis)
+    fig.update_yaxes(title_text="true digit", range=[NUM_CLASSES - 0.5, -0.5], scaleanchor="x", **axis)
+    return _base_layout(fig, size, showlegend=False, clickmode="event+select", dragmode=False,
+                        hovermode="closest", margin={"l": 60, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white")
+
+
+def _cell_text(count: int, share: float, normalised: bool) -> str:
+    if not normalised:
+        return f"{count:,}"
+    return f"{share:.0%}" if share >= 0.005 else "<1%"
+
+
+def _cells(z: np.ndarray, scale: list, text) -> go.Heatmap:
+    """One layer of coloured cells (NaN cells are transparent)."""
+    return go.Heatmap(z=z, x=list(range(NUM_CLASSES)), y=list(range(NUM_CLASSES)), colorscale=scale,
+                      zmin=0, showscale=False, xgap=2, ygap=2, hoverinfo="skip", text=text,
+                      texttemplate="%{text}" if text is not None else None, textfont={"size": 12})
+
+
+def _cell_pixels(size: int) -> int:
+    """Click-target marker size for a cell of a `size`-pixel figure (the cells themselves scale)."""
+    return max(8, int((size - 70) / NUM_CLASSES * 0.95))
 
 
 def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure:

@@ -1,7 +1,8 @@
 """Small helpers the pages share: config <-> form values, run table rows, formatting, uploads.
 
 No Streamlit here (pages stay thin and these stay testable); TensorFlow only where a model is
-actually evaluated.
+actually evaluated, and NumPy only inside the functions that need it, so Home (which imports this
+module) starts fast.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mnist_core.config import TrainingConfig
 from mnist_core.presets import PRESETS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_LAYERS = 4  # hidden dense layers / conv blocks the sliders offer
 UPLOADS_FOLDER = "uploads"  # inside the runs folder: never listed as a run (it has no config.json)
@@ -145,6 +147,8 @@ def _clock(timestamp: float | None) -> str:
 def upscale(image: np.ndarray, size: int = 140) -> np.ndarray:
     """A (h, w) image as a square uint8 image of about `size` px: padded with black to a square, then
     enlarged with nearest-neighbour so pixels stay visible (float input is read as [0, 1])."""
+    import numpy as np
+
     array = np.asarray(image)
     if array.dtype != np.uint8:
         array = (np.clip(array.astype(np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
@@ -243,6 +247,8 @@ def evaluate_model_file(path: str | Path):
 
     Stop-gap until the engine offers this (the CLI's `evaluate` does the same steps inline).
     """
+    import numpy as np
+
     from mnist_core.data import load_mnist
     from mnist_core.evaluation import evaluate_probabilities
     from mnist_core.predict import load_predictor
@@ -262,3 +268,10 @@ def example_caption(example) -> str:
     if example.correct:
         return f"p({example.predicted}) {example.p_predicted:.0%}"
     return f"p({example.predicted}) {example.p_predicted:.0%} · p({example.true}) {example.p_true:.0%}"
+
+
+def starter_available() -> bool:
+    """Whether the starter model file ships with this install (checked without loading it)."""
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    return file_version(STARTER_MODEL_PATH) > 0

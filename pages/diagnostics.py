@@ -18,8 +18,8 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 
 KEY = "diag_"
 STARTER = "starter"
-GALLERY_MAX = 48  # digits shown for one confusion cell
-THUMB_PX = 84
+GALLERY_MAX = 40  # digits shown for one confusion cell
+THUMB_PX = 72
 
 
 @st.cache_data(show_spinner="Evaluating the starter model on the test set…", max_entries=4)
@@ -115,13 +115,13 @@ with matrix_col:
     stored = st.session_state.get(KEY + "cell")
     cell = stored[1:] if stored and stored[0] == choice else None
     figure = charts.confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
-    st.plotly_chart(figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", width="content",
+    st.plotly_chart(figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points",
                     config={"displayModeBar": False})
 with cell_col:
-    shortcuts = diagnostics.top_confusions(evaluation.confusion)
+    shortcuts = diagnostics.top_confusions(evaluation.confusion, limit=5)
     if shortcuts:
         st.pills("Most frequent mistakes", [s[:2] for s in shortcuts], key=KEY + "shortcut",
-                 on_change=remember_shortcut,
+                 on_change=remember_shortcut, wrap=True,
                  format_func=lambda s: f"{s[0]} → {s[1]} ({int(evaluation.confusion[s[0], s[1]])})")
     if cell is None:
         st.info("Click a cell of the matrix (or a mistake above) to see its digits.", icon=":material/ads_click:")
@@ -136,7 +136,7 @@ with cell_col:
 
 # ---------------------------------------------------------------- per class
 st.subheader("Per digit")
-bars_col, table_col = st.columns([1, 1], gap="large")
+bars_col, table_col = st.columns([1, 1.3], gap="large")
 rows = diagnostics.per_class_rows(evaluation)
 bars_col.plotly_chart(charts.per_class_bars(rows), key=KEY + "per_class", config={"displayModeBar": False})
 score = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}

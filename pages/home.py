@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_core import runs
-from mnist_core.ui_helpers import data_info, format_duration
+from mnist_core.ui_helpers import best_accuracy, data_info, format_duration, starter_available
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
@@ -60,13 +60,20 @@ with diagnose.container(border=True, height="stretch"):
                 "model's confidence, per-class scores and its most confident mistakes.")
     st.page_link("pages/diagnostics.py", label="Inspect a model", icon=":material/arrow_forward:")
 
-history = runs.list_runs()
-finished = [h for h in history if not h.status().is_active]
-st.caption(
-    f"{len(finished)} finished run{'s' if len(finished) != 1 else ''} saved in `{runs.runs_dir()}`. "
-    "A starter model is ready on the Draw and Diagnostics pages, no training needed."
-)
-
+finished = [h for h in runs.list_runs() if h.status().is_finished]
+if finished:
+    st.subheader("Latest runs")
+    for handle in finished[:3]:
+        status = handle.status()
+        accuracy, kind = best_accuracy(handle)
+        score = f" · **{accuracy:.2%}** {kind} accuracy" if accuracy is not None else ""
+        st.markdown(f"- **{handle.name}** · {status.state}{score} · {format_duration(status.duration_s)}")
+    st.caption(f"{len(finished)} finished run{'s' if len(finished) != 1 else ''} in `{runs.runs_dir()}`; "
+               "all of them are on the Train page.")
+elif starter_available():
+    st.caption("No runs yet: a starter model is ready on the Draw and Diagnostics pages, no training needed.")
+else:
+    st.caption("No runs yet: train one on the Train page to draw digits for it and inspect its mistakes.")
 
 
 @st.cache_data(show_spinner="Looking for MNIST…")

@@ -51,6 +51,13 @@ def form_values() -> dict:
     return {name: st.session_state[KEY + name] for name in FORM_KEYS}
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def test_scores(run_id: str, version: float) -> tuple[float, float] | None:
+    """(test accuracy, test loss) of a run, or None before it is evaluated."""
+    evaluation = runs.load_run(run_id).evaluation()
+    return None if evaluation is None else (evaluation.accuracy, evaluation.loss)
+
+
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def model_summary(path: str, version: float) -> str:
     from mnist_core.predict import load_predictor
@@ -70,8 +77,8 @@ if KEY + "architecture" not in st.session_state:
 preset_col, about_col = st.columns([1, 3], vertical_alignment="bottom")
 preset = preset_col.selectbox("Preset", list(PRESETS), key=KEY + "preset", on_change=apply_preset,
                               persist_state="session", help="Fills every control below; change any of them after.")
-about_col.info(f"**{preset}**: {PRESETS[preset].description}. Reaches about "
-               f"**{PRESETS[preset].expected_accuracy:.1%}** ({PRESETS[preset].expected_from}).",
+about_col.info(f"**{preset}**: {PRESETS[preset].description}. Expected test accuracy about "
+               f"**{PRESETS[preset].expected_accuracy:.1%}**; source: {PRESETS[preset].expected_from}.",
                icon=":material/tune:")
 
 keep = {"persist_state": "session"}
@@ -121,18 +128,28 @@ with data_box:
     st.number_input("Seed", 0, 2**31 - 1, step=1, key=KEY + "seed", **keep)
 
 active = runs.active_run()
+try:
+    config, problem = form_to_config(form_values()), None
+except ConfigError as error:
+    config, problem = None, str(error)
 name_col, start_col = st.columns([3, 1], vertical_alignment="bottom")
 run_name = name_col.text_input("Run name (optional)", key=KEY + "name", placeholder="e.g. wide MLP, lr 3e-3",
                                max_chars=60)
 if start_col.button("Start training", type="primary", icon=":material/play_arrow:", width="stretch",
-                    disabled=active is not None, key=KEY + "start"):
+                    disabled=active is not None or config is None, key=KEY + "start"):
     try:
-        handle = runs.start_run(form_to_config(form_values()), name=run_name.strip() or None)
-    except (ConfigError, runs.RunError) as error:  # RunBusyError is a RunError
+        handle = runs.start_run(config, name=run_name.strip() or None)
+    except runs.RunError as error:  # RunBusyError too
         st.error(str(error), icon=":material/error:")
     else:
         st.session_state[KEY + "run_id"] = handle.id
         st.rerun()
+if problem:
+    st.error(problem, icon=":material/error:")
+elif active is not None:
+    st.caption(f":material/hourglass_top: **{active.name}** is training; Start is available again when it ends.")
+else:
+    st.caption(f":material/checklist: Start trains: {describe_config(config)}")
 
 
 # ---------------------------------------------------------------- the current run
@@ -141,6 +158,12 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     status = handle.status()
     show = {"completed": st.success, "stopped": st.warning}.get(status.state, st.error)
     show(f"**{handle.name}**: {status.message}", icon=STATE_ICONS.get(status.state))
+    scores = test_scores(handle.id, file_version(handle.path / "evaluation.json"))
+    accuracy_col, loss_col, epochs_col, time_col = st.columns(4)
+    accuracy_col.metric("Test accuracy", f"{scores[0]:.2%}" if scores else "—", border=True)
+    loss_col.metric("Test loss", f"{scores[1]:.4f}" if scores else "—", border=True)
+    epochs_col.metric("Epochs trained", f"{status.epoch} of {status.epochs}", border=True)
+    time_col.metric("Training time", format_duration(status.duration_s), border=True)
     model_path = handle.model_path("best")
     metrics = handle.metrics()
     if metrics.epochs or metrics.batches:
@@ -234,24 +257,27 @@ def manage(handle: runs.RunHandle) -> None:
 
 
 st.subheader("Run history")
-if not all_runs:
-    st.caption("Runs you start appear here: select several to overlay their curves.")
+past = [h for h in all_runs if h.status().is_finished]  # the active run is shown live above
+if not past:
+    st.caption("Runs you start appear here when they end: select several to overlay their curves.")
     st.stop()
-rows = run_rows(all_runs)
+rows = run_rows(past)
 table = st.dataframe(
     rows, key=KEY + "history", on_select="rerun", selection_mode="multi-row", hide_index=True,
     column_order=("name", "status", "accuracy", "config", "epochs", "duration", "started"),
     column_config={
-        "name": st.column_config.TextColumn("Run", width="medium"),
-        "status": "Status",
+        "name": st.column_config.TextColumn("Run", width=170),
+        "status": st.column_config.TextColumn("Status", width=90),
         "accuracy": st.column_config.ProgressColumn("Accuracy", min_value=0.0, max_value=1.0, format="percent",
-                                                    help="Test accuracy, or best validation accuracy so far"),
-        "config": st.column_config.TextColumn("Settings", width="large"),
-        "epochs": "Epochs", "duration": "Time", "started": "Started",
+                                                    width=120, help="Test accuracy (or best validation accuracy)"),
+        "config": st.column_config.TextColumn("Settings", width=330),
+        "epochs": st.column_config.TextColumn("Epochs", width=65),
+        "duration": st.column_config.TextColumn("Time", width=95),
+        "started": st.column_config.TextColumn("Started", width=110),
     },
 )
 
-chosen = [all_runs[i] for i in table.selection.rows if i < len(all_runs)]
+chosen = [past[i] for i in table.selection.rows if i < len(past)]
 if not chosen:
     st.caption("Select runs (tick the boxes on the left) to overlay their curves, rename or delete them.")
     st.stop()

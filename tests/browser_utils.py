@@ -106,9 +106,16 @@ def open_page(page, url: str, path: str = "", timeout: float = 60_000) -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """Save the whole page (Streamlit scrolls inside its main area, so the viewport grows for it)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
+                           "?.getBoundingClientRect().height ?? 0")
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 160, size["height"]), 8000)})
+    page.wait_for_timeout(300)  # let charts re-layout
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
 
 

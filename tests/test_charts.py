@@ -93,42 +93,56 @@ def confusion_example():
     return counts
 
 
-def cells(fig):
-    """(true, predicted) -> (count, text) read back from the figure's markers."""
+def click_layer(fig):
+    (scatter,) = [t for t in fig.data if t.type == "scatter"]
+    return scatter
+
+
+def cell_texts(fig):
+    """(true, predicted) -> the text written in that cell (diagonal and mistakes layers)."""
     out = {}
-    for trace in fig.data[:2]:
-        for (t, p, n, _share), text in zip(trace.customdata, trace.text, strict=True):
-            out[(int(t), int(p))] = (int(n), text)
+    for heatmap in [t for t in fig.data if t.type == "heatmap" and t.text is not None]:
+        for t in range(10):
+            for p in range(10):
+                if heatmap.text[t][p]:
+                    out[(t, p)] = heatmap.text[t][p]
     return out
 
 
-def test_confusion_chart_has_one_square_per_cell_with_its_count():
+def test_confusion_chart_has_one_square_click_target_per_cell_with_its_count():
     counts = confusion_example()
     fig = charts.confusion_chart(counts)
-    found = cells(fig)
-    assert len(found) == 100
-    for t in range(10):
-        for p in range(10):
-            n, text = found[(t, p)]
-            assert n == counts[t, p]
-            assert text == (f"{counts[t, p]:,}" if counts[t, p] else "")
-    assert all(trace.marker.symbol == "square" for trace in fig.data[:2])
-    diagonal = fig.data[0]
-    assert all(int(t) == int(p) for t, p, *_ in diagonal.customdata)
+    scatter = click_layer(fig)
+    assert scatter.marker.symbol == "square"
+    cells = {(int(t), int(p)): int(n) for t, p, n, _ in scatter.customdata}
+    assert cells == {(t, p): int(counts[t, p]) for t in range(10) for p in range(10)}
+    assert [(int(x), int(y)) for x, y in zip(scatter.x, scatter.y, strict=True)] == [
+        (p, t) for t in range(10) for p in range(10)]
+    texts = cell_texts(fig)
+    assert texts == {(t, p): f"{counts[t, p]:,}" for t in range(10) for p in range(10) if counts[t, p]}
+
+
+def test_confusion_chart_colours_correct_answers_and_mistakes_apart():
+    counts = confusion_example()
+    base, diagonal, mistakes = (t for t in charts.confusion_chart(counts).data if t.type == "heatmap")
+    z_diag, z_wrong = np.array(diagonal.z, dtype=float), np.array(mistakes.z, dtype=float)
+    assert np.array_equal(np.diag(z_diag), np.diag(counts).astype(float))
+    assert np.isnan(np.diag(z_wrong)).all() and np.isnan(z_diag[0, 1])
+    assert np.isnan(z_wrong[3, 5])  # a zero cell stays uncoloured
+    assert z_wrong[4, 9] == counts[4, 9]
 
 
 def test_confusion_chart_normalised_shows_row_shares():
     counts = confusion_example()
-    found = cells(charts.confusion_chart(counts, normalised=True))
-    share = counts[2, 2] / counts[2].sum()
-    assert found[(2, 2)][1] == f"{share:.0%}"
+    texts = cell_texts(charts.confusion_chart(counts, normalised=True))
+    assert texts[(2, 2)] == f"{counts[2, 2] / counts[2].sum():.0%}"
 
 
 def test_confusion_chart_marks_the_selected_cell():
     fig = charts.confusion_chart(confusion_example(), selected=(4, 9))
-    highlight = fig.data[-1]
-    assert (list(highlight.x), list(highlight.y)) == ([9], [4])
-    assert len(fig.data) == 3
+    (frame,) = fig.layout.shapes
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (8.5, 9.5, 3.5, 4.5)
+    assert not charts.confusion_chart(confusion_example()).layout.shapes
 
 
 def test_confusion_chart_refuses_a_wrong_shape():

@@ -1,0 +1,234 @@
+"""Digit Lab in a real Chromium: what only a browser can show.
+
+One `streamlit run app.py` server for the module (runs folder in a temp dir); the tests run in
+file order and the later ones reuse the run the training test leaves behind. Screenshots of
+every page go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from browser_utils import (
+    ROOT,
+    VIEWPORT,
+    canvas_box,
+    chromium_path,
+    draw_strokes,
+    launch_chromium,
+    open_page,
+    screenshot,
+    streamlit_server,
+    wait_for_idle,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None, reason="no system Chromium (chromium) on PATH"),
+]
+
+HOME_BUDGET_S = float(os.environ.get("DIGIT_LAB_HOME_BUDGET_S", "3.0"))
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+def mnist_env() -> dict[str, str]:
+    """Full MNIST when the team's copy is there (else the app uses its embedded sample)."""
+    if os.environ.get("MNIST_DATA_DIR"):
+        return {}
+    return {"MNIST_DATA_DIR": str(SHARED_MNIST)} if SHARED_MNIST.is_dir() else {}
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser") / "runs"
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
+    """A fresh server, and how long Home took to show its content after the server first answered."""
+    log = runs_dir.parent / "streamlit.log"
+    with streamlit_server(runs_dir, env=mnist_env(), log=log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    yield tab
+    context.close()
+
+
+def wait_for_charts(page) -> None:
+    """Plotly draws after Streamlit: wait until every chart on the page has its SVG."""
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+                           ".every(c => c.querySelector('.main-svg'))")
+
+
+def finished_run_id(runs_dir: Path) -> str:
+    """A run with a model and an evaluation: the one the training test left, else a tiny new one."""
+    from mnist_core import runs
+    from mnist_core.config import TrainingConfig
+
+    for handle in runs.list_runs(runs_dir):
+        if handle.status().is_finished and handle.model_path("best") and handle.evaluation() is not None:
+            return handle.id
+    config = TrainingConfig(hidden_units=(32,), epochs=1, train_limit=2000)
+    handle = runs.start_run(config, name="browser fallback", runs_dir_path=runs_dir, data_dir=mnist_env().get(
+        "MNIST_DATA_DIR") or os.environ.get("MNIST_DATA_DIR"))
+    assert handle.wait(timeout=300).state == "completed"
+    return handle.id
+
+
+# ---------------------------------------------------------------- Home
+def test_home_renders_within_budget_on_a_fresh_server(page, server):
+    start = time.monotonic()
+    page.goto(server, wait_until="domcontentloaded")
+    page.get_by_text("Start here").wait_for()
+    elapsed = time.monotonic() - start
+    wait_for_idle(page)
+    words = page.get_by_test_id("stSidebarNav").inner_text().split()  # icon names are lower case
+    assert [w for w in words if w[0].isupper()] == ["Home", "Train", "Draw", "Diagnostics"]
+    screenshot(page, "home")
+    assert elapsed <= HOME_BUDGET_S, f"Home took {elapsed:.2f} s to show its content"
+
+
+# ---------------------------------------------------------------- Train
+def progress_state(page) -> tuple[float, str]:
+    bar = page.get_by_test_id("stProgress").first
+    value = bar.get_by_role("progressbar").get_attribute("aria-valuenow")
+    return float(value or 0), bar.inner_text()
+
+
+def batch_points(page) -> int:
+    caption = page.get_by_text(re.compile(r"\d+ batch points")).first.inner_text()
+    return int(re.search(r"(\d+) batch points", caption).group(1))
+
+
+def set_slider(page, label: str, value: int) -> None:
+    """Move a Streamlit slider with the keyboard until it shows `value`."""
+    thumb = page.get_by_test_id("stSlider").filter(has_text=label).first.locator('input[type="range"]')
+    thumb.focus()
+    for _ in range(60):
+        now = int(float(thumb.input_value()))
+        if now == value:
+            wait_for_idle(page)
+            return
+        page.keyboard.press("ArrowRight" if now < value else "ArrowLeft")
+    raise AssertionError(f"slider {label!r} did not reach {value}")
+
+
+@pytest.mark.slow
+def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
+    open_page(page, server, "train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
+    page.get_by_role("option", name="seed001").click()  # a small MLP: Dense 32
+    wait_for_idle(page)
+    limit = page.get_by_test_id("stNumberInput").filter(has_text="Training digits").locator("input")
+    limit.fill("2000")
+    limit.press("Enter")
+    page.get_by_text("2,000 digits").wait_for()  # the "Start trains: …" line has the new value
+    set_slider(page, "Epochs", 20)  # 2000 digits an epoch: long enough to watch, then stop
+    page.get_by_test_id("stSlider").filter(has_text="Batch size").locator('input[type="range"]').focus()
+    page.keyboard.press("Home")  # batch 16: more batches, a smoother live curve
+    page.get_by_text(re.compile(r"batch 16 · 20 epochs · 2,000 digits")).wait_for()
+    page.get_by_test_id("stTextInput").filter(has_text="Run name").locator("input").fill("browser run")
+    page.get_by_role("button", name="Start training").click()
+
+    page.get_by_text(re.compile(r"Epoch \d+/20")).first.wait_for(timeout=180_000)
+    first_fraction, first_text = progress_state(page)
+    first_points = batch_points(page)
+    page.wait_for_function(
+        "() => /Epoch ([3-9]|1\\d)\\/20/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText)",
+        timeout=180_000)
+    wait_for_charts(page)
+    later_fraction, later_text = progress_state(page)
+    assert later_fraction > first_fraction, (first_text, later_text)
+    assert batch_points(page) > first_points
+    screenshot(page, "train-live")
+
+    page.locator(".st-key-train_stop button").click()
+    page.get_by_text("Stopped on request").wait_for(timeout=120_000)
+    wait_for_idle(page)
+    wait_for_charts(page)
+    assert page.get_by_role("button", name="Download model (.keras)").first.is_visible()
+    status = json.loads(next(runs_dir.glob("*-browser-run/status.json")).read_text())
+    assert status["state"] == "stopped" and 2 <= status["epoch"] < 20
+    assert next(runs_dir.glob("*-browser-run/model_best.keras")).stat().st_size > 0
+    screenshot(page, "train-stopped")
+
+
+# ---------------------------------------------------------------- Draw
+def read_probabilities(page) -> dict[int, float]:
+    text = page.locator(".dl-probs").inner_text()
+    return {int(d): float(p) / 100 for d, p in re.findall(r"(\d): ([\d.]+)%", text)}
+
+
+@pytest.mark.slow
+def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, server, runs_dir):
+    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.strokes import template_strokes
+
+    open_page(page, server, "draw")
+    if not STARTER_MODEL_PATH.is_file():  # until the starter model ships: use the trained run
+        run_id = finished_run_id(runs_dir)
+        page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+        page.get_by_role("option").filter(has_text=re.compile("browser run|browser fallback")).first.click()
+        wait_for_idle(page)
+        assert run_id
+    box = canvas_box(page)
+    draw_strokes(page, template_strokes("7", 190, (140, 140)), box)
+    page.locator(".dl-answer").wait_for(timeout=120_000)
+    wait_for_idle(page)
+    wait_for_charts(page)
+    digit = int(page.locator(".dl-answer").inner_text())
+    probabilities = read_probabilities(page)
+    assert sorted(probabilities) == list(range(10))
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=0.01)
+    assert max(probabilities, key=probabilities.get) == digit
+    assert page.get_by_text("What the model sees").is_visible()
+    screenshot(page, "draw")
+
+
+# ---------------------------------------------------------------- Diagnostics
+CELL_JS = """([t, p]) => {  // where cell (true t, predicted p) of the confusion matrix is on screen
+  const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+  return {x: box.left + xa._offset + xa.d2p(p), y: box.top + ya._offset + ya.d2p(t)};
+}"""
+
+
+@pytest.mark.slow
+def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
+    from mnist_core import diagnostics, runs
+
+    evaluation = runs.load_run(finished_run_id(runs_dir), runs_dir).evaluation()
+    true, predicted, count = diagnostics.top_confusions(evaluation.confusion, limit=1)[0]
+    open_page(page, server, "diagnostics")
+    page.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
+    wait_for_charts(page)
+    point = page.evaluate(CELL_JS, [true, predicted])
+    page.mouse.click(point["x"], point["y"])
+    title = page.get_by_text(re.compile(rf"True {true}, predicted {predicted}: {count} digit"))
+    title.wait_for(timeout=60_000)
+    wait_for_idle(page)
+    column = page.get_by_test_id("stColumn").filter(has=title).last
+    assert column.locator('[data-testid="stImage"] img').count() == min(count, 40)  # GALLERY_MAX
+    captions = column.get_by_test_id("stImageCaption").all_inner_texts()
+    assert all(c.startswith(f"p({predicted})") and f"p({true})" in c for c in captions)
+    screenshot(page, "diagnostics")
