@@ -59,14 +59,14 @@ def one_line(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def trainings(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path):
-    """A quick run to completion (embedded data) and a long one to interrupt with Ctrl-C (full MNIST)."""
+def trainings(tmp_path_factory: pytest.TempPathFactory):
+    """A quick run to completion and a long one to interrupt with Ctrl-C, both on the embedded data."""
     tmp = tmp_path_factory.mktemp("cli")
     env = cli_env(tmp)
     quick = ["train", "--preset", "quick", "--train-limit", "500", "--epochs", "1", "--runs-dir", tmp / "quick",
              "--export", tmp / "exported.keras"]  # fmt: skip
-    long = ["train", "--preset", "seed001", "--hidden-units", "16", "--epochs", "50", "--train-limit", "2000",
-            "--batch-size", "32", "--data-dir", mnist_dir, "--runs-dir", tmp / "long"]  # fmt: skip
+    long = ["train", "--preset", "seed001", "--hidden-units", "16", "--epochs", "500", "--train-limit", "2000",
+            "--batch-size", "32", "--runs-dir", tmp / "long"]  # fmt: skip
     processes = {"quick": spawn([str(a) for a in quick], env), "long": spawn([str(a) for a in long], env)}
     yield tmp, processes
     for process in processes.values():
@@ -87,6 +87,31 @@ def quick_run(trainings) -> tuple[Path, str, str]:
     out, err = processes["quick"].communicate(timeout=300)
     assert processes["quick"].returncode == 0, out + err
     return tmp / "quick", out, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
+    tmp, processes = trainings
+    process, root = processes["long"], tmp / "long"
+
+    def has_batch_row() -> bool:
+        return any(p.stat().st_size for p in root.glob("*/metrics.jsonl"))
+
+    deadline = time.monotonic() + 180
+    while not has_batch_row():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no batch row within 180 s"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    assert process.returncode == 0, out + err
+    assert "Stopping (the run keeps its best weights)…" in out
+    assert re.search(r"^stopped: Stopped on request; kept the ", out, re.MULTILINE)
+    assert f"run folder: {folder}" in out
+    assert "Traceback" not in err
+    assert json.loads((folder / "status.json").read_text())["state"] == "stopped"
+    assert (folder / "model_best.keras").is_file() and (folder / "evaluation.json").is_file()
 
 
 @pytest.mark.slow
@@ -154,31 +179,6 @@ def test_evaluate_an_exported_model_file(quick_run, capsys, monkeypatch, tmp_pat
     accuracy = json.loads((folder / "evaluation.json").read_text())["accuracy"]
     assert code == 0, err
     assert out.startswith(f"test accuracy {accuracy:.2%}, ") and len(out.splitlines()) == 13
-
-
-@pytest.mark.slow
-def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
-    tmp, processes = trainings
-    process, root = processes["long"], tmp / "long"
-
-    def has_batch_row() -> bool:
-        return any(p.stat().st_size for p in root.glob("*/metrics.jsonl"))
-
-    deadline = time.monotonic() + 180
-    while not has_batch_row():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "no batch row within 180 s"
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
-    assert process.returncode == 0, out + err
-    assert "Stopping (the run keeps its best weights)…" in out
-    assert re.search(r"^stopped: Stopped on request; kept the ", out, re.MULTILINE)
-    assert f"run folder: {folder}" in out
-    assert "Traceback" not in err
-    assert json.loads((folder / "status.json").read_text())["state"] == "stopped"
-    assert (folder / "model_best.keras").is_file() and (folder / "evaluation.json").is_file()
 
 
 # --- help and fast commands (no training) ----------------------------------------------------

@@ -36,7 +36,7 @@ from mnist_core.runs import (
 )
 
 TINY = TrainingConfig(hidden_units=(32,), epochs=2, train_limit=500, batch_size=32, learning_rate=3e-3, seed=7)
-LONG = TrainingConfig(hidden_units=(32,), epochs=50, train_limit=2000, batch_size=32, seed=1)
+LONG = TrainingConfig(hidden_units=(32,), epochs=200, train_limit=2000, batch_size=32, seed=1)
 RUN_FILES = {"config.json", "status.json", "metrics.jsonl", "model_best.keras", "model_final.keras",
              "evaluation.json", "evaluation.npz"}  # fmt: skip
 BAD_NAMES = [
@@ -123,7 +123,7 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> 
             handle.delete()
         assert len(list_runs(root)) == 1
         progress = handle.progress()
-        assert progress.epochs == 50 and 0 < progress.fraction < 0.5 and progress.batches == 63
+        assert progress.epochs == 200 and 0 < progress.fraction < 0.5 and progress.batches == 63
 
         asked = time.monotonic()
         handle.stop()
@@ -135,7 +135,7 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> 
     assert status.state == "stopped", f"{status.message}\n{worker_log(handle)}"
     assert took < 20, f"stopping took {took:.1f} s"
     assert status.message.startswith("Stopped on request; kept the ")
-    assert status.epoch < 50 and len(handle.metrics().epochs) < 50
+    assert status.epoch < 200 and len(handle.metrics().epochs) < 200
     assert handle.model_path("best") is not None and handle.model_path("final") is not None
     evaluation = handle.evaluation()
     assert evaluation is not None and evaluation.confusion.sum() == 10_000
