@@ -376,11 +376,12 @@ def test_validate_name_accepts_the_documented_characters() -> None:
     assert validate_name("x" * 60) == "x" * 60
 
 
-def test_same_second_runs_with_long_names_can_be_loaded(tmp_path: Path) -> None:
+def test_same_second_runs_with_long_names_can_be_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runs.time, "strftime", lambda fmt: "20240101-120000")  # both in the same second
     name = "a very long experiment name that fills the slug"
     first = runs._create_run_folder(tmp_path, TINY, name, None)
     second = runs._create_run_folder(tmp_path, TINY, name, None)
-    assert first.id != second.id
+    assert second.id == first.id + "-2"
     for handle in (first, second):
         assert load_run(handle.id, tmp_path).path == handle.path
 
