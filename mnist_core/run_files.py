@@ -76,6 +76,11 @@ class RunFiles:
     def data_dir(self) -> str | None:
         return self.read_meta().get("data_dir")
 
+    def finetune_spec(self) -> dict | None:
+        """config.json's "finetune" entry (a fine-tune run, see mnist_core.finetune), else None."""
+        spec = self.read_meta().get("finetune")
+        return spec if isinstance(spec, dict) else None
+
     def write_meta(self, config: TrainingConfig, name: str, data_dir: str | None) -> None:
         atomic_write_json(self.config_file, {"config": config.to_dict(), "name": name, "data_dir": data_dir})
 

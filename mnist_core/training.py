@@ -71,6 +71,10 @@ def train(run_dir: Path) -> str:
     files.update_status(state="running", started_at=time.time(), message="Loading data…")
     try:
         data = load_mnist(files.data_dir())
+        if files.finetune_spec() is not None:  # a fine-tune of a trained model (mnist_core.finetune)
+            from mnist_core.finetune import finetune
+
+            return finetune(files, config, data)
         split = make_split(data, config)
         files.update_status(data_source=data.source, message=f"Training on {len(split.y_train):,} digits, "
                             f"validating on the {split.validation_label}.")
@@ -125,9 +129,19 @@ def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Sp
     from mnist_core.watch import test_set_watch
 
     keras.utils.set_random_seed(config.seed)
-    steps = -(-len(split.y_train) // config.batch_size)
-    model = build_model(config, steps_per_epoch=steps)
-    run = make_callbacks(files, config, steps, watch=test_set_watch(data))
+    model = build_model(config, steps_per_epoch=steps_per_epoch(split, config))
+    return fit_and_finish(files, config, split, data, model, watch=test_set_watch(data))
+
+
+def steps_per_epoch(split: Split, config: TrainingConfig) -> int:
+    return -(-len(split.y_train) // config.batch_size)
+
+
+def fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData, model,
+                   watch: tuple | None = None, keep_best: bool = True, report=None) -> str:
+    """Fit a compiled `model`, keep its best (else its last) weights, evaluate it on the test set,
+    call `report(model)` if given, and write the final status; returns the final state."""
+    run = make_callbacks(files, config, steps_per_epoch(split, config), watch=watch)
     stop, nan, best = run.stop, run.nan, run.best
     fit(model, split, config, run.all)
     if nan.failed_at:
@@ -137,11 +151,13 @@ def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Sp
             f"Lower the learning rate (now {config.learning_rate:g}) or use batch normalisation."))
         return "failed"
     files.save_model(model, "final")
-    if not best.restore():
+    if not (keep_best and best.restore()):
         files.save_model(model, "best")
     files.update_status(message="Evaluating on the test set…")
     _evaluate(files, model, data)
-    return _finish(files, config, stop.requested, best)
+    if report is not None:
+        report(model)
+    return _finish(files, config, stop.requested, best if keep_best else None)
 
 
 def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
@@ -154,10 +170,10 @@ def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
 def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, best) -> str:
     accuracy = files.read_evaluation_accuracy()
     result = f"test accuracy {accuracy:.2%}" if accuracy is not None else "no evaluation"
-    kept = f"best weights from epoch {best.best_epoch}" if best.best_epoch else "the last weights"
+    kept = f"best weights from epoch {best.best_epoch}" if best and best.best_epoch else "last weights"
     if stopped:
         state, message = "stopped", f"Stopped on request; kept the {kept}: {result}."
-    elif best.early_stopped:
+    elif best and best.early_stopped:
         state, message = "completed", (f"Early stopping after {config.early_stopping_patience} epochs "
                                        f"without improvement; kept the {kept}: {result}.")
     else:
