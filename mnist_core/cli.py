@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="run name (default: architecture and time)")
     train.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
     train.add_argument("--data-dir", help="MNIST folder or file (default: $MNIST_DATA_DIR, else embedded)")
-    train.add_argument("--export", metavar="PATH", help="copy the best model here when the run ends")
+    train.add_argument("--export", metavar="PATH", help="save the best model (no optimizer state) here at the end")
     for field in dataclasses.fields(TrainingConfig):
         flag = "--" + field.name.replace("_", "-")
         train.add_argument(flag, dest=field.name, metavar="VALUE", help=FIELD_HELP.get(field.name, ""))
@@ -96,16 +96,24 @@ def _follow(handle: RunHandle) -> int:
     return 0 if status.state in ("completed", "stopped") else 1
 
 
+def export_model(source: Path, target: Path) -> None:
+    """Save an inference-only copy of a model (no optimizer state: a third of the size)."""
+    import keras
+
+    from mnist_core.storage import atomic_save
+
+    model = keras.saving.load_model(source, safe_mode=True, compile=False)
+    atomic_save(target, lambda tmp: model.save(tmp), suffix=".keras")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir)
     print(f"Run {handle.id} started (preset {args.preset}): {config.to_json()}")
     code = _follow(handle)
     if args.export and handle.model_path("best"):
-        from mnist_core.storage import atomic_write_bytes
-
-        atomic_write_bytes(args.export, handle.model_path("best").read_bytes())
-        print(f"best model copied to {args.export}")
+        export_model(handle.model_path("best"), Path(args.export))
+        print(f"best model exported (weights only, no optimizer state) to {args.export}")
     return code
 
 
