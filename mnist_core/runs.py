@@ -99,6 +99,7 @@ class RunHandle:
         return status
 
     def _mark_interrupted(self, status: RunStatus) -> RunStatus:
+        _remove_temp_files(self.path)
         best = self.model_path("best")
         kept = f"its last checkpoint (epoch {status.epoch}) is kept" if best else "no checkpoint was saved yet"
         message = f"The training process ended unexpectedly (server restart or crash); {kept}."
@@ -174,6 +175,20 @@ def validate_name(name: str) -> str:
             "(no slashes)."
         )
     return name
+
+
+def _remove_temp_files(path: Path) -> None:
+    """Delete the temp files a dead worker was writing (".model_best.keras.x1y2.keras", ...).
+
+    Writes are atomic, so the real names are always whole; these are only clutter. The app's own
+    rename writes ".config.json.*", so that one is left alone.
+    """
+    try:
+        leftovers = [p for p in path.iterdir() if p.name.startswith(".") and not p.name.startswith(".config.json.")]
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only folder: the leftovers stay, nothing reads them
 
 
 def _worker_alive(pid: int | None, created_at: float) -> bool:
@@ -297,10 +312,14 @@ def _create_run_folder(root: Path, config: TrainingConfig, name: str | None, dat
         path = root / f"{stamp}-{slug}-{suffix}"[:64]
     path.mkdir()
     files = RunFiles(path)
-    # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
-    files.write_meta(config, label, str(Path(data_dir).expanduser().resolve()) if data_dir else None)
-    files.update_status(state="queued", message="Waiting for the training process to start…",
-                        created_at=time.time(), epochs=config.epochs)
+    try:
+        # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
+        files.write_meta(config, label, str(Path(data_dir).expanduser().resolve()) if data_dir else None)
+        files.update_status(state="queued", message="Waiting for the training process to start…",
+                            created_at=time.time(), epochs=config.epochs)
+    except StorageError as error:  # e.g. the disk filled up after the write probe: leave no half-made run
+        shutil.rmtree(path, ignore_errors=True)
+        raise RunError(f"{error.strerror} The run was not started.") from error
     return RunHandle(path)
 
 

@@ -1,0 +1,588 @@
+"""Every bad input a user can hand Digit Lab, in one table: what they get, and that nothing was lost.
+
+Each case builds its bad input in a fresh folder that already holds a finished run (config, status,
+metrics, a model file), calls the public API once and checks two promises:
+(a) the exception type and a message that says what is wrong and what to do (or, for drawings, the
+    graceful answer), and (b) no file that existed before changed, vanished or gained a neighbour
+    (a failed save leaves the old model's bytes and no temp file).
+`bench/bad_inputs_table.py` runs the same table to write docs/bad-inputs.md, and each case checks
+that its row there still shows the message it gets, so the doc stays true.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_core import training
+from mnist_core.config import ConfigError, TrainingConfig
+from mnist_core.data import DataError, load_mnist
+from mnist_core.predict import MAX_MODEL_BYTES, ModelLoadError, load_predictor
+from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.run_files import RunFiles
+from mnist_core.runs import RunError, RunHandle, start_run
+from mnist_core.storage import StorageError
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "bad-inputs.md"
+EXISTING = "20240101-000000-existing"  # the finished run every case starts next to
+TINY = TrainingConfig(hidden_units=(8,), epochs=1, batch_size=4)
+
+
+@dataclass
+class World:
+    """A case's folder: `root` holds runs/ with one finished run; `mp` patches for this case only."""
+
+    root: Path
+    mp: pytest.MonkeyPatch
+    runs: Path = field(init=False)
+    run: RunHandle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runs = self.root / "runs"
+        files = RunFiles(self.runs / EXISTING)
+        files.path.mkdir(parents=True)
+        files.write_meta(TINY, "existing run", None)
+        files.update_status(state="completed", message="Completed 1 epoch.", created_at=1.7e9, epoch=1, epochs=1)
+        files.metrics.write_text('{"kind":"epoch","epoch":1,"loss":0.5,"val_accuracy":0.9}\n')
+        files.model_file("best").write_bytes(b"PK\x03\x04 the bytes of a model trained earlier")
+        self.run = RunHandle(files.path)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input. `setup(world)` builds it and returns the one public call to make."""
+
+    area: str  # data, model, training, drawing
+    id: str
+    what: str  # the bad input, for people
+    setup: Callable[[World], Callable[[], object]]
+    error: type[BaseException] | None  # the exception a user gets; None: handled without one
+    fragment: str  # part of the message (or of the outcome) that says what is wrong / what to do
+    may_change: tuple[str, ...] = ()  # paths (relative to the case folder) the call is meant to write
+
+
+# ---------------------------------------------------------------- data files
+def _digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10
+
+
+def _idx(magic: int, array: np.ndarray) -> bytes:
+    return np.array([magic, *array.shape], ">u4").tobytes() + array.astype(np.uint8).tobytes()
+
+
+def idx_folder(w: World, **override: bytes) -> Path:
+    """The four raw IDX files (20 train, 10 test); `override` replaces one, keyed like 'train_images'."""
+    folder = w.root / "mnist"
+    folder.mkdir()
+    (xtr, ytr), (xte, yte) = _digits(20, 1), _digits(10, 2)
+    files = {"train_images": ("train-images-idx3-ubyte", _idx(2051, xtr)),
+             "train_labels": ("train-labels-idx1-ubyte", _idx(2049, ytr)),
+             "test_images": ("t10k-images-idx3-ubyte", _idx(2051, xte)),
+             "test_labels": ("t10k-labels-idx1-ubyte", _idx(2049, yte))}  # fmt: skip
+    for key, (name, payload) in files.items():
+        (folder / name).write_bytes(override.get(key, payload))
+    return folder
+
+
+def csv_folder(w: World, edit: Callable[[list[str]], None]) -> Path:
+    """mnist_train.csv + mnist_test.csv (label, 784 pixels); `edit` changes the train file's lines."""
+    folder = w.root / "csv"
+    folder.mkdir()
+    for name, (x, y) in (("mnist_train.csv", _digits(20, 1)), ("mnist_test.csv", _digits(10, 2))):
+        lines = [",".join(map(str, [label, *image.ravel()])) for image, label in zip(x, y, strict=True)]
+        if name == "mnist_train.csv":
+            edit(lines)
+        (folder / name).write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _set_field(lines: list[str], line: int, column: int, value: str) -> None:
+    fields = lines[line - 1].split(",")
+    fields[column - 1] = value
+    lines[line - 1] = ",".join(fields)
+
+
+def _drop_labels(lines: list[str]) -> None:
+    lines[:] = [line.split(",", 1)[1] for line in lines]
+
+
+def gz_not_gzip(w: World) -> Path:
+    """The train labels only as a .gz that is really a web server's error page."""
+    folder = idx_folder(w)
+    (folder / "train-labels-idx1-ubyte").unlink()
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"<html>404 Not Found</html>")
+    return folder
+
+
+def npz_file(w: World, drop: str) -> Path:
+    (xtr, ytr), (xte, yte) = _digits(20, 1), _digits(10, 2)
+    arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+    arrays.pop(drop)
+    np.savez(w.root / "mnist.npz", **arrays)
+    return w.root / "mnist.npz"
+
+
+def load(path: Path) -> Callable[[], object]:
+    return lambda: load_mnist(path)
+
+
+# ---------------------------------------------------------------- model files
+def _keras():
+    import keras
+
+    return keras
+
+
+def _sequential(input_shape: tuple, *body, classes: int = 10):
+    keras = _keras()
+    layers = keras.layers
+    flat = [layers.Flatten()] if len(input_shape) > 1 else []
+    return keras.Sequential([keras.Input(input_shape), *body, *flat, layers.Dense(16, activation="relu"),
+                             layers.Dense(classes, activation="softmax")])
+
+
+def saved(w: World, name: str, model) -> Path:
+    path = w.root / name
+    model.save(path)
+    return path
+
+
+def written(w: World, name: str, data: bytes) -> Path:
+    path = w.root / name
+    path.write_bytes(data)
+    return path
+
+
+def corrupt_zip(w: World) -> Path:
+    path = saved(w, "corrupt.keras", _sequential((28, 28)))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    return written(w, "corrupt.keras", bytes(data))
+
+
+def lambda_model(w: World) -> Path:
+    keras = _keras()
+    return saved(w, "lambda.keras", _sequential((28, 28), keras.layers.Lambda(lambda x: x * 2)))
+
+
+def seed_notebook_h5(w: World) -> Path:
+    """The seed notebooks' style: a Dense 512-512 on flat 784 inputs, saved whole as legacy HDF5."""
+    keras = _keras()
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+                              layers.Dense(10, activation="softmax")])
+    return saved(w, "seed000.h5", model)
+
+
+def weights_only_h5(w: World) -> Path:
+    """What `model.save_weights('mnist.h5')` wrote in the seed notebooks' Keras 2: weights, no model."""
+    import h5py
+
+    path = w.root / "mnist_weights.h5"
+    with h5py.File(path, "w") as h5:
+        h5.attrs["layer_names"] = [b"dense", b"dense_1"]
+        h5.create_group("dense").create_dataset("kernel", data=np.zeros((784, 512), np.float32))
+    return path
+
+
+def sparse(w: World, name: str, size: int) -> Path:
+    path = w.root / name
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def loads(path: Path) -> Callable[[], object]:
+    return lambda: load_predictor(path)
+
+
+def predict_one(path: Path) -> Callable[[], object]:
+    def act() -> str:
+        predictor = load_predictor(path)
+        p = predictor.probabilities(np.zeros((1, 28, 28), np.float32))
+        assert p.shape == (1, 10) and math.isclose(float(p.sum()), 1.0, abs_tol=1e-4)
+        return f"loads (legacy HDF5, input {predictor.input_shape} fed from 28×28) and predicts 10 probabilities"
+
+    return act
+
+
+def tiny_predictor(w: World):
+    from mnist_core.models import build_model
+
+    path = w.root / "tiny.keras"
+    build_model(TINY).save(path)
+    return load_predictor(path)
+
+
+# ---------------------------------------------------------------- training
+def in_process_run(w: World, config: TrainingConfig, data: Path) -> Callable[[], object]:
+    """A queued run folder; the call trains it here, as the worker would (it fails before Keras loads)."""
+    files = RunFiles(w.runs / "20240101-000001-new")
+    files.path.mkdir()
+    files.write_meta(config, "new", str(data))
+    files.update_status(state="queued", message="Waiting…", created_at=1.7e9, epochs=config.epochs)
+
+    def act() -> str:
+        try:
+            training.train(files.path)
+        finally:
+            status = files.read_status()
+            assert status.state == "failed" and status.message.startswith("Training failed: ")
+    return act
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def refuse_writes(w: World, code: int) -> None:
+    """The runs folder refuses new files (chmod does not stop root, so patch what the probe calls)."""
+
+    def refuse(self: Path, data: bytes) -> int:
+        raise OSError(code, os.strerror(code), str(self))
+
+    w.mp.setattr(Path, "write_bytes", refuse)
+
+
+class _FullDisk(io.RawIOBase):
+    """A binary file that takes `room` bytes and then fails as a full disk does."""
+
+    def __init__(self, file, room: int):
+        self.file, self.room = file, room
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def write(self, data) -> int:
+        if self.file.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+def disk_full_for_models(w: World, room: int = 2048) -> None:
+    """Any .keras file opened for writing gets `room` bytes, then ENOSPC (Keras writes through open())."""
+    real_open = builtins.open
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if str(file).endswith(".keras") and "w" in str(mode):
+            return _FullDisk(real_open(file, "wb"), room)
+        return real_open(file, mode, *args, **kwargs)
+
+    w.mp.setattr(builtins, "open", fake_open)
+
+
+def save_checkpoint_on_full_disk(w: World) -> Callable[[], object]:
+    from mnist_core.models import build_model
+
+    model = build_model(TINY)
+
+    def act() -> None:
+        disk_full_for_models(w)
+        w.run.files.save_model(model, "best")
+
+    return act
+
+
+def rename_on_full_disk(w: World) -> Callable[[], object]:
+    def act() -> None:
+        w.mp.setattr(os, "fsync", no_space)
+        w.run.rename("renamed")
+
+    return act
+
+
+def start_on_full_disk(w: World) -> Callable[[], object]:
+    """The empty probe file fits, the run's config.json does not (a nearly full disk)."""
+
+    def act() -> None:
+        w.mp.setattr(os, "fsync", no_space)
+        start_run(TINY, name="too late", runs_dir_path=w.runs)
+
+    return act
+
+
+# ---------------------------------------------------------------- drawings
+def drawn(image) -> Callable[[], object]:
+    """canvas_to_mnist, described as the Draw page shows it."""
+
+    def act() -> str:
+        out = canvas_to_mnist(image)
+        if out is None:
+            return "no digit (None): the Draw page says 'Draw a digit on the canvas…'"
+        assert out.shape == (28, 28) and out.dtype == np.float32 and 0 <= out.min() <= out.max() <= 1
+        return "a 28×28 digit in [0, 1], fitted and centred like MNIST"
+
+    return act
+
+
+def canvas(fill: int = 0, ink: tuple[slice, slice] | None = None, size: int = 280, channels: int = 4) -> np.ndarray:
+    image = np.full((size, size, channels), fill, np.uint8)
+    if channels == 4:
+        image[..., 3] = 255  # opaque
+    if ink is not None:
+        image[ink] = 255
+    return image
+
+
+def huge_drawing(size: int = 4096) -> np.ndarray:
+    """A '1' on a transparent canvas 15 times the Draw page's."""
+    image = np.zeros((size, size, 4), np.uint8)
+    image[size // 7 : size * 6 // 7, size * 15 // 32 : size * 17 // 32] = 255
+    return image
+
+
+def nan_for_the_model(w: World) -> Callable[[], object]:
+    predictor = tiny_predictor(w)
+    return lambda: predictor.probabilities(np.full((1, 28, 28), np.nan, np.float32))
+
+
+# ---------------------------------------------------------------- the table
+_D, _M, _T, _W = "data", "model", "training", "drawing"
+_NEW_RUN_STATUS = ("runs/20240101-000001-new/status.json",)
+
+CASES = [
+    Case(_D, "idx-truncated", "IDX images file cut short",
+         lambda w: load(idx_folder(w, train_images=_idx(2051, _digits(20, 1)[0])[:-100])),
+         DataError, "header says 20 images of 28x28 (15,680 bytes) but the file holds 15,580. Re-download it."),
+    Case(_D, "idx-wrong-magic", "labels file where the images file should be",
+         lambda w: load(idx_folder(w, test_images=_idx(2049, _digits(10, 2)[1]))),
+         DataError, "wrong magic number 2049 (that is a labels file); an MNIST images file starts with 2051"),
+    Case(_D, "idx-32x32", "IDX images of 32×32 pixels",
+         lambda w: load(idx_folder(w, train_images=_idx(2051, np.zeros((20, 32, 32))))),
+         DataError, "images are 32x32; MNIST digits are 28x28. Use the MNIST files."),
+    Case(_D, "idx-count-mismatch", "20 images but 19 labels",
+         lambda w: load(idx_folder(w, train_labels=_idx(2049, _digits(19, 1)[1]))),
+         DataError, "20 images but 19 labels; they must match. Re-download it."),
+    Case(_D, "idx-label-10", "a label 10 among the digits",
+         lambda w: load(idx_folder(w, train_labels=_idx(2049, np.arange(20) % 11))),
+         DataError, "MNIST labels are digits 0..9. Use the MNIST label files."),
+    Case(_D, "idx-empty-file", "an IDX file of 0 bytes",
+         lambda w: load(idx_folder(w, test_labels=b"")),
+         DataError, "empty file (0 bytes). Re-download it."),
+    Case(_D, "gz-not-gzip", "a .gz file that is an HTML error page",
+         lambda w: load(gz_not_gzip(w)),
+         DataError, "named .gz but is not gzip-compressed (and not a raw IDX file either). Re-download it."),
+    Case(_D, "csv-missing-column", "CSV rows without the label column",
+         lambda w: load(csv_folder(w, _drop_labels)),
+         DataError, "rows have 784 columns; expected 785 (label, then 784 pixels)"),
+    Case(_D, "csv-not-a-number", "a CSV pixel that reads 'abc'",
+         lambda w: load(csv_folder(w, lambda lines: _set_field(lines, 2, 5, "abc"))),
+         DataError, "line 2, column 5: 'abc' is not a whole number"),
+    Case(_D, "npz-missing-key", "mnist.npz without y_test",
+         lambda w: load(npz_file(w, "y_test")),
+         DataError, "missing key(s) y_test (it has: x_train, y_train, x_test). A Keras-style mnist.npz holds"),
+    Case(_D, "no-such-folder", "MNIST folder that does not exist",
+         lambda w: load(w.root / "nowhere"),
+         DataError, "no such file or folder. For full MNIST, set MNIST_DATA_DIR to a folder holding"),
+    Case(_M, "text-as-keras", "a text file named model.keras",
+         lambda w: loads(written(w, "model.keras", b"hello, I am a model")),
+         ModelLoadError, "is not a Keras .keras file (it is not a zip archive). Save the model with "
+                         "model.save('model.keras')"),
+    Case(_M, "corrupt-zip", ".keras whose bytes were damaged in transit",
+         lambda w: loads(corrupt_zip(w)),
+         ModelLoadError, "is a damaged .keras file (corrupt zip"),
+    Case(_M, "seed-notebook-h5", "seed-notebook .h5 (whole Dense 512-512 model on 784 inputs)",
+         lambda w: predict_one(seed_notebook_h5(w)),
+         None, "loads (legacy HDF5, input (784,) fed from 28×28) and predicts 10 probabilities"),
+    Case(_M, "seed-notebook-weights-h5", "seed-notebook .h5 written by save_weights",
+         lambda w: loads(weights_only_h5(w)),
+         ModelLoadError, "holds only weights, not a model. Save the whole model with model.save('model.keras')"),
+    Case(_M, "lambda-layer", "a model with a Lambda layer (Python code)",
+         lambda w: loads(lambda_model(w)),
+         ModelLoadError, "contains a Lambda layer (Python code), which Digit Lab refuses to load for safety. "
+                         "Rebuild it with standard Keras layers"),
+    Case(_M, "input-32x32x3", "a model for 32×32 colour images",
+         lambda w: loads(saved(w, "rgb.keras", _sequential((32, 32, 3)))),
+         ModelLoadError, "expects input (32, 32, 3); Digit Lab needs a 28×28 grey input"),
+    Case(_M, "5-classes", "a model with 5 outputs",
+         lambda w: loads(saved(w, "five.keras", _sequential((28, 28), classes=5))),
+         ModelLoadError, "outputs 5 classes; Digit Lab needs 10 (digits 0–9)"),
+    Case(_M, "over-size-cap", "a 50 MB + 1 byte .keras file",
+         lambda w: loads(sparse(w, "huge.keras", MAX_MODEL_BYTES + 1)),
+         ModelLoadError, "Digit Lab loads models up to 50 MB. Use a smaller model"),
+    Case(_T, "nan-learning-rate", "learning rate NaN",
+         lambda w: lambda: start_run(TrainingConfig(learning_rate=float("nan")), runs_dir_path=w.runs),
+         ConfigError, "learning_rate is nan; it must be in [1e-07, 10]."),
+    Case(_T, "zero-epochs", "0 epochs",
+         lambda w: lambda: start_run(TrainingConfig(epochs=0), runs_dir_path=w.runs),
+         ConfigError, "epochs is 0; it must be in [1, 500]."),
+    Case(_T, "validation-fraction-0", "validation fraction 0",
+         lambda w: lambda: start_run(TrainingConfig(validation="split", validation_fraction=0.0), runs_dir_path=w.runs),
+         ConfigError, "validation_fraction is 0.0; it must be in [0.01, 0.9]."),
+    Case(_T, "validation-fraction-1", "validation fraction 1",
+         lambda w: lambda: start_run(TrainingConfig(validation="split", validation_fraction=1.0), runs_dir_path=w.runs),
+         ConfigError, "validation_fraction is 1.0; it must be in [0.01, 0.9]."),
+    Case(_T, "batch-larger-than-data", "batch size 64 on 20 training digits (the run fails at once)",
+         lambda w: in_process_run(w, TrainingConfig(batch_size=64, epochs=1), idx_folder(w)),
+         ValueError, "batch_size 64 is larger than the 20 training digits; choose a batch size of at most 20.",
+         _NEW_RUN_STATUS),
+    Case(_T, "read-only-runs-dir", "a runs folder on a read-only disk",
+         lambda w: refuse_writes(w, errno.EROFS) or (lambda: start_run(TINY, runs_dir_path=w.runs)),
+         RunError, "Read-only file system. Make it writable or point DIGIT_LAB_RUNS_DIR at a writable folder."),
+    Case(_T, "disk-full-starting", "disk full while a new run writes its config.json",
+         start_on_full_disk,
+         RunError, "No space left on device. Free some disk space, then try again."),
+    Case(_T, "disk-full-checkpoint", "disk full half-way through saving model_best.keras",
+         save_checkpoint_on_full_disk,
+         StorageError, "model_best.keras: No space left on device. Free some disk space, then try again."),
+    Case(_T, "disk-full-rename", "disk full while renaming a run",
+         rename_on_full_disk,
+         StorageError, "config.json: No space left on device. Free some disk space, then try again."),
+    Case(_T, "run-name-dotdot", "run name '../../etc/cron.d/x'",
+         lambda w: lambda: start_run(TINY, name="../../etc/cron.d/x", runs_dir_path=w.runs),
+         RunError, "is not allowed: use 1-60 letters, digits, spaces and . , ( ) + = # @ - _ (no slashes)."),
+    Case(_T, "run-name-markup", "run name '<img src=x onerror=alert(1)>'",
+         lambda w: lambda: start_run(TINY, name="<img src=x onerror=alert(1)>", runs_dir_path=w.runs),
+         RunError, "is not allowed: use 1-60 letters, digits, spaces"),
+    Case(_T, "rename-dotdot", "renaming a finished run to '..\\..\\x'",
+         lambda w: lambda: w.run.rename("..\\..\\x"),
+         RunError, "is not allowed: use 1-60 letters"),
+    Case(_W, "empty-canvas", "an empty (transparent) canvas",
+         lambda w: drawn(np.zeros((280, 280, 4), np.uint8)),
+         None, "no digit (None): the Draw page says 'Draw a digit on the canvas…'"),
+    Case(_W, "all-ink-canvas", "a canvas painted over entirely",
+         lambda w: drawn(canvas(fill=255)),
+         None, "no digit (None)"),
+    Case(_W, "one-dot", "a single dot",
+         lambda w: drawn(canvas(ink=(slice(140, 141), slice(140, 141), slice(0, 3)))),
+         None, "a 28×28 digit in [0, 1]"),
+    Case(_W, "1x1-image", "a 1×1 image",
+         lambda w: drawn(np.full((1, 1, 4), 255, np.uint8)),
+         None, "no digit (None)"),
+    Case(_W, "huge-image", "a 4096×4096 drawing",
+         lambda w: drawn(huge_drawing()),
+         None, "a 28×28 digit in [0, 1], fitted and centred like MNIST"),
+    Case(_W, "nan-canvas", "a float canvas full of NaN",
+         lambda w: lambda: canvas_to_mnist(np.full((280, 280), np.nan)),
+         ValueError, "expects a non-empty uint8 image of shape (H, W), (H, W, 3) or (H, W, 4); got float64"),
+    Case(_W, "nan-to-the-model", "NaN pixels handed to a model",
+         nan_for_the_model,
+         ValueError, "expects float32 images of shape (N, 28, 28) in [0, 1]; got NaN or infinite values"),
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- running a case
+@dataclass(frozen=True)
+class Outcome:
+    """What a case did: the exception (or None) and its message (or the outcome text), and what changed."""
+
+    error: BaseException | None
+    text: str  # the message, paths shown relative to the case folder
+    changed: tuple[str, ...]  # files added, removed or rewritten, relative to the case folder
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under `root` -> a digest of its bytes."""
+    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def shown(text: str, root: Path) -> str:
+    """A message with the case folder written as '…' and run ids' times as letters, so it reads
+    the same on every machine and every day."""
+    text = text.replace(str(root.resolve()), "…").replace(str(root), "…")
+    return re.sub(r"\b\d{8}-\d{6}-", "YYYYMMDD-HHMMSS-", text)  # run ids made now
+
+
+def run_case(case: Case, root: Path, mp: pytest.MonkeyPatch) -> Outcome:
+    """Build the case in `root` (empty), make its call once, and report what happened."""
+    act = case.setup(World(root, mp))
+    before = snapshot(root)
+    error, result = None, None
+    try:
+        result = act()
+    except Exception as caught:  # the table says which type is right
+        error = caught
+    finally:
+        mp.undo()  # patches (a full disk, a read-only folder) end with the call
+    after = snapshot(root)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    text = str(error) if error is not None else str(result)
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror  # StorageError's sentence, without "[Errno 28]"
+    return Outcome(error, shown(text, root), tuple(changed))
+
+
+def expected_kind(case: Case) -> str:
+    return case.error.__name__ if case.error else "no exception"
+
+
+def doc_rows() -> dict[str, str]:
+    """Case id -> its row in docs/bad-inputs.md."""
+    if not DOC.is_file():
+        return {}
+    rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    return {re.match(r"\| `([^`]+)`", row).group(1): row for row in rows}
+
+
+def md(text: str) -> str:
+    """A table cell: one line; pipes and angle brackets escaped (a run name may look like HTML)."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+# ---------------------------------------------------------------- the test
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        outcome = run_case(case, tmp_path / "case", mp)
+    if case.error is None:
+        assert outcome.error is None, f"{case.id}: raised {outcome.error!r}"
+    else:
+        assert isinstance(outcome.error, case.error), f"{case.id}: expected {case.error.__name__}, got " \
+                                                       f"{outcome.error!r}"
+    assert case.fragment in outcome.text, outcome.text
+    assert set(outcome.changed) <= set(case.may_change), f"{case.id} changed {outcome.changed}"
+    row = doc_rows().get(case.id)
+    assert row is not None and md(outcome.text) in row, (
+        f"docs/bad-inputs.md is out of date for {case.id}: run `python bench/bad_inputs_table.py`")
+
+
+def test_table_covers_every_area_with_enough_cases() -> None:
+    areas = {c.area for c in CASES}
+    assert areas == {"data", "model", "training", "drawing"} and len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert set(doc_rows()) == {c.id for c in CASES}, "run `python bench/bad_inputs_table.py`"
+
+
+def test_a_failed_checkpoint_save_keeps_the_old_model(tmp_path: Path) -> None:
+    """(b) spelled out for the most valuable file: the old model's bytes survive, no temp file is left."""
+    case = next(c for c in CASES if c.id == "disk-full-checkpoint")
+    with pytest.MonkeyPatch.context() as mp:
+        outcome = run_case(case, tmp_path, mp)
+    run = tmp_path / "runs" / EXISTING
+    assert isinstance(outcome.error, StorageError) and outcome.error.errno == errno.ENOSPC
+    assert (run / "model_best.keras").read_bytes() == b"PK\x03\x04 the bytes of a model trained earlier"
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.jsonl", "model_best.keras",
+                                                     "status.json"]
+    assert json.loads((run / "status.json").read_text())["state"] == "completed"
+    assert not zipfile.is_zipfile(run / "model_best.keras")  # still the old (fake) bytes, not a new model
