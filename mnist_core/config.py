@@ -41,7 +41,7 @@ class TrainingConfig:
     augmentation: bool = False  # random shifts, rotations, scale and stroke width while training
     validation: str = "test"  # "test" (MNIST test set) or "split" (held-out part of train)
     validation_fraction: float = 0.25  # with validation="split": share of train held out
-    train_limit: int = 0  # use at most this many training digits; 0 = all
+    train_limit: int = 0  # use at most this many digits of the train set (split off validation after); 0 = all
     seed: int = 0  # seeds weights, shuffling, splits and augmentation
 
     def __post_init__(self) -> None:

@@ -31,15 +31,15 @@ class Split:
 def make_split(data: MnistData, config: TrainingConfig) -> Split:
     """Apply train_limit and the validation choice to the loaded data."""
     x, y = data.x_train, data.y_train
+    if config.train_limit and config.train_limit < len(y):  # first, so a small run validates on few digits
+        keep = np.random.default_rng(config.seed).permutation(len(y))[: config.train_limit]
+        x, y = x[keep], y[keep]
     if config.validation == "split":
         x, y, x_val, y_val = split_validation(x, y, config.validation_fraction, config.seed)
         label = f"held-out {config.validation_fraction:.0%} of train ({len(y_val):,})"
     else:
         x_val, y_val = data.x_test, data.y_test
         label = f"test set ({len(y_val):,})"
-    if config.train_limit and config.train_limit < len(y):
-        keep = np.random.default_rng(config.seed).permutation(len(y))[: config.train_limit]
-        x, y = x[keep], y[keep]
     if config.batch_size > len(y):
         raise ValueError(
             f"batch_size {config.batch_size} is larger than the {len(y):,} training digits; "

@@ -133,7 +133,7 @@ def test_split_validation_run_with_augmentation(tmp_path: Path, mnist_dir: Path)
         handle = run_here(tmp_path, config, mnist_dir)
     status = handle.status()
     assert status.state == "completed", status.message
-    assert "Training on 300 digits, validating on the held-out 5% of train (3,000)." in messages
+    assert "Training on 285 digits, validating on the held-out 5% of train (15)." in messages
     assert status.message.startswith("Completed 1 epoch; kept the best weights from epoch 1: test accuracy ")
     epochs = handle.metrics().epochs
     assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
