@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 NUM_CLASSES = 10
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
@@ -25,15 +24,35 @@ RUN_COLORS = ("#4F46E5", "#F97316", "#10B981", "#E11D48", "#0EA5E9", "#A855F7", 
 FONT = {"family": "Inter, 'Source Sans Pro', sans-serif", "size": 13}
 
 
-def _base_layout(fig: go.Figure, height: int, margin: dict | None = None, **extra) -> go.Figure:
-    """Shared look: white background, light grid, a compact margin."""
-    fig.update_layout(
-        height=height, template="plotly_white", font=FONT, hoverlabel={"font_size": 13},
-        margin=margin or {"l": 50, "r": 20, "t": 40, "b": 45}, **extra,
-    )
-    fig.update_xaxes(gridcolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, zeroline=False)
-    return fig
+LEGEND_BELOW = {"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center"}
+
+
+def _figure(data: list[dict], height: int, margin: dict | None = None, **layout) -> go.Figure:
+    """One Figure built in a single call with the shared look (white, light grid, compact margins).
+
+    Figures are built from plain dicts in one constructor call, with no `template=` and no
+    `update_*` passes: each of those re-validates the figure, which made a chart cost 0.1-0.3 s,
+    too slow for bars redrawn on every stroke and curves redrawn every second. Streamlit's chart
+    theme styles the rest in the browser.
+    """
+    base = {"height": height, "font": FONT, "hoverlabel": {"font_size": 13}, "plot_bgcolor": "white",
+            "paper_bgcolor": "white", "margin": margin or {"l": 50, "r": 20, "t": 40, "b": 45}}
+    return go.Figure(data=data, layout={**base, **layout})
+
+
+def _axis(**extra) -> dict:
+    return {"gridcolor": GRID, "zeroline": False, **extra}
+
+
+def _side_by_side(titles: tuple[str, str], x: dict, y1: dict, y2: dict) -> dict:
+    """Layout of two panels side by side (what make_subplots(1, 2) builds, without its cost)."""
+    return {
+        "xaxis": _axis(domain=[0, 0.455], anchor="y", **x), "yaxis": _axis(anchor="x", **y1),
+        "xaxis2": _axis(domain=[0.545, 1], anchor="y2", **x), "yaxis2": _axis(anchor="x2", **y2),
+        "annotations": [{"text": title, "x": x0, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
+                         "yanchor": "bottom", "showarrow": False, "font": {"size": 15}}
+                        for title, x0 in zip(titles, (0.2275, 0.7725), strict=True)],
+    }
 
 
 def epoch_position(row: Mapping) -> float:
@@ -56,6 +75,12 @@ def _series(rows: Sequence[Mapping], key: str) -> tuple[list[float], list[float]
     return [p[0] for p in points], [p[1] for p in points]
 
 
+def _line(rows: Sequence[Mapping], key: str, panel: int, **style) -> dict:
+    x, y = _series(rows, key)
+    axes = {"xaxis": "x", "yaxis": "y"} if panel == 1 else {"xaxis": "x2", "yaxis": "y2"}
+    return {"type": "scatter", "x": x, "y": y, "showlegend": panel == 1, **axes, **style}
+
+
 def learning_curves(
     batches: Sequence[Mapping], epochs: Sequence[Mapping], epochs_planned: int | None = None,
     height: int = 360,
@@ -65,48 +90,36 @@ def learning_curves(
     `batches`/`epochs` are metrics.jsonl rows. With `epochs_planned` the x axis spans the whole
     run, so a live curve grows into the space it will fill.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.09)
     thin = _thin(batches)
-    for col, key in ((1, "loss"), (2, "accuracy")):
-        legend = col == 1
-        x, y = _series(thin, key)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="train (per batch)", legendgroup="batch",
-                                 showlegend=legend, line={"color": "rgba(79,70,229,0.35)", "width": 1.5},
-                                 hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>"),
-                      row=1, col=col)
-        for prefix, name, color, dash in (("", "train (epoch)", PRIMARY, "solid"),
-                                          ("val_", "validation", SECONDARY, "solid")):
-            x, y = _series(epochs, prefix + key)
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, legendgroup=name,
-                                     showlegend=legend, line={"color": color, "width": 2.5, "dash": dash},
-                                     marker={"size": 8},
-                                     hovertemplate=f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>"),
-                          row=1, col=col)
+    data = []
+    for panel, key in ((1, "loss"), (2, "accuracy")):
+        data.append(_line(thin, key, panel, mode="lines", name="train (per batch)", legendgroup="batch",
+                          line={"color": "rgba(79,70,229,0.35)", "width": 1.5},
+                          hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>"))
+        for prefix, name, color in (("", "train (epoch)", PRIMARY), ("val_", "validation", SECONDARY)):
+            data.append(_line(epochs, prefix + key, panel, mode="lines+markers", name=name, legendgroup=name,
+                              line={"color": color, "width": 2.5}, marker={"size": 8},
+                              hovertemplate=f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>"))
+    x = {"title": {"text": "epoch"}}
     if epochs_planned:
-        fig.update_xaxes(range=[0, max(1, epochs_planned) * 1.02])
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    return _base_layout(fig, height, legend={"orientation": "h", "y": -0.22, "x": 0.5, "xanchor": "center"},
-                        uirevision="curves")
+        x["range"] = [0, max(1, epochs_planned) * 1.02]
+    layout = _side_by_side(("Loss", "Accuracy"), x, {}, {"tickformat": ".0%"})
+    return _figure(data, height, legend=LEGEND_BELOW, uirevision="curves", **layout)
 
 
 def runs_overlay(runs: Mapping[str, Sequence[Mapping]], height: int = 360) -> go.Figure:
     """Validation loss and accuracy per epoch of several runs (name -> epoch rows), one colour each."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Validation loss", "Validation accuracy"),
-                        horizontal_spacing=0.09)
+    data = []
     for i, (name, rows) in enumerate(runs.items()):
         color = RUN_COLORS[i % len(RUN_COLORS)]
-        for col, key in ((1, "loss"), (2, "accuracy")):
+        for panel, key in ((1, "loss"), (2, "accuracy")):
             use = "val_" + key if any(r.get("val_" + key) is not None for r in rows) else key
-            x, y = _series(rows, use)
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, legendgroup=name,
-                                     showlegend=col == 1, line={"color": color, "width": 2.5},
-                                     marker={"size": 7},
-                                     hovertemplate=f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>"),
-                          row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(tickformat=".1%", row=1, col=2)
-    return _base_layout(fig, height, legend={"orientation": "h", "y": -0.22, "x": 0.5, "xanchor": "center"})
+            data.append(_line(rows, use, panel, mode="lines+markers", name=name, legendgroup=name,
+                              line={"color": color, "width": 2.5}, marker={"size": 7},
+                              hovertemplate=f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>"))
+    layout = _side_by_side(("Validation loss", "Validation accuracy"), {"title": {"text": "epoch"}}, {},
+                           {"tickformat": ".1%"})
+    return _figure(data, height, legend=LEGEND_BELOW, **layout)
 
 
 def probability_bars(probabilities: Sequence[float], top: int = 3, height: int = 260) -> go.Figure:
@@ -118,15 +131,12 @@ def probability_bars(probabilities: Sequence[float], top: int = 3, height: int =
     colors = [MUTED] * NUM_CLASSES
     for rank, digit in enumerate(order):
         colors[digit] = TOP_COLORS[min(rank, len(TOP_COLORS) - 1)]
-    fig = go.Figure(go.Bar(
-        x=DIGITS, y=p, marker={"color": colors, "line": {"width": 0}},
-        text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside", cliponaxis=False,
-        hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
-    ))
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", showgrid=True)
-    fig.update_xaxes(type="category", title_text="digit", showgrid=False)
-    return _base_layout(fig, height, showlegend=False, bargap=0.25,
-                        margin={"l": 45, "r": 10, "t": 20, "b": 40})
+    bars = {"type": "bar", "x": DIGITS, "y": p.tolist(), "marker": {"color": colors, "line": {"width": 0}},
+            "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p], "textposition": "outside", "cliponaxis": False,
+            "hovertemplate": "digit %{x}: %{y:.2%}<extra></extra>"}
+    return _figure([bars], height, margin={"l": 45, "r": 10, "t": 20, "b": 40}, showlegend=False, bargap=0.25,
+                   xaxis=_axis(type="category", title={"text": "digit"}, showgrid=False),
+                   yaxis=_axis(range=[0, 1.12], tickformat=".0%"))
 
 
 def confusion_chart(confusion: np.ndarray, normalised: bool = False,
@@ -145,32 +155,27 @@ def confusion_chart(confusion: np.ndarray, normalised: bool = False,
     rows = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     value = share if normalised else counts.astype(float)
-    text = np.where(counts > 0, [[_cell_text(n, s, normalised) for n, s in zip(r, q, strict=True)]
-                                 for r, q in zip(counts, share, strict=True)], "")
+    text = [[_cell_text(n, s, normalised) if n else "" for n, s in zip(r, q, strict=True)]
+            for r, q in zip(counts, share, strict=True)]
     diagonal = np.eye(NUM_CLASSES, dtype=bool)
-    fig = go.Figure(_cells(np.zeros(counts.shape), [[0, "#F3F4F8"], [1, "#F3F4F8"]], text=None))
+    data = [_cells(np.zeros(counts.shape), [[0, "#F3F4F8"], [1, "#F3F4F8"]], None)]
     for mask, scale in ((diagonal, [[0, "#E0E7FF"], [1, "#3730A3"]]), (~diagonal, [[0, "#FFEDD5"], [1, "#C2410C"]])):
-        fig.add_trace(_cells(np.where(mask & (counts > 0), value, np.nan), scale, np.where(mask, text, "")))
-    t, p = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
-    fig.add_trace(go.Scatter(
-        x=p, y=t, mode="markers", showlegend=False, name="cells",
-        customdata=np.stack([t, p, counts[t, p], share[t, p]], axis=1).tolist(),
-        hovertemplate=("true %{customdata[0]} → predicted %{customdata[1]}<br>"
-                       "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
-                       "<br><i>click to see them</i><extra></extra>"),
-        marker={"symbol": "square", "size": _cell_pixels(size), "color": "rgba(0,0,0,0)", "line": {"width": 0}},
-        selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
-    ))
+        layer_text = [[cell if mask[t][p] else "" for p, cell in enumerate(row)] for t, row in enumerate(text)]
+        data.append(_cells(np.where(mask & (counts > 0), value, np.nan), scale, layer_text))
+    data.append(_click_targets(counts, share, size))
+    shapes = []
     if selected is not None:
         t0, p0 = selected
-        fig.add_shape(type="rect", x0=p0 - 0.5, x1=p0 + 0.5, y0=t0 - 0.5, y1=t0 + 0.5,
-                      line={"color": "#111827", "width": 3}, layer="above")
+        shapes.append({"type": "rect", "x0": p0 - 0.5, "x1": p0 + 0.5, "y0": t0 - 0.5, "y1": t0 + 0.5,
+                       "line": {"color": "#111827", "width": 3}, "layer": "above"})
     axis = {"tickmode": "array", "tickvals": list(range(NUM_CLASSES)), "ticktext": DIGITS, "showgrid": False,
-            "fixedrange": True, "constrain": "domain"}
-    fig.update_xaxes(title_text="predicted digit", side="top", range=[-0.5, NUM_CLASSES - 0.5], **axis)
-    fig.update_yaxes(title_text="true digit", range=[NUM_CLASSES - 0.5, -0.5], scaleanchor="x", **axis)
-    return _base_layout(fig, size, showlegend=False, clickmode="event+select", dragmode=False,
-                        hovermode="closest", margin={"l": 60, "r": 10, "t": 60, "b": 10}, plot_bgcolor="white")
+            "fixedrange": True, "constrain": "domain", "zeroline": False}
+    return _figure(data, size, margin={"l": 60, "r": 10, "t": 60, "b": 10}, showlegend=False, shapes=shapes,
+                   clickmode="event+select", dragmode=False, hovermode="closest",
+                   xaxis={**axis, "title": {"text": "predicted digit"}, "side": "top",
+                          "range": [-0.5, NUM_CLASSES - 0.5]},
+                   yaxis={**axis, "title": {"text": "true digit"}, "range": [NUM_CLASSES - 0.5, -0.5],
+                          "scaleanchor": "x"})
 
 
 def _cell_text(count: int, share: float, normalised: bool) -> str:
@@ -179,11 +184,28 @@ def _cell_text(count: int, share: float, normalised: bool) -> str:
     return f"{share:.0%}" if share >= 0.005 else "<1%"
 
 
-def _cells(z: np.ndarray, scale: list, text) -> go.Heatmap:
+def _cells(z: np.ndarray, scale: list, text) -> dict:
     """One layer of coloured cells (NaN cells are transparent)."""
-    return go.Heatmap(z=z, x=list(range(NUM_CLASSES)), y=list(range(NUM_CLASSES)), colorscale=scale,
-                      zmin=0, showscale=False, xgap=2, ygap=2, hoverinfo="skip", text=text,
-                      texttemplate="%{text}" if text is not None else None, textfont={"size": 12})
+    layer = {"type": "heatmap", "z": np.where(np.isnan(z), None, z).tolist(), "x": list(range(NUM_CLASSES)),
+             "y": list(range(NUM_CLASSES)), "colorscale": scale, "zmin": 0, "showscale": False, "xgap": 2,
+             "ygap": 2, "hoverinfo": "skip"}
+    if text is not None:
+        layer.update(text=text, texttemplate="%{text}", textfont={"size": 12})
+    return layer
+
+
+def _click_targets(counts: np.ndarray, share: np.ndarray, size: int) -> dict:
+    """A transparent square marker on every cell: what a click selects (with the hover text)."""
+    t, p = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
+    return {
+        "type": "scatter", "x": p.tolist(), "y": t.tolist(), "mode": "markers", "showlegend": False, "name": "cells",
+        "customdata": np.stack([t, p, counts[t, p], share[t, p]], axis=1).tolist(),
+        "hovertemplate": ("true %{customdata[0]} → predicted %{customdata[1]}<br>"
+                          "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
+                          "<br><i>click to see them</i><extra></extra>"),
+        "marker": {"symbol": "square", "size": _cell_pixels(size), "color": "rgba(0,0,0,0)", "line": {"width": 0}},
+        "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}},
+    }
 
 
 def _cell_pixels(size: int) -> int:
@@ -193,14 +215,13 @@ def _cell_pixels(size: int) -> int:
 
 def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure:
     """Precision, recall and F1 of each digit as grouped bars."""
-    fig = go.Figure()
-    for key, color in (("precision", "#818CF8"), ("recall", SECONDARY), ("f1", PRIMARY)):
-        values = [float(row[key]) for row in per_class]
-        fig.add_trace(go.Bar(x=[str(row["digit"]) for row in per_class], y=values, name=key.upper()
-                             if key == "f1" else key, marker_color=color,
-                             hovertemplate=f"digit %{{x}}<br>{key}: %{{y:.2%}}<extra></extra>"))
+    digits = [str(row["digit"]) for row in per_class]
+    data = [{"type": "bar", "x": digits, "y": [float(row[key]) for row in per_class], "name": label,
+             "marker": {"color": color}, "hovertemplate": f"digit %{{x}}<br>{label}: %{{y:.2%}}<extra></extra>"}
+            for key, label, color in (("precision", "precision", "#818CF8"), ("recall", "recall", SECONDARY),
+                                      ("f1", "F1", PRIMARY))]
     low = min([float(row[k]) for row in per_class for k in ("precision", "recall", "f1")] or [0.0])
-    fig.update_yaxes(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%")
-    fig.update_xaxes(type="category", title_text="digit")
-    return _base_layout(fig, height, barmode="group", bargap=0.25,
-                        legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"})
+    return _figure(data, height, barmode="group", bargap=0.25,
+                   legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"},
+                   xaxis=_axis(type="category", title={"text": "digit"}),
+                   yaxis=_axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"))

@@ -84,25 +84,8 @@ except ModelLoadError as error:
         st.stop()
 st.caption(f":material/memory: {predictor.description}")
 
-# ---------------------------------------------------------------- canvas and answer
-canvas_col, answer_col = st.columns([1, 1.35], gap="large")
-with canvas_col:
-    with st.popover("Brush and colours", icon=":material/brush:"):
-        brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
-        ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
-        paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
-    canvas = st_canvas(stroke_width=brush, stroke_color=ink, background_color=paper, width=CANVAS_PX,
-                       height=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-                       key=KEY + "canvas")
-
-drawing = canvas.image_data
-steps = canvas_steps(drawing) if drawing is not None else None
-with answer_col:
-    if steps is None:
-        st.info("Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
-                "appear here as soon as you lift the pen.", icon=":material/draw:")
-        st.stop()
-    prediction = predictor.predict(steps.centred)
+# ---------------------------------------------------------------- canvas, answer, what the model sees
+def show_answer(prediction) -> None:
     digit_col, text_col = st.columns([1, 2], vertical_alignment="center")
     digit_col.markdown(f'<div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>',
                        unsafe_allow_html=True)
@@ -117,13 +100,39 @@ with answer_col:
         f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities)) + "</div>",
         unsafe_allow_html=True)
 
-# ---------------------------------------------------------------- what the model sees
-st.subheader("What the model sees")
-stages = [
-    (steps.ink, "1 · Your drawing (ink found)"),
-    (steps.crop, "2 · Cropped to the ink"),
-    (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
-    (steps.centred, "4 · Centred 28×28: the model's input"),
-]
-for column, (image, caption) in zip(st.columns(4), stages, strict=True):
-    column.image(upscale(image, 168), caption=caption, width=168)
+
+def show_stages(steps) -> None:
+    st.subheader("What the model sees")
+    stages = [
+        (steps.ink, "1 · Your drawing (ink found)"),
+        (steps.crop, "2 · Cropped to the ink"),
+        (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
+        (steps.centred, "4 · Centred 28×28: the model's input"),
+    ]
+    for column, (image, caption) in zip(st.columns(4), stages, strict=True):
+        column.image(upscale(image, 168), caption=caption, width=168)
+
+
+@st.fragment
+def drawing_board(predictor) -> None:
+    """The canvas and everything computed from it: a stroke reruns only this part of the page."""
+    canvas_col, answer_col = st.columns([1, 1.35], gap="large")
+    with canvas_col:
+        with st.popover("Brush and colours", icon=":material/brush:"):
+            brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
+            ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
+            paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
+        canvas = st_canvas(stroke_width=brush, stroke_color=ink, background_color=paper, width=CANVAS_PX,
+                           height=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
+                           return_image_data=True, key=KEY + "canvas")
+    steps = canvas_steps(canvas.image_data) if canvas.image_data is not None else None
+    with answer_col:
+        if steps is None:
+            st.info("Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
+                    "appear here as soon as you lift the pen.", icon=":material/draw:")
+            return
+        show_answer(predictor.predict(steps.centred))
+    show_stages(steps)
+
+
+drawing_board(predictor)

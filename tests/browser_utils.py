@@ -105,6 +105,15 @@ def open_page(page, url: str, path: str = "", timeout: float = 60_000) -> None:
     wait_for_idle(page, timeout)
 
 
+CHARTS_READY_JS = """() => !document.querySelector('[data-testid="stSkeleton"]') &&
+  [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))"""
+
+
+def wait_for_charts(page, timeout: float = 60_000) -> None:
+    """Plotly loads lazily (a skeleton shows meanwhile): wait until every chart has drawn its SVG."""
+    page.wait_for_function(CHARTS_READY_JS, timeout=timeout)
+
+
 def screenshot(page, name: str) -> Path:
     """Save the whole page (Streamlit scrolls inside its main area, so the viewport grows for it)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -113,7 +122,8 @@ def screenshot(page, name: str) -> Path:
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
                            "?.getBoundingClientRect().height ?? 0")
     page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 160, size["height"]), 8000)})
-    page.wait_for_timeout(300)  # let charts re-layout
+    page.wait_for_timeout(500)  # let charts re-layout
+    wait_for_charts(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path

@@ -24,6 +24,7 @@ from browser_utils import (
     open_page,
     screenshot,
     streamlit_server,
+    wait_for_charts,
     wait_for_idle,
 )
 
@@ -72,12 +73,6 @@ def page(browser):
     tab.set_default_timeout(60_000)
     yield tab
     context.close()
-
-
-def wait_for_charts(page) -> None:
-    """Plotly draws after Streamlit: wait until every chart on the page has its SVG."""
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-                           ".every(c => c.querySelector('.main-svg'))")
 
 
 def finished_run_id(runs_dir: Path) -> str:
