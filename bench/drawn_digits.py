@@ -50,6 +50,7 @@ class Drawing:
         """Style buckets this drawing belongs to, by dimension."""
         ink_height = self.height * CANVAS
         return {
+            "digit": str(self.label),
             "source": self.source,
             "ink height": _bucket(self.height, (0.5, 0.7), ("30-50%", "50-70%", "70-90%")),
             "brush": _bucket(self.brush, (16, 28), ("8-16 px", "16-28 px", "28-40 px")),
