@@ -185,9 +185,11 @@ def _cell_text(count: int, share: float, normalised: bool) -> str:
 
 
 def _cells(z: np.ndarray, scale: list, text) -> dict:
-    """One layer of coloured cells (NaN cells are transparent)."""
+    """One layer of coloured cells (NaN cells are transparent), its colours running from 0 to its maximum."""
+    top = float(np.nanmax(z)) if np.any(~np.isnan(z)) else 0.0
     layer = {"type": "heatmap", "z": np.where(np.isnan(z), None, z).tolist(), "x": list(range(NUM_CLASSES)),
-             "y": list(range(NUM_CLASSES)), "colorscale": scale, "zmin": 0, "showscale": False, "xgap": 2,
+             "y": list(range(NUM_CLASSES)), "colorscale": scale, "zmin": 0, "zmax": max(top, 1e-9),
+             "zauto": False, "showscale": False, "xgap": 2,
              "ygap": 2, "hoverinfo": "skip"}
     if text is not None:
         layer.update(text=text, texttemplate="%{text}", textfont={"size": 12})

@@ -154,6 +154,7 @@ gallery(diagnostics.confident_mistakes(evaluation, limit=24), "No mistakes at al
 if choice != STARTER:
     st.subheader("Training curves")
     metrics = handle.metrics()
-    st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs), key=KEY + "curves")
+    st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)),
+                    key=KEY + "curves")
 if model_path is not None and st.toggle("Show the model summary", key=KEY + "summary"):
     st.code(model_summary(str(model_path), file_version(model_path)), language=None)

@@ -167,7 +167,8 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     model_path = handle.model_path("best")
     metrics = handle.metrics()
     if metrics.epochs or metrics.batches:
-        st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs), key=f"{KEY}{where}_curves")
+        st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epoch),
+                        key=f"{KEY}{where}_curves")
     if model_path is None:
         return
     summary_col, download_col = st.columns([3, 1], vertical_alignment="center")

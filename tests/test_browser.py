@@ -227,3 +227,38 @@ def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
     captions = column.get_by_test_id("stImageCaption").all_inner_texts()
     assert all(c.startswith(f"p({predicted})") and f"p({true})" in c for c in captions)
     screenshot(page, "diagnostics")
+
+
+# ---------------------------------------------------------------- run history
+def select_first_history_row(page) -> None:
+    """Tick the first run in the history table (a canvas grid: click its row-selection cell)."""
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first row under the header
+    wait_for_idle(page)
+
+
+@pytest.mark.slow
+def test_rename_then_delete_a_run_with_confirmation(page, server, runs_dir):
+    from mnist_core import runs
+
+    finished_run_id(runs_dir)
+    count = len(runs.list_runs(runs_dir))
+    open_page(page, server, "train")
+    select_first_history_row(page)
+    field = page.get_by_role("textbox", name="Name", exact=True)
+    playwright_api.expect(field).not_to_have_value("")  # the current name, ready to edit
+    field.fill("renamed in the browser")
+    field.press("Enter")
+    page.locator(".st-key-train_rename_go button").click()
+    page.get_by_text("renamed in the browser").first.wait_for()
+    wait_for_idle(page)
+    assert any(h.name == "renamed in the browser" for h in runs.list_runs(runs_dir))
+    page.locator(".st-key-train_delete button").click()
+    page.get_by_text("This cannot be undone").wait_for()
+    screenshot(page, "train-delete-confirm")
+    page.locator(".st-key-train_delete_yes button").click()
+    page.get_by_text("This cannot be undone").wait_for(state="detached")
+    wait_for_idle(page)
+    assert len(runs.list_runs(runs_dir)) == count - 1

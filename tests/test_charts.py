@@ -130,6 +130,8 @@ def test_confusion_chart_colours_correct_answers_and_mistakes_apart():
     assert np.isnan(np.diag(z_wrong)).all() and np.isnan(z_diag[0, 1])
     assert np.isnan(z_wrong[3, 5])  # a zero cell stays uncoloured
     assert z_wrong[4, 9] == counts[4, 9]
+    assert (diagonal.zmin, diagonal.zmax) == (0, np.diag(counts).max())  # colours from zero, per layer
+    assert mistakes.zmax == np.where(np.eye(10, dtype=bool), 0, counts).max()
 
 
 def test_confusion_chart_normalised_shows_row_shares():
