@@ -14,6 +14,7 @@ PAGES = {
     "": st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    "my_digits": st.Page("pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
     "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
 }
 

@@ -7,6 +7,7 @@ from mnist_core import charts, runs
 from mnist_core.predict import MAX_MODEL_BYTES, STARTER_MODEL_PATH, ModelLoadError, load_predictor
 from mnist_core.preprocess import canvas_steps
 from mnist_core.ui_helpers import best_accuracy, file_version, save_upload, upscale
+from pages._teach import see_why, teach
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
@@ -131,8 +132,11 @@ def drawing_board(predictor) -> None:
             st.info("Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
                     "appear here as soon as you lift the pen.", icon=":material/draw:")
             return
-        show_answer(predictor.predict(steps.centred))
+        prediction = predictor.predict(steps.centred)
+        show_answer(prediction)
+        teach(steps.centred, prediction.digit)
     show_stages(steps)
+    see_why(predictor, steps.centred, prediction.digit)
 
 
 drawing_board(predictor)

@@ -1,0 +1,101 @@
+"""Draw page extras: "Teach it" (keep a drawing in My digits with its label) and "See why"."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_core import explain_charts, my_digits
+from mnist_core.ui_helpers import file_version
+
+KEY = "draw_"
+CNN_COLS = 8
+
+
+def teach(image: np.ndarray, predicted: int) -> None:
+    """A label picker pre-filled with the prediction and a button that stores the drawing with it."""
+    st.markdown("**:material/school: Teach it**")
+    # The key follows the prediction, so a new answer resets the picker to it; the user corrects it.
+    label = st.selectbox("The right digit", range(10), index=int(predicted), key=f"{KEY}teach_label_{predicted}",
+                         help="Change it when the model is wrong, then keep the drawing: My digits can "
+                              "fine-tune a model on what you keep.")
+    if st.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
+        try:
+            my_digits.add_digit(image, label)
+        except my_digits.MyDigitsError as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            total = sum(my_digits.count_by_label().values())
+            st.toast(f"Kept as a {label}: {total} in My digits.", icon=":material/check_circle:")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _saliency(_predictor, model_key: str, image: np.ndarray, target: int) -> np.ndarray:
+    from mnist_core.explain import saliency
+
+    return saliency(_predictor, image, target)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _filters(_predictor, model_key: str) -> np.ndarray | None:
+    from mnist_core.explain import first_layer_filters
+
+    try:
+        return first_layer_filters(_predictor)
+    except ValueError:
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _activations(_predictor, model_key: str, image: np.ndarray) -> np.ndarray | None:
+    from mnist_core.explain import activation_maps
+
+    try:
+        return activation_maps(_predictor, image)
+    except ValueError:
+        return None
+
+
+def see_why(predictor, image: np.ndarray, predicted: int) -> None:
+    """Saliency for the answer and a chosen digit, and what the first layer looks for (computed when open)."""
+    with st.expander("See why", icon=":material/psychology:", key=KEY + "why", on_change="rerun") as why:
+        if not why.open:
+            return
+        model_key = f"{predictor.path}:{file_version(predictor.path)}"
+        try:
+            _explain(predictor, model_key, image, predicted)
+        except (ValueError, TypeError) as error:
+            st.warning(f"No explanation for this model: {error}", icon=":material/info:")
+
+
+def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> None:
+    st.caption("Red pixels pushed the model **towards** the digit, blue ones **away** from it (gradient × input "
+               "on the score before softmax); only ink counts, so empty paper stays white.")
+    left, right = st.columns(2)
+    other = right.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other")
+    left.plotly_chart(explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted),
+                                                     f"Why {predicted}"), key=KEY + "why_main",
+                      config={"displayModeBar": False})
+    right.plotly_chart(explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, other),
+                                                      f"Why (not) {other}"), key=KEY + "why_other_chart",
+                       config={"displayModeBar": False})
+    filters = _filters(predictor, model_key)
+    if filters is None:
+        return
+    if filters.shape[1:] == (28, 28):  # an MLP: each first-layer unit's weights over the 28x28 pixels
+        st.markdown(f"**First layer: what {min(len(filters), explain_charts.MAX_TILES)} of its "
+                    f"{len(filters)} units look for** (red: ink here raises the unit, blue: lowers it)")
+        st.plotly_chart(explain_charts.tiles_figure(filters, cols=8, height=460), key=KEY + "why_units",
+                        config={"displayModeBar": False})
+        return
+    shown = min(len(filters), explain_charts.MAX_TILES)
+    filters_col, maps_col = st.columns([1, 2])
+    filters_col.markdown(f"**First-layer filters** ({shown} of {len(filters)})")
+    filters_col.plotly_chart(explain_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
+                             key=KEY + "why_filters", config={"displayModeBar": False})
+    maps = _activations(predictor, model_key, image)
+    if maps is not None:
+        maps_col.markdown("**What each filter finds in your drawing** (same order; bright: strong response)")
+        maps_col.plotly_chart(explain_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320,
+                                                          normalise_each=True),
+                              key=KEY + "why_maps", config={"displayModeBar": False})
