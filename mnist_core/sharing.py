@@ -204,8 +204,9 @@ def _check_meta(name: str, contents: dict[str, bytes]) -> dict:
 
 
 def _imported_name(name: object) -> str:
-    """The exported display name (printable, no path characters, shortened), marked as imported."""
-    clean = "".join(ch for ch in str(name or "") if ch.isprintable() and ch not in "/\\")[:49].strip()
+    """The exported display name, marked as imported: only the characters of a run name (plus the ':'
+    of default names), so a crafted zip cannot smuggle a path, HTML or a Markdown link/image onto a page."""
+    clean = re.sub(r"[^\w .,:()+=#@-]", "", str(name or ""))[:49].strip()
     return f"{clean or 'run'} (imported)"
 
 
