@@ -22,7 +22,7 @@ st.session_state["app_shell"] = True  # pages check it: see pages/home.py
 page = st.navigation(list(PAGES.values()), position="sidebar")
 wanted = st.query_params.pop("page", None)  # a page opened before navigation was set up sends us here
 if wanted in PAGES and wanted:
-    st.switch_page(PAGES[wanted])
+    st.switch_page(PAGES[wanted], query_params=st.query_params.to_dict())  # e.g. Train's shared settings
 
 training = runs.active_run()
 if training is not None:

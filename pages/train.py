@@ -29,9 +29,17 @@ from mnist_core.ui_helpers import (
     read_bytes,
     run_rows,
 )
+from pages._train_extras import (
+    export_button,
+    import_uploader,
+    restore_from_url,
+    show_url_warnings,
+    sync_url,
+    watch_it_learn,
+)
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
-    st.switch_page("app.py", query_params={"page": "train"})
+    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "train"})  # keeps shared settings
 
 KEY = "train_"  # every session-state key of this page starts with it
 FORM_KEYS = tuple(config_to_form(PRESETS["quick"].config))
@@ -72,6 +80,8 @@ st.caption("Pick a preset, adjust any knob, press **Start**. Training runs in it
 if KEY + "architecture" not in st.session_state:
     st.session_state.setdefault(KEY + "preset", "quick")
     apply_preset()
+restore_from_url(fill_form)  # a shared link: its settings fill every control
+show_url_warnings()
 
 # ---------------------------------------------------------------- settings
 preset_col, about_col = st.columns([1, 3], vertical_alignment="bottom")
@@ -132,6 +142,7 @@ try:
     config, problem = form_to_config(form_values()), None
 except ConfigError as error:
     config, problem = None, str(error)
+sync_url(config)  # the URL always carries the settings: copy it to share them
 name_col, start_col = st.columns([3, 1], vertical_alignment="bottom")
 run_name = name_col.text_input("Run name (optional)", key=KEY + "name", placeholder="e.g. wide MLP, lr 3e-3",
                                max_chars=60)
@@ -169,6 +180,8 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     if metrics.epochs or metrics.batches:
         st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epoch),
                         key=f"{KEY}{where}_curves")
+    watch_it_learn(handle, where)
+    export_button(handle, where)
     if model_path is None:
         return
     summary_col, download_col = st.columns([3, 1], vertical_alignment="center")
@@ -208,6 +221,7 @@ def live_run(run_id: str) -> None:
                     key=KEY + "live_curves")
     st.caption(f"{len(metrics.batches)} batch points · {len(metrics.epochs)} epochs done · "
                f"running for {format_duration(progress.elapsed_s if progress else 0)}")
+    watch_it_learn(handle, "live", live=True)
 
 
 st.subheader("Current run")
@@ -258,6 +272,8 @@ def manage(handle: runs.RunHandle) -> None:
 
 
 st.subheader("Run history")
+with st.popover("Import a run (.zip)", icon=":material/upload_file:"):
+    import_uploader()
 past = [h for h in all_runs if h.status().is_finished]  # the active run is shown live above
 if not past:
     st.caption("Runs you start appear here when they end: select several to overlay their curves.")

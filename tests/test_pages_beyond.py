@@ -7,6 +7,8 @@ import pytest
 from test_pages import drawn_digit, fake_canvas, make_run, open_app, runs_root, starter, tiny_model  # noqa: F401
 
 from mnist_core import my_digits
+from mnist_core.config import TrainingConfig
+from mnist_core.sharing import config_to_query
 
 
 @pytest.fixture
@@ -87,3 +89,51 @@ def test_fine_tune_is_disabled_under_ten_digits(mine, starter):  # noqa: F811
     my_digits.add_digit(a_digit(9), 9)
     at.run()
     assert not at.button(key="mine_start").disabled
+# ---------------------------------------------------------------- Train: Share, Watch it learn
+def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
+    config = TrainingConfig(architecture="mlp", hidden_units=(256, 64), dropout=0.3, optimizer="sgd",
+                            learning_rate=0.01, batch_size=64, epochs=7, augmentation=True, seed=42)
+    at = open_app()
+    at.query_params.update({**config_to_query(config), "dropout": "banana"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    state = at.session_state
+    assert state["train_architecture"] == "mlp"
+    assert (state["train_layers"], state["train_width_0"], state["train_width_1"]) == (2, 256, 64)
+    assert (state["train_optimizer"], state["train_learning_rate"], state["train_batch_size"]) == ("sgd", 0.01, 64)
+    assert (state["train_epochs"], state["train_augmentation"], state["train_seed"]) == (7, True, 42)
+    assert any("dropout='banana'" in w.value for w in at.warning)
+
+
+def test_watch_grid_of_a_finished_run_replays_each_epoch(runs_root):  # noqa: F811
+    from mnist_core.watch import WATCH_NAME, DigitWatcher
+
+    files = make_run(runs_root, "watched", name="watched run")
+    labels = np.repeat(np.arange(10), 10)
+    watcher = DigitWatcher(files.path / WATCH_NAME, np.random.default_rng(0).random((100, 28, 28)), labels)
+    for epoch, right in enumerate((10, 60, 95)):  # guesses get better epoch by epoch
+        probabilities = np.full((100, 10), 0.01)
+        probabilities[np.arange(100), np.where(np.arange(100) < right, labels, (labels + 1) % 10)] = 0.91
+        watcher.record(epoch, probabilities, 0.001)
+    at = open_app("train")
+    assert not at.exception
+    assert at.select_slider(key="train_current_watch_epoch").value == 2
+    assert any(m.label == "Right after epoch 2" and m.value == "95 of 100" for m in at.metric)
+    at.select_slider(key="train_current_watch_epoch").set_value(0).run()
+    assert any(m.label == "Right after epoch 0" and m.value == "10 of 100" for m in at.metric)
+    assert at.get("download_button")  # Export as zip
+
+
+def test_export_then_import_a_run_and_a_bad_zip_is_a_message(runs_root):  # noqa: F811
+    from mnist_core import runs, transfers
+
+    files = make_run(runs_root, "shared", name="shared run")
+    data = transfers.run_zip(files.path.name)
+    at = open_app("train")
+    at.file_uploader(key="train_import_run").upload("bad.zip", b"PK nothing", "application/zip")
+    at.run()
+    assert not at.exception and "bad.zip" in at.error[0].value
+    at.file_uploader(key="train_import_run").upload("run.zip", data, "application/zip")
+    at.run()
+    assert not at.exception
+    assert sorted(h.name for h in runs.list_runs()) == ["shared run", "shared run (imported)"]
