@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     times = run(max(20, args.strokes), args.model)
     cuts = statistics.quantiles(times, n=20, method="inclusive")
     p50, p95 = statistics.median(times), cuts[18]
-    print(f"strokes: {len(times)}")
+    print(f"strokes: {len(times)}; each in ms: {' '.join(f'{t:.0f}' for t in times)}")
     print(f"mouse-up -> new probabilities on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
           f"min {min(times):.0f} ms, max {max(times):.0f} ms")
     print(f"targets: p50 <= 500 ms {'OK' if p50 <= 500 else 'MISSED'}, p95 <= 1000 ms "
