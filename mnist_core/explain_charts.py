@@ -94,15 +94,18 @@ def watch_grid(images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, conf
     sure = np.ones(n) if confidence is None else np.asarray(confidence, dtype=float)
     heat = {"type": "heatmap", "z": np.where(np.isnan(grid), None, grid).tolist(), "colorscale": GREYS,
             "zmin": 0, "zmax": 1, "showscale": False, "hoverinfo": "skip"}
-    marks = {"type": "scatter", "x": (c * step + 23).tolist(), "y": (r * step + 5).tolist(), "mode": "text",
-             "text": [f"<b>{g}</b>" for g in guesses], "textfont": {"size": 14, "color": [
-                 RIGHT if ok else WRONG for ok in right]}, "showlegend": False,
+    hover = {"type": "scatter", "x": (c * step + 14).tolist(), "y": (r * step + 14).tolist(), "mode": "markers",
+             "marker": {"size": 30, "color": "rgba(0,0,0,0)"}, "showlegend": False,
              "customdata": np.stack([labels, guesses, sure], axis=1).tolist(),
              "hovertemplate": "true %{customdata[0]} · guess %{customdata[1]} (%{customdata[2]:.0%})<extra></extra>"}
+    marks = [{"x": x * step + 28.5, "y": y * step - 1.5, "xanchor": "right", "yanchor": "top", "showarrow": False,
+              "text": f"<b>{g}</b>", "font": {"size": 12, "color": "white"}, "bgcolor": RIGHT if ok else WRONG,
+              "borderpad": 1} for x, y, g, ok in zip(c.tolist(), r.tolist(), guesses.tolist(), right.tolist(),
+                                                     strict=True)]
     shapes = [{"type": "rect", "x0": x * step - 1.5, "x1": x * step + 28.5, "y0": y * step - 1.5,
                "y1": y * step + 28.5, "line": {"color": RIGHT if ok else WRONG, "width": 2}, "layer": "above"}
               for x, y, ok in zip(c.tolist(), r.tolist(), right.tolist(), strict=True)]
-    return go.Figure(data=[heat, marks], layout=_image_layout(height, shapes=shapes, margin={
+    return go.Figure(data=[heat, hover], layout=_image_layout(height, shapes=shapes, annotations=marks, margin={
         "l": 5, "r": 5, "t": 5, "b": 5}, hovermode="closest"))
 
 

@@ -16,10 +16,12 @@ def teach(image: np.ndarray, predicted: int) -> None:
     """A label picker pre-filled with the prediction and a button that stores the drawing with it."""
     st.markdown("**:material/school: Teach it**")
     # The key follows the prediction, so a new answer resets the picker to it; the user corrects it.
-    label = st.selectbox("The right digit", range(10), index=int(predicted), key=f"{KEY}teach_label_{predicted}",
-                         help="Change it when the model is wrong, then keep the drawing: My digits can "
-                              "fine-tune a model on what you keep.")
-    if st.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
+    label_col, keep_col = st.columns([1, 2], vertical_alignment="bottom")
+    label = label_col.selectbox("The right digit", range(10), index=int(predicted),
+                                key=f"{KEY}teach_label_{predicted}",
+                                help="Change it when the model is wrong, then keep the drawing: My digits can "
+                                     "fine-tune a model on what you keep.")
+    if keep_col.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
         try:
             my_digits.add_digit(image, label)
         except my_digits.MyDigitsError as error:
@@ -71,8 +73,9 @@ def see_why(predictor, image: np.ndarray, predicted: int) -> None:
 def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> None:
     st.caption("Red pixels pushed the model **towards** the digit, blue ones **away** from it (gradient × input "
                "on the score before softmax); only ink counts, so empty paper stays white.")
+    other = st.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other",
+                         width=200)
     left, right = st.columns(2)
-    other = right.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other")
     left.plotly_chart(explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted),
                                                      f"Why {predicted}"), key=KEY + "why_main",
                       config={"displayModeBar": False})
