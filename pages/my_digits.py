@@ -160,7 +160,8 @@ else:
 error = st.session_state.pop(KEY + "error", None)
 if error:
     st.error(error, icon=":material/error:")
-current = st.session_state.get(KEY + "run_id")
+current = st.session_state.get(KEY + "run_id") or next(  # else the latest fine-tune, e.g. after a reload
+    (h.id for h in runs.list_runs() if h.files.finetune_spec() is not None), None)
 if current:
     try:
         handle = runs.load_run(current)
