@@ -80,33 +80,65 @@ def tiles_figure(images: np.ndarray, cols: int = 8, diverging: bool = True, titl
 
 def watch_grid(images: np.ndarray, labels: np.ndarray, guesses: np.ndarray, confidence: np.ndarray | None = None,
                cols: int = 10, height: int = 560) -> go.Figure:
-    """The watched digits in a grid, each with the model's guess in its corner: green right, red wrong.
+    """The watched digits in a grid, each framed and badged with the model's guess: green right, red wrong.
 
     images uint8 (N, 28, 28), labels and guesses int (N,), confidence float (N,) for the hover text.
+    The digits and frames are one PNG (an Image trace) and the badges two scatter traces: a figure
+    of 100 shapes and annotations took over a second to build, too slow to redraw every second.
     """
-    images = np.asarray(images)
     labels, guesses = np.asarray(labels), np.asarray(guesses)
-    n, gap = len(labels), 4
-    grid = tile(images.astype(np.float32) / 255.0, cols, gap=gap)
-    step = 28 + gap
-    r, c = np.divmod(np.arange(n), cols)
     right = guesses == labels
+    n, step = len(labels), 28 + WATCH_GAP
+    r, c = np.divmod(np.arange(n), cols)
     sure = np.ones(n) if confidence is None else np.asarray(confidence, dtype=float)
-    heat = {"type": "heatmap", "z": np.where(np.isnan(grid), None, grid).tolist(), "colorscale": GREYS,
-            "zmin": 0, "zmax": 1, "showscale": False, "hoverinfo": "skip"}
-    hover = {"type": "scatter", "x": (c * step + 14).tolist(), "y": (r * step + 14).tolist(), "mode": "markers",
-             "marker": {"size": 30, "color": "rgba(0,0,0,0)"}, "showlegend": False,
-             "customdata": np.stack([labels, guesses, sure], axis=1).tolist(),
-             "hovertemplate": "true %{customdata[0]} · guess %{customdata[1]} (%{customdata[2]:.0%})<extra></extra>"}
-    marks = [{"x": x * step + 28.5, "y": y * step - 1.5, "xanchor": "right", "yanchor": "top", "showarrow": False,
-              "text": f"<b>{g}</b>", "font": {"size": 12, "color": "white"}, "bgcolor": RIGHT if ok else WRONG,
-              "borderpad": 1} for x, y, g, ok in zip(c.tolist(), r.tolist(), guesses.tolist(), right.tolist(),
-                                                     strict=True)]
-    shapes = [{"type": "rect", "x0": x * step - 1.5, "x1": x * step + 28.5, "y0": y * step - 1.5,
-               "y1": y * step + 28.5, "line": {"color": RIGHT if ok else WRONG, "width": 2}, "layer": "above"}
-              for x, y, ok in zip(c.tolist(), r.tolist(), right.tolist(), strict=True)]
-    return go.Figure(data=[heat, hover], layout=_image_layout(height, shapes=shapes, annotations=marks, margin={
-        "l": 5, "r": 5, "t": 5, "b": 5}, hovermode="closest"))
+    picture = {"type": "image", "source": _png_uri(_framed(np.asarray(images), right, cols)),
+               "dx": 1 / WATCH_ZOOM, "dy": 1 / WATCH_ZOOM, "x0": -WATCH_GAP / 2, "y0": -WATCH_GAP / 2,
+               "hoverinfo": "skip"}
+    x, y = (c * step + 25).tolist(), (r * step + 3).tolist()
+    badges = {"type": "scatter", "x": x, "y": y, "mode": "markers+text", "showlegend": False,
+              "marker": {"symbol": "square", "size": 15, "color": [RIGHT if ok else WRONG for ok in right]},
+              "text": [f"<b>{g}</b>" for g in guesses.tolist()], "textfont": {"size": 11, "color": "white"},
+              "customdata": np.stack([labels, guesses, sure], axis=1).tolist(),
+              "hovertemplate": "true %{customdata[0]} · guess %{customdata[1]} (%{customdata[2]:.0%})<extra></extra>"}
+    layout = _image_layout(height, margin={"l": 5, "r": 5, "t": 5, "b": 5}, hovermode="closest")
+    rows = -(-n // cols)
+    layout["xaxis"]["range"] = [-WATCH_GAP / 2, cols * step - WATCH_GAP / 2]
+    layout["yaxis"]["range"] = [rows * step - WATCH_GAP / 2, -WATCH_GAP / 2]
+    layout["yaxis"].pop("autorange")
+    return go.Figure(data=[picture, badges], layout=layout)
+
+
+WATCH_GAP = 4  # pixels between watched digits; the frame is drawn in it
+WATCH_ZOOM = 2  # the PNG is enlarged with nearest-neighbour so the browser shows sharp pixels
+
+
+def _framed(images: np.ndarray, right: np.ndarray, cols: int) -> np.ndarray:
+    """uint8 RGB grid of the digits, each in a 2-pixel frame of its colour, enlarged WATCH_ZOOM times."""
+    n, step, pad = len(images), 28 + WATCH_GAP, WATCH_GAP // 2
+    rows = -(-n // cols)
+    grid = np.full((rows * step, cols * step, 3), 255, dtype=np.uint8)
+    colours = {True: _rgb(RIGHT), False: _rgb(WRONG)}
+    for i, (image, ok) in enumerate(zip(images, right.tolist(), strict=True)):
+        top, left = divmod(i, cols)
+        top, left = top * step, left * step
+        grid[top:top + step, left:left + step] = colours[ok]
+        grid[top + pad:top + pad + 28, left + pad:left + pad + 28] = image[..., None]
+    return np.repeat(np.repeat(grid, WATCH_ZOOM, axis=0), WATCH_ZOOM, axis=1)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _png_uri(rgb: np.ndarray) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def accuracy_steps(epochs: Sequence[int], accuracy: Sequence[float], height: int = 200) -> go.Figure:

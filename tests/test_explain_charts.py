@@ -23,10 +23,14 @@ def test_watch_grid_marks_right_guesses_green_and_wrong_ones_red():
     guesses = labels.copy()
     guesses[[3, 50]] = 9
     figure = explain_charts.watch_grid(np.zeros((100, 28, 28), np.uint8), labels, guesses)
-    colours = [a.bgcolor for a in figure.layout.annotations]
-    assert [i for i, c in enumerate(colours) if c == explain_charts.WRONG] == [3, 50]
-    assert colours.count(explain_charts.RIGHT) == 98
-    assert [a.text for a in figure.layout.annotations][3] == "<b>9</b>"
+    badges = figure.data[1]
+    assert [i for i, c in enumerate(badges.marker.color) if c == explain_charts.WRONG] == [3, 50]
+    assert list(badges.marker.color).count(explain_charts.RIGHT) == 98
+    assert badges.text[3] == "<b>9</b>"
+    framed = explain_charts._framed(np.zeros((100, 28, 28), np.uint8), guesses == labels, 10)
+    zoom, step = explain_charts.WATCH_ZOOM, 28 + explain_charts.WATCH_GAP
+    assert tuple(framed[0, 3 * step * zoom]) == explain_charts._rgb(explain_charts.WRONG)  # digit 3's frame
+    assert tuple(framed[0, 0]) == explain_charts._rgb(explain_charts.RIGHT)
 
 
 @pytest.mark.parametrize("scale", [1e-6, 1.0, 300.0])
