@@ -115,10 +115,25 @@ def batch_points(page) -> int:
     return int(re.search(r"(\d+) batch points", caption).group(1))
 
 
+def until_visible(action, target, attempts: int = 4, timeout: float = 15_000) -> None:
+    """Do `action` until `target` shows: under load a rerun can re-render a widget under a key press
+    or a chart under a click, and the input is lost (a person would just try again)."""
+    for attempt in range(attempts):
+        action()
+        try:
+            target.wait_for(timeout=timeout)
+            return
+        except playwright_api.TimeoutError:
+            if attempt == attempts - 1:
+                raise
+
+
 def set_slider(page, label: str, value: int) -> None:
     """Move a Streamlit slider with the keyboard until it shows `value`."""
     thumb = page.get_by_test_id("stSlider").filter(has_text=label).first.locator('input[type="range"]')
     thumb.focus()
+    if int(float(thumb.input_value())) == value:  # shown but maybe never sent: move away and back
+        page.keyboard.press("ArrowLeft")
     for _ in range(60):
         now = int(float(thumb.input_value()))
         if now == value:
@@ -138,10 +153,16 @@ def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
     limit.fill("2000")
     limit.press("Enter")
     page.get_by_text("2,000 digits").wait_for()  # the "Start trains: …" line has the new value
-    set_slider(page, "Epochs", 20)  # 2000 digits an epoch: long enough to watch, then stop
-    page.get_by_test_id("stSlider").filter(has_text="Batch size").locator('input[type="range"]').focus()
-    page.keyboard.press("Home")  # batch 16: more batches, a smoother live curve
-    page.get_by_text(re.compile(r"batch 16 · 20 epochs · 2,000 digits")).wait_for()
+    until_visible(lambda: set_slider(page, "Epochs", 20),  # 2000 digits an epoch: long enough to watch
+                  page.get_by_text(re.compile(r"20 epochs · 2,000 digits")))
+    batch = page.get_by_test_id("stSlider").filter(has_text="Batch size").locator('input[type="range"]')
+
+    def smallest_batch():  # batch 16: more batches, a smoother live curve
+        batch.focus()
+        page.keyboard.press("Home")
+
+    until_visible(smallest_batch, page.get_by_text(re.compile(r"batch 16 · 20 epochs · 2,000 digits")))
+    wait_for_idle(page)
     page.get_by_test_id("stTextInput").filter(has_text="Run name").locator("input").fill("browser run")
     page.get_by_role("button", name="Start training").click()
 
@@ -164,7 +185,14 @@ def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
     assert page.get_by_role("button", name="Download model (.keras)").first.is_visible()
     status = json.loads(next(runs_dir.glob("*-browser-run/status.json")).read_text())
     assert status["state"] == "stopped" and 2 <= status["epoch"] < 20
+    from mnist_core import runs
+
+    config = next(h for h in runs.list_runs(runs_dir) if h.name == "browser run").config
+    assert (config.hidden_units, config.train_limit, config.batch_size, config.epochs) == ((32,), 2000, 16, 20)
     assert next(runs_dir.glob("*-browser-run/model_best.keras")).stat().st_size > 0
+    page.get_by_text("Show the model summary").first.click()
+    page.get_by_text(re.compile("Total params")).first.wait_for(timeout=120_000)  # loads Keras on first use
+    wait_for_idle(page)
     screenshot(page, "train-stopped")
 
 
@@ -217,10 +245,14 @@ def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
     open_page(page, server, "diagnostics")
     page.get_by_test_id("stPlotlyChart").first.scroll_into_view_if_needed()
     wait_for_charts(page)
-    point = page.evaluate(CELL_JS, [true, predicted])
-    page.mouse.click(point["x"], point["y"])
     title = page.get_by_text(re.compile(rf"True {true}, predicted {predicted}: {count} digit"))
-    title.wait_for(timeout=60_000)
+
+    def click_cell():
+        wait_for_idle(page)
+        point = page.evaluate(CELL_JS, [true, predicted])
+        page.mouse.click(point["x"], point["y"])
+
+    until_visible(click_cell, title, timeout=30_000)
     wait_for_idle(page)
     column = page.get_by_test_id("stColumn").filter(has=title).last
     assert column.locator('[data-testid="stImage"] img').count() == min(count, 40)  # GALLERY_MAX
@@ -246,9 +278,9 @@ def test_rename_then_delete_a_run_with_confirmation(page, server, runs_dir):
     finished_run_id(runs_dir)
     count = len(runs.list_runs(runs_dir))
     open_page(page, server, "train")
-    select_first_history_row(page)
     field = page.get_by_role("textbox", name="Name", exact=True)
-    playwright_api.expect(field).not_to_have_value("")  # the current name, ready to edit
+    until_visible(lambda: select_first_history_row(page), field)
+    playwright_api.expect(field).not_to_have_value("", timeout=30_000)  # the current name, ready to edit
     field.fill("renamed in the browser")
     field.press("Enter")
     page.locator(".st-key-train_rename_go button").click()
