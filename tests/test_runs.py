@@ -182,7 +182,7 @@ def test_completed_run_folder_has_every_file(finished: RunHandle) -> None:
 @pytest.mark.slow
 def test_config_json_records_what_was_asked(finished: RunHandle, mnist_dir: Path) -> None:
     meta = json.loads((finished.path / "config.json").read_text())
-    assert meta == {"config": json.loads(TINY.to_json()), "name": "tiny mlp", "data_dir": str(mnist_dir)}
+    assert meta == {"config": json.loads(TINY.to_json()), "name": "tiny mlp", "data_dir": str(mnist_dir.resolve())}
     assert finished.config == TINY and finished.name == "tiny mlp"
     assert re.fullmatch(r"\d{8}-\d{6}-tiny-mlp", finished.id)
 
