@@ -185,12 +185,13 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     if model_path is None:
         return
     summary_col, download_col = st.columns([3, 1], vertical_alignment="center")
-    if summary_col.toggle("Show the model summary", key=f"{KEY}{where}_summary"):
-        summary_col.code(model_summary(str(model_path), file_version(model_path)), language=None)
+    show_summary = summary_col.toggle("Show the model summary", key=f"{KEY}{where}_summary")
     download_col.download_button(
         "Download model (.keras)", functools.partial(read_bytes, model_path), file_name=f"{handle.id}.keras",
         mime="application/octet-stream", icon=":material/download:", on_click="ignore", key=f"{KEY}{where}_dl",
         width="stretch")
+    if show_summary:  # full width: Keras' table is wide
+        st.code(model_summary(str(model_path), file_version(model_path)), language=None)
 
 
 def request_stop(run_id: str) -> None:
