@@ -16,11 +16,9 @@ from pathlib import Path
 import pytest
 from browser_utils import (
     ROOT,
-    VIEWPORT,
     canvas_box,
     chromium_path,
     draw_strokes,
-    launch_chromium,
     open_page,
     screenshot,
     streamlit_server,
@@ -56,23 +54,6 @@ def server(runs_dir):
     log = runs_dir.parent / "streamlit.log"
     with streamlit_server(runs_dir, env=mnist_env(), log=log) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    tab.set_default_timeout(60_000)
-    yield tab
-    context.close()
 
 
 def finished_run_id(runs_dir: Path) -> str:

@@ -10,11 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser_utils import (
-    VIEWPORT,
     canvas_box,
     chromium_path,
     draw_strokes,
-    launch_chromium,
     open_page,
     screenshot,
     streamlit_server,
@@ -43,23 +41,6 @@ def server(folders):
     env = {**mnist_env(), "DIGIT_LAB_MY_DIGITS_DIR": str(mine)}
     with streamlit_server(runs_dir, env=env, log=runs_dir.parent / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    tab.set_default_timeout(60_000)
-    yield tab
-    context.close()
 
 
 def pick(page, label: str, option: str) -> None:
