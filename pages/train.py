@@ -241,9 +241,10 @@ else:
 # ---------------------------------------------------------------- history
 def manage(handle: runs.RunHandle) -> None:
     """Rename, delete (after a confirmation) or reuse the settings of one run."""
-    rename_col, reuse_col, delete_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-    new_name = rename_col.text_input("Name", value=handle.name, key=f"{KEY}rename_{handle.id}", max_chars=60)
-    if rename_col.button("Rename", key=KEY + "rename_go", icon=":material/edit:") and new_name != handle.name:
+    name_col, rename_col, reuse_col, delete_col = st.columns([3, 1, 1.2, 1], vertical_alignment="bottom")
+    new_name = name_col.text_input("Name", value=handle.name, key=f"{KEY}rename_{handle.id}", max_chars=60)
+    if rename_col.button("Rename", key=KEY + "rename_go", icon=":material/edit:", width="stretch") \
+            and new_name != handle.name:
         try:
             handle.rename(new_name)
         except runs.RunError as error:
