@@ -8,6 +8,7 @@ fixed input signature and warms it up at load time, so each stroke costs one gra
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import zipfile
 from dataclasses import dataclass
@@ -244,10 +245,23 @@ def _walk(node: object):
             yield from _walk(child)
 
 
+@functools.cache
+def _freeze_framework_objects() -> None:
+    """Hide the ~400,000 objects TensorFlow and Keras create on import from the garbage collector (once).
+
+    They live as long as the process. Streamlit runs two full collections after every script run
+    (`runner.postScriptGC`, and `keras.backend.clear_session()`), each ~0.25 s holding the GIL with
+    them tracked, which stalled every user's strokes under load; frozen, a collection takes ~5 ms.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _load_model(path: Path):
     """Keras' own loader, in safe mode and uncompiled; its errors become `ModelLoadError`."""
     import keras
 
+    _freeze_framework_objects()
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # Keras raises ValueError, TypeError, KeyError, OSError... for bad files
