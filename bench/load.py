@@ -39,20 +39,23 @@ from browser_utils import CHROMIUM_ARGS, chromium_path, streamlit_server  # noqa
 
 DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of mnist_core.strokes
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-TIMERS_JS = """() => {  // when the last mouseup happened, and when a script run last finished
-  window.__up = 0; window.__done = 0;
+TIMERS_JS = """() => {  // the last mouseup, the last script run's end, the moment the probabilities changed
+  window.__up = 0; window.__done = 0; window.__seen = 0; window.__before = null;
   window.addEventListener('mouseup', () => { window.__up = performance.now(); }, true);
   const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => {
     if (app.dataset.testScriptState === 'notRunning') window.__done = performance.now();
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver(() => {  // timestamps the change itself, so the waiting side can poll slowly
+    const text = document.querySelector('.dl-probs')?.textContent ?? null;
+    if (!window.__seen && text !== null && text !== window.__before) window.__seen = performance.now();
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
-CHANGED_JS = """(before) => {  // true once the probabilities differ from `before`
-  const el = document.querySelector('.dl-probs');
-  if (el && el.textContent !== before) { window.__seen = performance.now(); return true; }
-  return false;
+ARM_JS = """() => {  // before a stroke: remember what is on screen now
+  window.__before = document.querySelector('.dl-probs')?.textContent ?? null; window.__seen = 0;
+  return window.__before;
 }"""
-PROBS_JS = "() => document.querySelector('.dl-probs')?.textContent ?? null"
+ANSWERED_JS = "() => window.__seen > 0 || (window.__up > 0 && window.__done > window.__up)"
 STROKE_TIMEOUT_MS = 15_000
 OPEN_TIMEOUT_MS = 120_000  # opening the page is not timed as a stroke, but a page that never opens is an error
 ARRIVAL_S = 2.0  # user n opens the Draw page n * ARRIVAL_S seconds after the first
@@ -139,21 +142,21 @@ async def draw_stroke(page, stroke, box) -> None:
 
 
 async def timed_stroke(page, stroke, box, stats: Stats, who: str) -> None:
-    """Draw one stroke; record ms from its mouse-up to new probabilities on screen."""
-    before = await page.evaluate(PROBS_JS)
-    await page.evaluate("() => { window.__seen = 0; }")
+    """Draw one stroke; record ms from its mouse-up to new probabilities on screen (or, when the
+    answer reads the same as before, to the end of the script run it caused)."""
+    await page.evaluate(ARM_JS)
     await draw_stroke(page, stroke, box)
     try:
-        await page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=STROKE_TIMEOUT_MS)
-        stats.latencies_ms.append(await page.evaluate("() => window.__seen - window.__up"))
-    except Exception:  # no new text: the same answer again, or no answer at all
-        await page.wait_for_selector(IDLE, timeout=STROKE_TIMEOUT_MS)
-        after, took = await page.evaluate(PROBS_JS), await page.evaluate("() => window.__done - window.__up")
-        if after is None or took <= 0:
-            stats.errors.append(f"{who}: no prediction within {STROKE_TIMEOUT_MS / 1000:.0f} s of a stroke")
-        else:
-            stats.unchanged += 1
-            stats.latencies_ms.append(took)
+        await page.wait_for_function(ANSWERED_JS, polling=100, timeout=STROKE_TIMEOUT_MS)
+    except Exception:  # a timeout, or the page went away
+        stats.errors.append(f"{who}: no prediction within {STROKE_TIMEOUT_MS / 1000:.0f} s of a stroke")
+        return
+    seen, done, up = await page.evaluate("() => [window.__seen, window.__done, window.__up]")
+    if not seen:
+        await page.wait_for_timeout(300)  # the last deltas of that run may still be landing
+        seen = await page.evaluate("() => window.__seen")
+    stats.unchanged += not seen
+    stats.latencies_ms.append((seen or done) - up)
 
 
 async def user(n: int, browser, url: str, go: asyncio.Event, ready: list, window: dict, stats: Stats) -> None:
