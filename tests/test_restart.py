@@ -19,22 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_utils import (
-    ROOT,
-    VIEWPORT,
-    chromium_path,
-    free_port,
-    launch_chromium,
-    open_page,
-    wait_for_idle,
-    wait_until_healthy,
-)
+from browser_utils import ROOT, chromium_path, free_port, open_page, wait_for_idle, wait_until_healthy
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.run_files import RunFiles
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
@@ -110,41 +101,36 @@ def wait_for(condition, timeout: float, what: str):
     return value
 
 
-def test_training_survives_a_server_kill_and_the_new_server_shows_it(tmp_path: Path) -> None:
+def test_training_survives_a_server_kill_and_the_new_server_shows_it(tmp_path: Path, page) -> None:
     root = tmp_path / "runs"
     other = bystander(root)
     before = digest(other)
     servers, worker = [], None
     try:
-        with playwright_api.sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = browser.new_page(viewport=VIEWPORT)
-            page.set_default_timeout(60_000)
-            server, url = start_server(root, tmp_path / "first.log")
-            servers.append(server)
-            start_long_run_in_the_ui(page, url)
-            handle = wait_for(lambda: runs.active_run(root), 60, "the run to appear")
-            wait_for(lambda: handle.metrics().batches, 240, "the first batch row")
-            worker = handle.status().pid
-            assert os.getsid(worker) != os.getsid(server.pid) and os.getpgid(worker) != server.pid
+        server, url = start_server(root, tmp_path / "first.log")
+        servers.append(server)
+        start_long_run_in_the_ui(page, url)
+        handle = wait_for(lambda: runs.active_run(root), 60, "the run to appear")
+        wait_for(lambda: handle.metrics().batches, 240, "the first batch row")
+        worker = handle.status().pid
+        assert os.getsid(worker) != os.getsid(server.pid) and os.getpgid(worker) != server.pid
 
-            kill_group(server)  # the server and everything in its process group, with no chance to clean up
-            rows = len(handle.metrics().batches)
-            wait_for(lambda: len(handle.metrics().batches) > rows, 30, "a batch row with no server running")
-            assert alive(worker)
+        kill_group(server)  # the server and everything in its process group, with no chance to clean up
+        rows = len(handle.metrics().batches)
+        wait_for(lambda: len(handle.metrics().batches) > rows, 30, "a batch row with no server running")
+        assert alive(worker)
 
-            server, url = start_server(root, tmp_path / "second.log")
-            servers.append(server)
-            status = handle.status()
-            assert status.state == "running" and status.pid == worker
-            open_page(page, url, "train")
-            page.get_by_text(re.compile(r"Epoch \d+/50")).first.wait_for()
-            assert page.get_by_text("survivor").first.is_visible()
+        server, url = start_server(root, tmp_path / "second.log")
+        servers.append(server)
+        status = handle.status()
+        assert status.state == "running" and status.pid == worker
+        open_page(page, url, "train")
+        page.get_by_text(re.compile(r"Epoch \d+/50")).first.wait_for()
+        assert page.get_by_text("survivor").first.is_visible()
 
-            os.kill(worker, signal.SIGKILL)  # now the worker dies: the live view turns into the verdict
-            page.get_by_text("The training process ended unexpectedly").first.wait_for(timeout=60_000)
-            assert handle.status().state == "interrupted"
-            browser.close()
+        os.kill(worker, signal.SIGKILL)  # now the worker dies: the live view turns into the verdict
+        page.get_by_text("The training process ended unexpectedly").first.wait_for(timeout=60_000)
+        assert handle.status().state == "interrupted"
     finally:
         if worker and alive(worker):
             os.kill(worker, signal.SIGKILL)
