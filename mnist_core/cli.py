@@ -134,14 +134,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     target = Path(args.target)
     if target.suffix in (".keras", ".h5"):
-        from mnist_core.data import load_mnist
-        from mnist_core.evaluation import evaluate_probabilities
-        from mnist_core.predict import load_predictor
+        from mnist_core.evaluation import evaluate_model_file
 
-        data = load_mnist(args.data_dir)
-        probabilities = load_predictor(target).probabilities(data.x_test.astype("float32") / 255.0)
-        evaluation = evaluate_probabilities(probabilities, data.y_test, data.x_test)
-        source = data.source
+        evaluation, source = evaluate_model_file(target, args.data_dir)
     else:
         handle = RunHandle(target) if target.is_dir() else load_run(args.target, args.runs_dir)
         evaluation = handle.evaluation()

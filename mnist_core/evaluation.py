@@ -99,3 +99,13 @@ def load_evaluation(folder: Path) -> Evaluation | None:
     # A torn zip raises BadZipFile or zlib.error/EOFError, not OSError; a torn JSON lacks keys.
     except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
+
+
+def evaluate_model_file(path: str | Path, data_dir: str | Path | None = None) -> tuple[Evaluation, str]:
+    """Evaluate a .keras/.h5 file (loaded safely) on the test set; returns it and the data source."""
+    from mnist_core.data import load_mnist
+    from mnist_core.predict import load_predictor
+
+    data = load_mnist(data_dir)
+    probabilities = load_predictor(path).probabilities(data.x_test.astype(np.float32) / 255.0)
+    return evaluate_probabilities(probabilities, data.y_test, data.x_test), data.source

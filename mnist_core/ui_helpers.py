@@ -243,19 +243,10 @@ def overlay_series(handles: Sequence) -> dict[str, list[dict]]:
 
 
 def evaluate_model_file(path: str | Path):
-    """Evaluate a model file on the test set of load_mnist() -> mnist_core.evaluation.Evaluation.
+    """Evaluate a model file on the test set of load_mnist() -> mnist_core.evaluation.Evaluation."""
+    from mnist_core.evaluation import evaluate_model_file as evaluate
 
-    Stop-gap until the engine offers this (the CLI's `evaluate` does the same steps inline).
-    """
-    import numpy as np
-
-    from mnist_core.data import load_mnist
-    from mnist_core.evaluation import evaluate_probabilities
-    from mnist_core.predict import load_predictor
-
-    data = load_mnist()
-    probabilities = load_predictor(path).probabilities(data.x_test.astype(np.float32) / 255.0)
-    return evaluate_probabilities(probabilities, data.y_test, data.x_test)
+    return evaluate(path)[0]
 
 
 def has_evaluation(handle) -> bool:
