@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("target", metavar="RUN_OR_MODEL_PATH")
     evaluate.add_argument("--runs-dir")
     evaluate.add_argument("--data-dir")
+    evaluate.add_argument("--save", action="store_true",
+                          help="keep a model file's test-set probabilities next to it (MODEL.evaluation.npz), "
+                               "so Diagnostics shows it without evaluating again")
     commands.add_parser("presets", help="list the presets")
     return parser
 
@@ -136,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if target.suffix in (".keras", ".h5"):
         from mnist_core.evaluation import evaluate_model_file
 
-        evaluation, source = evaluate_model_file(target, args.data_dir)
+        evaluation, source = evaluate_model_file(target, args.data_dir, save=args.save)
     else:
         handle = RunHandle(target) if target.is_dir() else load_run(args.target, args.runs_dir)
         evaluation = handle.evaluation()

@@ -6,6 +6,7 @@ and browsed later without the model.
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from mnist_core.storage import atomic_path, atomic_write_json, read_json
 
 NUM_CLASSES = 10
 JSON_NAME, ARRAYS_NAME = "evaluation.json", "evaluation.npz"
+STORED_SUFFIX = ".evaluation.npz"  # next to a model file: its probabilities on a test set
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,62 @@ def load_evaluation(folder: Path) -> Evaluation | None:
         return None
 
 
-def evaluate_model_file(path: str | Path, data_dir: str | Path | None = None) -> tuple[Evaluation, str]:
-    """Evaluate a .keras/.h5 file (loaded safely) on the test set; returns it and the data source."""
-    from mnist_core.data import load_mnist
-    from mnist_core.predict import load_predictor
+def evaluate_model_file(path: str | Path, data_dir: str | Path | None = None,
+                        save: bool = False) -> tuple[Evaluation, str]:
+    """Evaluate a .keras/.h5 file (loaded safely) on the test set; returns it and the data source.
 
+    The probabilities stored next to the model (`stored_evaluation_path`) are used instead when
+    they were made by this very file on this very test set (both checked by SHA-256), so the
+    shipped starter model opens in Diagnostics without loading TensorFlow. `save=True` stores them.
+    """
+    from mnist_core.data import load_mnist
+
+    path = Path(path)
     data = load_mnist(data_dir)
-    probabilities = load_predictor(path).probabilities(data.x_test.astype(np.float32) / 255.0)
+    test_set = test_set_fingerprint(data.x_test, data.y_test)
+    probabilities = _stored_probabilities(path, test_set, len(data.y_test))
+    if probabilities is None:
+        from mnist_core.predict import load_predictor
+
+        probabilities = load_predictor(path).probabilities(data.x_test.astype(np.float32) / 255.0)
+        if save:
+            _store_probabilities(path, test_set, probabilities)
     return evaluate_probabilities(probabilities, data.y_test, data.x_test), data.source
+
+
+def stored_evaluation_path(model_path: str | Path) -> Path:
+    """Where a model file's test-set probabilities are kept: starter.keras -> starter.evaluation.npz."""
+    return Path(model_path).with_suffix(STORED_SUFFIX)
+
+
+def test_set_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """SHA-256 of a test set's uint8 images and labels: which digits, in which order."""
+    digest = hashlib.sha256(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+    digest.update(np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _store_probabilities(model_path: Path, test_set: str, probabilities: np.ndarray) -> None:
+    with atomic_path(stored_evaluation_path(model_path), suffix=".npz") as tmp:
+        np.savez_compressed(tmp, probabilities=np.asarray(probabilities, np.float32),
+                            model_sha256=_file_sha256(model_path), test_set_sha256=test_set)
+
+
+def _stored_probabilities(model_path: Path, test_set: str, n: int) -> np.ndarray | None:
+    """The stored probabilities if they belong to this model file and test set, else None."""
+    stored = stored_evaluation_path(model_path)
+    if not stored.is_file():
+        return None
+    try:
+        with np.load(stored) as arrays:  # allow_pickle stays False: only plain arrays are read
+            if str(arrays["test_set_sha256"]) != test_set or str(arrays["model_sha256"]) != _file_sha256(model_path):
+                return None
+            probabilities = arrays["probabilities"].astype(np.float32)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None  # unreadable: evaluate again
+    return probabilities if probabilities.shape == (n, NUM_CLASSES) else None

@@ -185,6 +185,10 @@ def test_evaluate_an_exported_model_file(quick_run, capsys, monkeypatch, tmp_pat
     accuracy = json.loads((folder / "evaluation.json").read_text())["accuracy"]
     assert code == 0, err
     assert out.startswith(f"test accuracy {accuracy:.2%}, ") and len(out.splitlines()) == 13
+    stored = root.parent / "exported.evaluation.npz"
+    assert not stored.exists()
+    code, saved_out, err = run_cli(["evaluate", root.parent / "exported.keras", "--save"], capsys)
+    assert code == 0 and saved_out == out and stored.is_file(), err
 
 
 # --- help and fast commands (no training) ----------------------------------------------------

@@ -11,10 +11,12 @@ from mnist_core.evaluation import (
     ARRAYS_NAME,
     JSON_NAME,
     confusion_matrix,
+    evaluate_model_file,
     evaluate_probabilities,
     load_evaluation,
     per_class_scores,
     save_evaluation,
+    stored_evaluation_path,
 )
 
 
@@ -146,3 +148,76 @@ def test_load_evaluation_of_empty_folder_is_none(tmp_path: Path) -> None:
 def _truncate(path: Path, keep: float) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
+
+
+# --- probabilities stored next to a model file (the shipped starter's evaluation) ------------
+
+
+@pytest.fixture
+def model_and_data(tmp_path: Path):
+    """An untrained small MLP saved as .keras and a 200-digit test set in an npz."""
+    from mnist_core.config import TrainingConfig
+    from mnist_core.models import build_model
+
+    model_path = tmp_path / "tiny.keras"
+    build_model(TrainingConfig(architecture="mlp", hidden_units=(16,))).save(model_path)
+    rng = np.random.default_rng(1)
+    arrays = {"x_train": rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), "y_train": rng.integers(0, 10, 100),
+              "x_test": rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), "y_test": rng.integers(0, 10, 200)}
+    data_path = tmp_path / "mnist.npz"
+    np.savez(data_path, **arrays)
+    return model_path, data_path, arrays
+
+
+def refuse_to_load(*args, **kwargs):
+    raise AssertionError("the model was loaded although its stored evaluation matches")
+
+
+def test_saved_probabilities_are_used_instead_of_the_model(model_and_data, monkeypatch) -> None:
+    from mnist_core import predict
+
+    model_path, data_path, _ = model_and_data
+    computed, _ = evaluate_model_file(model_path, data_path, save=True)
+    assert stored_evaluation_path(model_path) == model_path.with_name("tiny.evaluation.npz")
+    assert stored_evaluation_path(model_path).is_file()
+    monkeypatch.setattr(predict, "load_predictor", refuse_to_load)
+    stored, source = evaluate_model_file(model_path, data_path)
+    assert np.array_equal(stored.probabilities, computed.probabilities)
+    assert stored.accuracy == computed.accuracy and np.array_equal(stored.confusion, computed.confusion)
+    assert "mnist.npz" in source
+
+
+def test_stored_probabilities_of_another_test_set_or_model_are_ignored(model_and_data) -> None:
+    model_path, data_path, arrays = model_and_data
+    evaluate_model_file(model_path, data_path, save=True)
+    before = stored_evaluation_path(model_path).read_bytes()
+    other = data_path.with_name("other.npz")
+    np.savez(other, **{**arrays, "y_test": (arrays["y_test"] + 1) % 10})  # same digits, other labels
+    relabelled, _ = evaluate_model_file(model_path, other)
+    assert np.array_equal(relabelled.labels, (arrays["y_test"] + 1) % 10)
+    assert stored_evaluation_path(model_path).read_bytes() == before  # not saved: save=False
+
+    from mnist_core.config import TrainingConfig
+    from mnist_core.models import build_model
+    from mnist_core.predict import load_predictor
+
+    build_model(TrainingConfig(architecture="mlp", hidden_units=(8,), seed=5)).save(model_path)  # retrained file
+    fresh, _ = evaluate_model_file(model_path, data_path)
+    expected = load_predictor(model_path).probabilities(arrays["x_test"].astype(np.float32) / 255)
+    assert np.allclose(fresh.probabilities, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("damage", ["torn", "text", "wrong shape"])
+def test_a_damaged_stored_evaluation_means_evaluating_again(model_and_data, damage: str) -> None:
+    model_path, data_path, arrays = model_and_data
+    computed, _ = evaluate_model_file(model_path, data_path, save=True)
+    stored = stored_evaluation_path(model_path)
+    if damage == "torn":
+        stored.write_bytes(stored.read_bytes()[:300])
+    elif damage == "text":
+        stored.write_text("not an npz")
+    else:
+        with np.load(stored) as npz:
+            np.savez(stored, **{**dict(npz), "probabilities": npz["probabilities"][:10]})
+    again, _ = evaluate_model_file(model_path, data_path)
+    assert np.allclose(again.probabilities, computed.probabilities, atol=1e-6)
