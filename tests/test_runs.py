@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import runs
+from mnist_core import runs, worker
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.run_files import RunFiles
@@ -117,6 +117,8 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> 
     try:
         wait_for(lambda: handle.status().state == "running" and handle.metrics().batches, 120, "a batch row")
         assert active_run(root).id == handle.id
+        worker_nice = os.getpriority(os.PRIO_PROCESS, handle.status().pid)
+        assert worker_nice == min(19, os.nice(0) + worker.NICENESS), "the worker trains at a lower priority"
         with pytest.raises(RunBusyError, match=r"^Run 'long' is training now; only one run trains at a time\. "):
             start_run(TINY, runs_dir_path=root, data_dir=mnist_dir)
         with pytest.raises(RunError, match=r"^Run 'long' is still training; stop it first, then delete it\.$"):
