@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError, check_model_file  # noqa: F401 (public here too)
 from mnist_core.models import SCALING_LAYER, describe, summary_text
 
 STARTER_MODEL_PATH = Path(__file__).parent / "assets" / "starter.keras"
-MAX_MODEL_BYTES = 50 * 1024 * 1024  # uploads and files above 50 MB are refused before parsing
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
 INPUT_SCALES = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}  # x * a + b
@@ -27,12 +25,6 @@ ACCEPTED_INPUTS = ((28, 28), (28, 28, 1), (784,))  # per-image input shapes a mo
 BATCH_CHUNK = 512  # images per graph call: bounds activation memory when scoring a whole test set
 
 _EXPECTED = "expects float32 images of shape (N, 28, 28) in [0, 1]"
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_FORBIDDEN_CLASSES = {"Lambda": "a Lambda layer", "__lambda__": "a Python lambda", "TFSMLayer": "a TFSMLayer"}
-
-
-class ModelLoadError(ValueError):
-    """A model file that Digit Lab cannot or will not load; the message says why and what to do."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +112,7 @@ def load_predictor(path: str | Path | None = None, input_scale: str | None = Non
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: Path, mtime_ns: int, size: int, input_scale: str) -> Predictor:
     """The cache key includes mtime and size so that a rewritten file is loaded again."""
-    _check_file(path, size)
+    check_model_file(path, size)
     return Predictor(_load_model(path), path, input_scale)
 
 
@@ -138,111 +130,6 @@ def _resolve(path: str | Path | None) -> Path:
         f"model file not found: {resolved}. Check the path, or train a model on the "
         "Train page and pick it from the list."
     )
-
-
-def _check_file(path: Path, size: int) -> None:
-    """Refuse folders, oversized files and unknown formats before Keras parses anything."""
-    name = path.name
-    if path.is_dir():
-        raise ModelLoadError(
-            f"{name} is a folder; Digit Lab loads a single .keras file (save one with model.save('model.keras'))."
-        )
-    if size > MAX_MODEL_BYTES:
-        raise ModelLoadError(
-            f"{name} is {size / 2**20:.1f} MB; Digit Lab loads models up to "
-            f"{MAX_MODEL_BYTES / 2**20:.0f} MB. Use a smaller model (fewer or narrower layers)."
-        )
-    suffix = path.suffix.lower()
-    if suffix not in (".keras", ".h5", ".hdf5"):
-        raise ModelLoadError(
-            f"{name}: unsupported file type {suffix!r}. Digit Lab loads Keras models saved with "
-            "model.save('model.keras') (legacy .h5 files work too)."
-        )
-    _check_config(_keras_zip_config(path) if suffix == ".keras" else _h5_config(path), name)
-
-
-def _keras_zip_config(path: Path) -> dict:
-    """The model config inside a .keras zip, after checking that the archive is whole."""
-    name = path.name
-    with open(path, "rb") as f:
-        looks_like_zip = f.read(2) == b"PK"
-    if not zipfile.is_zipfile(path):
-        what = "the zip archive is truncated or damaged" if looks_like_zip else "it is not a zip archive"
-        raise ModelLoadError(
-            f"{name} is not a Keras .keras file ({what}). Save the model with "
-            "model.save('model.keras') and use that file."
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > 4 * MAX_MODEL_BYTES:
-                raise ModelLoadError(f"{name} unpacks to more than {4 * MAX_MODEL_BYTES // 2**20} MB; refusing it.")
-            bad = archive.testzip()
-            if bad is not None:
-                raise zipfile.BadZipFile(f"checksum error in {bad}")
-            if "config.json" not in archive.namelist():
-                raise ModelLoadError(
-                    f"{name} is a zip archive but not a Keras model (it has no config.json). "
-                    "Save the model with model.save('model.keras')."
-                )
-            return json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        if isinstance(err, ModelLoadError):
-            raise
-        raise ModelLoadError(
-            f"{name} is a damaged .keras file (corrupt zip: {err}). Save or download the model again."
-        ) from err
-
-
-def _h5_config(path: Path) -> dict:
-    """The model config stored in a legacy HDF5 file's attributes."""
-    with open(path, "rb") as f:
-        if f.read(8) != _HDF5_SIGNATURE:
-            raise ModelLoadError(
-                f"{path.name} is not an HDF5 file, so not a legacy Keras .h5 model. "
-                "Save the model with model.save('model.keras')."
-            )
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as h5:
-            raw = h5.attrs.get("model_config")
-    except OSError as err:
-        raise ModelLoadError(f"{path.name} is a damaged HDF5 file ({err}). Save the model again.") from err
-    if raw is None:
-        raise ModelLoadError(
-            f"{path.name} holds only weights, not a model. Save the whole model with "
-            "model.save('model.keras') (not save_weights)."
-        )
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-
-
-def _check_config(config: object, name: str) -> None:
-    """Refuse configs that would run Python code; Keras' safe mode refuses them too (defence in depth)."""
-    for node in _walk(config):
-        for key in ("class_name", "registered_name"):
-            what = _FORBIDDEN_CLASSES.get(str(node.get(key)))
-            if what:
-                raise ModelLoadError(
-                    f"{name}: this model contains {what} (Python code), which Digit Lab "
-                    "refuses to load for safety. Rebuild it with standard Keras layers (for "
-                    "scaling use layers.Rescaling, not Lambda) and save it again."
-                )
-        module = node.get("module")
-        if isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins"):
-            raise ModelLoadError(
-                f"{name}: this model uses code from module {module!r} (a custom layer or "
-                "function), which Digit Lab refuses to load for safety. Use standard Keras layers."
-            )
-
-
-def _walk(node: object):
-    """Every dict nested anywhere in a JSON value."""
-    if isinstance(node, dict):
-        yield node
-        node = list(node.values())
-    if isinstance(node, list):
-        for child in node:
-            yield from _walk(child)
 
 
 @functools.cache

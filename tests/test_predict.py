@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import predict
+from mnist_core import model_files, predict
 from mnist_core.predict import MAX_MODEL_BYTES, ModelLoadError, Prediction, load_predictor
 
 keras = pytest.importorskip("keras")
@@ -274,7 +274,7 @@ def test_crafted_file_cannot_run_code(tmp_path, monkeypatch, pre_scan):
     assert sentinel.exists()
     sentinel.unlink()
     if not pre_scan:  # prove the second line of defence holds on its own
-        monkeypatch.setattr(predict, "_check_config", lambda config, name: None)
+        monkeypatch.setattr(model_files, "_check_config", lambda config, name: None)
     with pytest.raises(ModelLoadError, match="contains a Lambda layer"):
         load_predictor(path)
     assert not sentinel.exists()
