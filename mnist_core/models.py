@@ -118,7 +118,8 @@ def describe(model: keras.Model) -> str:
     """One line: kind, layer counts and parameters."""
     kinds = [layer.__class__.__name__ for layer in model.layers]
     convs, dense = kinds.count("Conv2D"), kinds.count("Dense")
-    kind = f"CNN, {convs} conv + {dense} dense layers" if convs else f"MLP, {dense} dense layers"
+    layers = "layer" if (convs + dense if convs else dense) == 1 else "layers"
+    kind = f"CNN, {convs} conv + {dense} dense {layers}" if convs else f"MLP, {dense} dense {layers}"
     return f"{kind}, {model.count_params():,} parameters"
 
 

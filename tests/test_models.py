@@ -125,5 +125,7 @@ def test_describe_and_summary() -> None:
     mlp, cnn = build_model(TINY_MLP), build_model(TINY_CNN)
     assert describe(mlp) == f"MLP, 2 dense layers, {mlp.count_params():,} parameters"
     assert describe(cnn) == f"CNN, 2 conv + 2 dense layers, {cnn.count_params():,} parameters"
+    logistic = build_model(TINY_MLP.replace(hidden_units=()))
+    assert describe(logistic) == f"MLP, 1 dense layer, {logistic.count_params():,} parameters"
     text = summary_text(cnn)
     assert SCALING_LAYER in text and "Total params" in text
