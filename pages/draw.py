@@ -96,7 +96,7 @@ def show_answer(prediction) -> None:
         text_col.warning("The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
                          "**thicker** brush, in one clear shape.", icon=":material/help:")
     st.plotly_chart(charts.probability_bars(prediction.probabilities), key=KEY + "bars",
-                    config={"displayModeBar": False})
+                    config={"displayModeBar": False, "staticPlot": True})
     st.markdown('<div class="dl-probs">' + " · ".join(
         f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities)) + "</div>",
         unsafe_allow_html=True)
