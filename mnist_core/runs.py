@@ -333,4 +333,8 @@ def _spawn_worker(handle: RunHandle) -> None:
         )
     finally:
         log.close()
-    handle.process = process  # lets a caller in this process reap it; the worker records its own pid
+    handle.process = process  # lets a caller in this process reap it
+    try:  # the worker records its pid too; recorded now, a worker that dies while starting shows at once
+        handle.files.update_status(pid=process.pid)
+    except StorageError:
+        pass  # a queued run without a pid is judged by its age instead

@@ -459,3 +459,14 @@ def test_batch_larger_than_the_embedded_data_fails_clearly(tmp_path: Path, monke
     assert status.ended_at is not None and handle.evaluation() is None and handle.model_path() is None
     handle.delete()
     assert list_runs(tmp_path / "runs") == []
+
+
+def test_a_worker_that_dies_while_starting_shows_as_interrupted_at_once(tmp_path: Path, monkeypatch) -> None:
+    """The launcher records the worker's pid, so a run is not left 'queued' for 30 s by a dead worker."""
+    monkeypatch.setattr(runs.sys, "executable", "/bin/sh")  # `sh -m mnist_core.worker DIR`: exits at once
+    handle = start_run(TINY, name="dies at start", runs_dir_path=tmp_path)
+    reap(handle)
+    assert json.loads((handle.path / "status.json").read_text())["pid"] == handle.process.pid
+    status = handle.status()
+    assert status.state == "interrupted" and time.time() - status.created_at < 25
+    assert status.message.startswith("The training process ended unexpectedly")
