@@ -12,6 +12,7 @@ from mnist_core.ui_helpers import (
     has_evaluation,
     upscale,
 )
+from pages._upload import UPLOAD, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "diagnostics"})
@@ -22,8 +23,9 @@ GALLERY_MAX = 40  # digits shown for one confusion cell
 THUMB_PX = 72
 
 
-@st.cache_data(show_spinner="Evaluating the starter model on the test set…", max_entries=4)
-def starter_evaluation(path: str, version: float):
+@st.cache_data(show_spinner="Evaluating the model on the test set…", max_entries=4)
+def file_evaluation(path: str, version: float):
+    """The starter's or an uploaded file's evaluation (the starter's comes stored beside it)."""
     return evaluate_model_file(path)
 
 
@@ -40,6 +42,8 @@ def model_summary(path: str, version: float) -> str:
 def model_label(choice: str, evaluated: dict) -> str:
     if choice == STARTER:
         return "Starter model (ships with Digit Lab)"
+    if choice == UPLOAD:
+        return "Upload a .keras file…"
     accuracy, kind = best_accuracy(evaluated[choice])
     return f"{evaluated[choice].name} ({accuracy:.1%} {kind})"
 
@@ -72,27 +76,31 @@ st.caption("How a model does on the test set, digit by digit. Click any cell of 
 
 evaluated = {h.id: h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)}
 starter_ok = file_version(STARTER_MODEL_PATH) > 0
-options = [*evaluated, STARTER] if starter_ok else list(evaluated)
-if not options:
-    st.info("No model to inspect yet. Train one on the Train page; the starter model is not installed.",
-            icon=":material/info:")
-    st.stop()
 if not evaluated:
-    st.info("No runs yet. Train one on the Train page, or pick the starter model (shown below).",
-            icon=":material/info:")
+    st.info("No runs yet. Train one on the Train page" + (", or pick the starter model (shown below)."
+            if starter_ok else "; or upload a model of your own below."), icon=":material/info:")
+options = [*evaluated, STARTER, UPLOAD] if starter_ok else [*evaluated, UPLOAD]
 choice = st.selectbox("Model", options, key=KEY + "model", persist_state="session",
                       format_func=lambda c: model_label(c, evaluated))
-if choice == STARTER:
-    model_path = STARTER_MODEL_PATH
-    try:
-        evaluation = starter_evaluation(str(model_path), file_version(model_path))
-    except ModelLoadError as error:
-        st.error(f"The starter model cannot be loaded: {error}", icon=":material/error:")
-        st.stop()
-else:
-    handle = evaluated[choice]
+handle = evaluated.get(choice)
+if handle is not None:
     model_path = handle.model_path("best")
     evaluation = run_evaluation(choice, file_version(handle.path / "evaluation.json"))
+else:
+    try:
+        model_path = STARTER_MODEL_PATH if choice == STARTER else uploaded_model_path(KEY + "upload")
+    except (ValueError, OSError) as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+    if model_path is None:
+        st.info("Upload a model to see how it does on the test set: its accuracy, confusion matrix and "
+                "mistakes.", icon=":material/upload:")
+        st.stop()
+    try:
+        evaluation = file_evaluation(str(model_path), file_version(model_path))
+    except ModelLoadError as error:
+        st.error(f"**This model cannot be used:** {error}", icon=":material/error:")
+        st.stop()
 if evaluation is None:
     st.info("This run has no test-set evaluation (it ended before one was made). Pick another run, or train "
             "a new one on the Train page.", icon=":material/info:")
@@ -151,7 +159,7 @@ st.caption("Wrong answers the model was surest of: often badly written digits, s
 gallery(diagnostics.confident_mistakes(evaluation, limit=24), "No mistakes at all on this test set.")
 
 # ---------------------------------------------------------------- training and model
-if choice != STARTER:
+if handle is not None:
     st.subheader("Training curves")
     metrics = handle.metrics()
     st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)),

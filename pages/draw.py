@@ -4,10 +4,11 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import charts, runs
-from mnist_core.predict import MAX_MODEL_BYTES, STARTER_MODEL_PATH, ModelLoadError, load_predictor
+from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
 from mnist_core.preprocess import canvas_steps
-from mnist_core.ui_helpers import best_accuracy, file_version, save_upload, upscale
+from mnist_core.ui_helpers import best_accuracy, file_version, upscale
 from pages._teach import see_why, teach
+from pages._upload import UPLOAD, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
@@ -15,7 +16,7 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 KEY = "draw_"
 CANVAS_PX = 280
 LOW_CONFIDENCE = 0.6
-STARTER, UPLOAD = "starter", "upload"
+STARTER = "starter"
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -32,20 +33,6 @@ def model_label(choice: str, trained: dict) -> str:
     handle = trained[choice]
     accuracy, kind = best_accuracy(handle)
     return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
-
-
-def uploaded_model_path() -> str | None:
-    """The saved path of the file in the uploader (saved once per upload), or None."""
-    upload = st.file_uploader("Your model (.keras, up to 50 MB)", type=["keras"], key=KEY + "upload",
-                              help="A Keras 3 model saved with model.save('model.keras') that maps a 28×28 "
-                                   "grey image to 10 digit scores.")
-    if upload is None:
-        return None
-    saved = st.session_state.get(KEY + "saved_upload")
-    if saved is None or saved[0] != upload.file_id:
-        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)))
-        st.session_state[KEY + "saved_upload"] = saved
-    return saved[1]
 
 
 st.html("""<style>
@@ -67,7 +54,7 @@ if choice in trained:
     path = str(trained[choice].model_path("best"))
 elif choice == UPLOAD:
     try:
-        path = uploaded_model_path()
+        path = uploaded_model_path(KEY + "upload")
     except (ValueError, OSError) as error:
         st.error(str(error), icon=":material/error:")
     if path is None:

@@ -282,8 +282,29 @@ def test_diagnostics_with_nothing_to_inspect(runs_root, monkeypatch, tmp_path):
 
     monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tmp_path / "missing.keras")
     at = open_app("diagnostics")
-    assert "Train one on the Train page" in at.info[0].value
-    assert not at.get("plotly_chart") and not at.get("selectbox")
+    assert "Train one on the Train page; or upload a model of your own below." in at.info[0].value
+    assert at.selectbox(key="diag_model").options == ["Upload a .keras file…"]
+    assert "Upload a model to see how it does" in at.info[1].value
+    assert not at.get("plotly_chart") and not at.exception
+
+
+def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter, monkeypatch):
+    real = ui_helpers.evaluate_model_file
+    monkeypatch.setattr(ui_helpers, "evaluate_model_file", lambda path: fake_evaluation())
+    at = open_app("diagnostics")
+    at.selectbox(key="diag_model").set_value("upload").run()
+    at.file_uploader(key="diag_upload").upload("evil.keras", b"this is not a model", "application/octet-stream")
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == f"{fake_evaluation().accuracy:.2%}"  # evaluate_model_file faked: it "loads"
+    assert not any(s.value == "Training curves" for s in at.subheader)  # an upload has no run behind it
+
+    monkeypatch.setattr(ui_helpers, "evaluate_model_file", real)
+    at.file_uploader(key="diag_upload").upload("evil2.keras", b"still not a model", "application/octet-stream")
+    at.run()
+    assert not at.exception
+    assert "This model cannot be used" in at.error[0].value and "is not a Keras .keras file" in at.error[0].value
+    assert not at.get("plotly_chart")
 
 
 def test_diagnostics_of_the_starter_model_when_there_are_no_runs(runs_root, starter, monkeypatch):

@@ -1,0 +1,26 @@
+"""The model uploader shared by Draw and Diagnostics: the file is saved once, under a generated name."""
+
+import streamlit as st
+
+from mnist_core import runs
+from mnist_core.predict import MAX_MODEL_BYTES
+from mnist_core.ui_helpers import save_upload
+
+UPLOAD = "upload"  # the model pickers' option for "Upload a .keras file…"
+
+
+def uploaded_model_path(key: str) -> str | None:
+    """The saved path of the file in the uploader `key` (saved once per upload), or None.
+
+    Raises ValueError (empty or too large) or OSError (cannot be saved) with a message for the page.
+    """
+    upload = st.file_uploader("Your model (.keras, up to 50 MB)", type=["keras"], key=key,
+                              help="A Keras 3 model saved with model.save('model.keras') that maps a 28×28 "
+                                   "grey image to 10 digit scores.")
+    if upload is None:
+        return None
+    saved = st.session_state.get(key + "_saved")
+    if saved is None or saved[0] != upload.file_id:
+        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)))
+        st.session_state[key + "_saved"] = saved
+    return saved[1]
