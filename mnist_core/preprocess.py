@@ -93,7 +93,7 @@ def _run_steps(image: np.ndarray, caller: str, keep_ink: bool) -> PreprocessStep
     """The one preprocessing path behind both public functions.
 
     The canvas is handled as uint8 until the digit is cropped: a 280x280 float copy of the
-    whole canvas cost a third of the path's time (the full `ink` is made only for `canvas_steps`).
+    whole canvas cost about a fifth of its time (the full `ink` is made only for `canvas_steps`).
     """
     distance = ink_distance(check_image(image, caller))
     peak = int(distance.max())
