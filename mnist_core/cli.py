@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="run name (default: architecture and time)")
     train.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
     train.add_argument("--data-dir", help="MNIST folder or file (default: $MNIST_DATA_DIR, else embedded)")
-    train.add_argument("--export", metavar="PATH", help="save the best model (no optimizer state) here at the end")
+    train.add_argument("--export", metavar="PATH", help="save the model (no optimizer state) here at the end")
+    train.add_argument("--export-which", choices=("best", "final"), default="best",
+                       help="which weights --export saves: the best epoch by validation accuracy (default) or the "
+                            "last epoch (when the validation set is too small to rank epochs)")
     for field in dataclasses.fields(TrainingConfig):
         flag = "--" + field.name.replace("_", "-")
         train.add_argument(flag, dest=field.name, metavar="VALUE", help=FIELD_HELP.get(field.name, ""))
@@ -114,9 +117,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir)
     print(f"Run {handle.id} started (preset {args.preset}): {config.to_json()}")
     code = _follow(handle)
-    if args.export and handle.model_path("best"):
-        export_model(handle.model_path("best"), Path(args.export))
-        print(f"best model exported (weights only, no optimizer state) to {args.export}")
+    source = handle.model_path(args.export_which) if args.export else None
+    if source:
+        export_model(source, Path(args.export))
+        print(f"{args.export_which} model exported (weights only, no optimizer state) to {args.export}")
     return code
 
 

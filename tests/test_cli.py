@@ -67,7 +67,8 @@ def trainings(tmp_path_factory: pytest.TempPathFactory):
     quick = ["train", "--preset", "quick", "--train-limit", "500", "--epochs", "1", "--runs-dir", tmp / "quick",
              "--export", tmp / "exported.keras"]  # fmt: skip
     long = ["train", "--preset", "seed001", "--hidden-units", "16", "--epochs", "500", "--train-limit", "2000",
-            "--batch-size", "32", "--runs-dir", tmp / "long"]  # fmt: skip
+            "--batch-size", "32", "--runs-dir", tmp / "long", "--export", tmp / "long-final.keras",
+            "--export-which", "final"]  # fmt: skip
     processes = {"quick": spawn([str(a) for a in quick], env), "long": spawn([str(a) for a in long], env)}
     yield tmp, processes
     for process in processes.values():
@@ -113,6 +114,13 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
     assert "Traceback" not in err
     assert json.loads((folder / "status.json").read_text())["state"] == "stopped"
     assert (folder / "model_best.keras").is_file() and (folder / "evaluation.json").is_file()
+    exported = tmp / "long-final.keras"  # --export-which final: the last weights, not the best epoch's
+    assert f"final model exported (weights only, no optimizer state) to {exported}" in out
+    from mnist_core.predict import load_predictor
+
+    images = np.random.default_rng(1).random((4, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(load_predictor(exported).probabilities(images),
+                               load_predictor(folder / "model_final.keras").probabilities(images), atol=1e-6)
 
 
 @pytest.mark.slow

@@ -221,3 +221,19 @@ def test_a_damaged_stored_evaluation_means_evaluating_again(model_and_data, dama
             np.savez(stored, **{**dict(npz), "probabilities": npz["probabilities"][:10]})
     again, _ = evaluate_model_file(model_path, data_path)
     assert np.allclose(again.probabilities, computed.probabilities, atol=1e-6)
+
+
+def test_the_starter_ships_its_own_evaluation_on_the_full_test_set(mnist_dir: Path, monkeypatch) -> None:
+    """Diagnostics opens the starter without TensorFlow: its stored probabilities are the model's own."""
+    from mnist_core import predict
+    from mnist_core.data import load_mnist
+
+    stored_path = stored_evaluation_path(predict.STARTER_MODEL_PATH)
+    assert stored_path.is_file(), "run: python -m mnist_core evaluate mnist_core/assets/starter.keras --save"
+    real_loader = predict.load_predictor
+    monkeypatch.setattr(predict, "load_predictor", refuse_to_load)
+    stored, _ = evaluate_model_file(predict.STARTER_MODEL_PATH, mnist_dir)
+    assert stored.n == 10_000 and stored.accuracy >= 0.995
+    x_test = load_mnist(mnist_dir).x_test[:300].astype(np.float32) / 255
+    recomputed = real_loader(predict.STARTER_MODEL_PATH).probabilities(x_test)
+    np.testing.assert_allclose(stored.probabilities[:300], recomputed, atol=1e-5)
