@@ -1,5 +1,7 @@
 """The model uploader shared by Draw and Diagnostics: the file is saved once, under a generated name."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from mnist_core import runs
@@ -21,6 +23,12 @@ def uploaded_model_path(key: str) -> str | None:
         return None
     saved = st.session_state.get(key + "_saved")
     if saved is None or saved[0] != upload.file_id:
-        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)))
+        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)), upload.name)
         st.session_state[key + "_saved"] = saved
     return saved[1]
+
+
+def in_user_terms(message: str, key: str) -> str:
+    """`message` with the saved file's generated name replaced by the name the user uploaded."""
+    saved = st.session_state.get(key + "_saved")
+    return message.replace(Path(saved[1]).name, saved[2]) if saved else message

@@ -12,7 +12,7 @@ from mnist_core.ui_helpers import (
     has_evaluation,
     upscale,
 )
-from pages._upload import UPLOAD, uploaded_model_path
+from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "diagnostics"})
@@ -99,7 +99,7 @@ else:
     try:
         evaluation = file_evaluation(str(model_path), file_version(model_path))
     except ModelLoadError as error:
-        st.error(f"**This model cannot be used:** {error}", icon=":material/error:")
+        st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
         st.stop()
 if evaluation is None:
     st.info("This run has no test-set evaluation (it ended before one was made). Pick another run, or train "

@@ -8,7 +8,7 @@ from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predicto
 from mnist_core.preprocess import canvas_steps
 from mnist_core.ui_helpers import best_accuracy, file_version, upscale
 from pages._teach import see_why, teach
-from pages._upload import UPLOAD, uploaded_model_path
+from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
@@ -62,7 +62,7 @@ elif choice == UPLOAD:
 try:
     predictor = get_predictor(path, file_version(path or STARTER_MODEL_PATH))
 except ModelLoadError as error:
-    st.error(f"**This model cannot be used:** {error}", icon=":material/error:")
+    st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
     if path is None:
         st.stop()
     st.caption("Drawing with the starter model instead.")

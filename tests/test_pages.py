@@ -261,7 +261,7 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter,
     at.file_uploader(key="draw_upload").upload("evil.keras", b"this is not a model", "application/octet-stream")
     at.run()
     assert not at.exception
-    assert "is not a Keras .keras file" in at.error[0].value
+    assert "evil.keras is not a Keras .keras file" in at.error[0].value  # the name the user uploaded
     assert any("starter model instead" in c.value for c in at.caption)
     assert any('class="dl-answer"' in m.value for m in at.markdown)  # still predicting
     saved = list(ui_helpers.uploads_dir(runs_root).iterdir())
@@ -303,7 +303,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
     at.file_uploader(key="diag_upload").upload("evil2.keras", b"still not a model", "application/octet-stream")
     at.run()
     assert not at.exception
-    assert "This model cannot be used" in at.error[0].value and "is not a Keras .keras file" in at.error[0].value
+    assert "This model cannot be used:** evil2.keras is not a Keras .keras file" in at.error[0].value  # the user's name
     assert not at.get("plotly_chart")
 
 
