@@ -16,6 +16,7 @@ from mnist_core.watch import WATCH_NAME, load_watch
 
 KEY = "train_"
 OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
+URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider dragged end to end: ~60)
 
 
 # ---------------------------------------------------------------- Watch it learn
@@ -53,13 +54,17 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
 # ---------------------------------------------------------------- Share: settings in the URL
 def restore_from_url(fill_form: Callable[[TrainingConfig], None]) -> None:
     """Opened with settings in the URL (or the URL changed): fill every control from it once, and
-    show what was ignored."""
+    show what was ignored.
+
+    A URL this session wrote itself is never read back: while a slider moves, a rerun can arrive
+    with the URL of an earlier value still in the browser, and reading it would move the slider back.
+    """
     params = {k: v for k, v in st.query_params.to_dict().items() if k not in OWN_PARAMS}
-    if not params or params == st.session_state.get(KEY + "url"):
+    if not params or params in _urls_seen():
         return
     shared = config_from_query(params)
     fill_form(shared.config)
-    st.session_state[KEY + "url"] = params
+    _remember_url(params)
     st.session_state[KEY + "url_warnings"] = shared.warnings
 
 
@@ -75,7 +80,20 @@ def sync_url(config: TrainingConfig | None) -> None:
     wanted = config_to_query(config)
     if wanted != {k: v for k, v in st.query_params.to_dict().items() if k not in OWN_PARAMS}:
         st.query_params.from_dict(wanted)
-    st.session_state[KEY + "url"] = wanted
+    _remember_url(wanted)
+
+
+def _urls_seen() -> list[dict]:
+    """The settings URLs this session wrote or already applied, newest last."""
+    return st.session_state.setdefault(KEY + "urls_seen", [])
+
+
+def _remember_url(params: dict) -> None:
+    seen = _urls_seen()
+    if params in seen:
+        seen.remove(params)
+    seen.append(params)
+    del seen[:-URLS_REMEMBERED]
 
 
 # ---------------------------------------------------------------- Share: runs as zip files

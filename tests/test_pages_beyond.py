@@ -105,6 +105,20 @@ def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
     assert any("dropout='banana'" in w.value for w in at.warning)
 
 
+def test_a_stale_url_of_this_session_does_not_move_a_slider_back(runs_root):  # noqa: F811
+    """While a slider moves, a rerun can carry the URL of an earlier value: it must not be applied."""
+    at = open_app("train")
+    at.slider(key="train_epochs").set_value(17).run()
+    stale = {k: v for k, v in at.query_params.items()}
+    assert stale.get("epochs") in ("17", ["17"])
+    at.slider(key="train_epochs").set_value(20).run()
+    at.query_params.clear()
+    at.query_params.update(stale)  # the browser still had the URL of the 17
+    at.run()
+    assert not at.exception
+    assert at.session_state["train_epochs"] == 20
+
+
 def test_watch_grid_of_a_finished_run_replays_each_epoch(runs_root):  # noqa: F811
     from mnist_core.watch import WATCH_NAME, DigitWatcher
 
