@@ -42,7 +42,7 @@ from browser_utils import (  # noqa: E402
     streamlit_server,
     wait_for_charts,
 )
-from load import _descendants, percentile, start_training  # noqa: E402
+from load import descendants, percentile, start_training  # noqa: E402
 
 CAPTION_JS = """() => {  // every change of the live caption "N batch points", with the wall-clock time
   window.__points = [];
@@ -89,7 +89,7 @@ def rss_mb(pid: int) -> float:
 def processes() -> tuple[int | None, int | None]:
     """The pids of the Streamlit server and of the training worker (children of this bench)."""
     server = worker = None
-    for pid, command in _descendants(os.getpid()).items():
+    for pid, command in descendants(os.getpid()).items():
         if "mnist_core.worker" in command:
             worker = pid
         elif "streamlit" in command and "run" in command:

@@ -85,7 +85,7 @@ def samples_per_s(rows: list[dict]) -> float | None:
 
 
 # ---------------------------------------------------------------- where the CPU went
-def _descendants(root_pid: int) -> dict[int, str]:
+def descendants(root_pid: int) -> dict[int, str]:
     """pid -> command line of every process below `root_pid` (Linux /proc)."""
     parents, commands = {}, {}
     for entry in Path("/proc").iterdir():
@@ -110,7 +110,7 @@ def cpu_seconds() -> dict[str, float]:
     """CPU seconds used so far by this bench's server, trainer and browsers, and by the whole machine."""
     tick = os.sysconf("SC_CLK_TCK")
     used = {"server": 0.0, "training": 0.0, "browsers": 0.0}
-    for pid, command in _descendants(os.getpid()).items():
+    for pid, command in descendants(os.getpid()).items():
         role = ("training" if "mnist_core.worker" in command else "server" if "streamlit" in command
                 else "browsers" if ("chrom" in command or "playwright" in command) else None)
         try:
