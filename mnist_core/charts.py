@@ -1,7 +1,7 @@
-"""Plotly figures for Digit Lab: plain data in, a `go.Figure` out (no Streamlit, no I/O).
+"""Charts for Digit Lab: plain data in, a `go.Figure` (or, for the Draw page's bars, HTML) out.
 
-Every function here is pure: the pages pass rows from `metrics.jsonl`, probabilities or a
-confusion matrix, and show the figure with `st.plotly_chart`.
+Every function here is pure (no Streamlit, no I/O): the pages pass rows from `metrics.jsonl`,
+probabilities or a confusion matrix, and show the figure with `st.plotly_chart` (`st.html`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _figure(data: list[dict], height: int, margin: dict | None = None, **layout)
 
     Figures are built from plain dicts in one constructor call, with no `template=` and no
     `update_*` passes: each of those re-validates the figure, which made a chart cost 0.1-0.3 s,
-    too slow for bars redrawn on every stroke and curves redrawn every second. Streamlit's chart
+    too slow for curves redrawn every second. Streamlit's chart
     theme styles the rest in the browser.
     """
     base = {"height": height, "font": FONT, "hoverlabel": {"font_size": 13}, "plot_bgcolor": "white",
@@ -122,21 +122,41 @@ def runs_overlay(runs: Mapping[str, Sequence[Mapping]], height: int = 360) -> go
     return _figure(data, height, legend=LEGEND_BELOW, **layout)
 
 
-def probability_bars(probabilities: Sequence[float], top: int = 3, height: int = 260) -> go.Figure:
-    """Ten bars, one per digit, the `top` most likely coloured from strong to light."""
+def probability_bars_html(probabilities: Sequence[float], top: int = 3) -> str:
+    """Ten bars, one per digit, as plain HTML: the `top` most likely coloured from strong to light.
+
+    The Draw page redraws these on every stroke. As a Plotly figure they cost the browser ~0.2 s of
+    CPU per answer (measured: a third of the page's work per stroke); a few divs cost almost none.
+    Style them with `PROBABILITY_BARS_CSS`.
+    """
     p = np.asarray(probabilities, dtype=float).reshape(-1)
     if p.shape != (NUM_CLASSES,):
         raise ValueError(f"probabilities must hold {NUM_CLASSES} values, got {p.shape[0]}.")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("probabilities must be finite numbers.")
+    p = np.clip(p, 0.0, 1.0)
     order = np.argsort(-p, kind="stable")[:top]
     colors = [MUTED] * NUM_CLASSES
     for rank, digit in enumerate(order):
         colors[digit] = TOP_COLORS[min(rank, len(TOP_COLORS) - 1)]
-    bars = {"type": "bar", "x": DIGITS, "y": p.tolist(), "marker": {"color": colors, "line": {"width": 0}},
-            "text": [f"{v:.0%}" if v >= 0.005 else "" for v in p], "textposition": "outside", "cliponaxis": False,
-            "hovertemplate": "digit %{x}: %{y:.2%}<extra></extra>"}
-    return _figure([bars], height, margin={"l": 45, "r": 10, "t": 20, "b": 40}, showlegend=False, bargap=0.25,
-                   xaxis=_axis(type="category", title={"text": "digit"}, showgrid=False),
-                   yaxis=_axis(range=[0, 1.12], tickformat=".0%"))
+    bars = "".join(
+        f'<div class="dl-bar" role="listitem" title="digit {d}: {v:.2%}" aria-label="digit {d}: {v:.1%}">'
+        f'<div class="dl-bar-track"><span class="dl-bar-value">{f"{v:.0%}" if v >= 0.005 else ""}</span>'
+        f'<div class="dl-bar-fill" style="height:{v * 100:.1f}%;background:{color}"></div></div>'
+        f'<span class="dl-bar-digit">{d}</span></div>'
+        for d, (v, color) in enumerate(zip(p, colors, strict=True)))
+    return f'<div class="dl-bars" role="list" aria-label="probability of each digit">{bars}</div>'
+
+
+PROBABILITY_BARS_CSS = """
+.dl-bars { display: flex; gap: 0.45rem; height: 190px; padding: 1.4rem 0.2rem 0; margin-bottom: 0.4rem; }
+.dl-bar { flex: 1; display: flex; flex-direction: column; align-items: stretch; min-width: 0; }
+.dl-bar-track { flex: 1; display: flex; flex-direction: column; justify-content: flex-end;
+                border-bottom: 1px solid #9CA3AF; }
+.dl-bar-fill { border-radius: 3px 3px 0 0; min-height: 1px; }
+.dl-bar-value { font-size: 0.8rem; color: #374151; text-align: center; line-height: 1.3; white-space: nowrap; }
+.dl-bar-digit { font-size: 0.95rem; font-weight: 600; color: #374151; text-align: center; padding-top: 0.15rem; }
+"""
 
 
 def confusion_chart(confusion: np.ndarray, normalised: bool = False,

@@ -35,10 +35,14 @@ def model_label(choice: str, trained: dict) -> str:
     return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
 
 
-st.html("""<style>
-.dl-answer { font-size: 6.5rem; font-weight: 800; line-height: 1; color: #4F46E5; text-align: center; }
-.dl-probs { font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }
-[data-testid="stImage"] img { image-rendering: pixelated; border-radius: 4px; }
+st.html(f"""<style>{charts.PROBABILITY_BARS_CSS}
+.dl-verdict {{ display: flex; align-items: center; gap: 1.5rem 2.5rem; flex-wrap: wrap; }}
+.dl-answer {{ font-size: 6.5rem; font-weight: 800; line-height: 1; color: #4F46E5; min-width: 5rem;
+              text-align: center; }}
+.dl-sure {{ font-size: 1.75rem; font-weight: 700; line-height: 1.3; }}
+.dl-next {{ font-size: 1rem; color: #374151; padding-top: 0.3rem; }}
+.dl-probs {{ font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }}
+[data-testid="stImage"] img {{ image-rendering: pixelated; border-radius: 4px; }}
 </style>""")
 
 st.title("Draw")
@@ -74,19 +78,17 @@ st.caption(f":material/memory: {predictor.description}")
 
 # ---------------------------------------------------------------- canvas, answer, what the model sees
 def show_answer(prediction) -> None:
-    digit_col, text_col = st.columns([1, 2], vertical_alignment="center")
-    digit_col.markdown(f'<div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>',
-                       unsafe_allow_html=True)
+    """The answer as plain HTML: it is redrawn on every stroke, and a few divs cost the browser far
+    less than markdown, columns and a chart (what makes the page keep up with many users at once)."""
     runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
-    text_col.markdown(f"### {prediction.confidence:.1%} sure\nNext most likely: {runners_up}")
+    st.html(f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
+            f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
+            f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>')
     if prediction.confidence < LOW_CONFIDENCE:
-        text_col.warning("The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
-                         "**thicker** brush, in one clear shape.", icon=":material/help:")
-    st.plotly_chart(charts.probability_bars(prediction.probabilities), key=KEY + "bars",
-                    config={"displayModeBar": False, "staticPlot": True})
-    st.markdown('<div class="dl-probs">' + " · ".join(
-        f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities)) + "</div>",
-        unsafe_allow_html=True)
+        st.warning("The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
+                   "**thicker** brush, in one clear shape.", icon=":material/help:")
+    values = " · ".join(f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities))
+    st.html(charts.probability_bars_html(prediction.probabilities) + f'<div class="dl-probs">{values}</div>')
 
 
 def show_stages(steps) -> None:

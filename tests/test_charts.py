@@ -1,5 +1,7 @@
 """Charts: each figure holds exactly the data it was given, in the places a reader looks for it."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -68,21 +70,40 @@ def test_runs_overlay_has_one_coloured_line_per_run_and_falls_back_to_train_metr
     assert a[0].line.color != b[0].line.color
 
 
+def bar_styles(html: str) -> list[str]:
+    return re.findall(r'class="dl-bar-fill" style="([^"]*)"', html)
+
+
 def test_probability_bars_highlight_the_top_three_in_order():
     p = np.array([0.01, 0.6, 0.02, 0.2, 0.01, 0.1, 0.02, 0.01, 0.02, 0.01])
-    bar = charts.probability_bars(p).data[0]
-    assert list(bar.x) == [str(d) for d in range(10)]
-    assert list(bar.y) == pytest.approx(p)
-    colors = list(bar.marker.color)
+    html = charts.probability_bars_html(p)
+    styles = bar_styles(html)
+    assert len(styles) == 10
+    heights = [float(re.search(r"height:([\d.]+)%", style).group(1)) for style in styles]
+    assert heights == pytest.approx(p * 100, abs=0.05)
+    colors = [re.search(r"background:(#\w+)", style).group(1) for style in styles]
     assert (colors[1], colors[3], colors[5]) == charts.TOP_COLORS
     assert {colors[d] for d in (0, 2, 4, 6, 7, 8, 9)} == {charts.MUTED}
-    assert bar.text[1] == "60%"
+    assert re.findall(r'class="dl-bar-digit">(\d)<', html) == [str(d) for d in range(10)]
+    assert '<span class="dl-bar-value">60%</span>' in html
+    assert 'aria-label="digit 1: 60.0%"' in html  # screen readers get every value
+
+
+def test_probability_bars_leave_tiny_values_unlabelled_and_keep_heights_in_range():
+    p = np.array([1.0000001, 0.001] + [0.0] * 8)
+    html = charts.probability_bars_html(p)
+    assert "height:100.0%" in html and '<span class="dl-bar-value"></span>' in html
 
 
 @pytest.mark.parametrize("bad", [np.zeros(9), np.zeros((2, 10))])
 def test_probability_bars_refuse_anything_but_ten_values(bad):
     with pytest.raises(ValueError, match="10 values"):
-        charts.probability_bars(bad)
+        charts.probability_bars_html(bad)
+
+
+def test_probability_bars_refuse_nan():
+    with pytest.raises(ValueError, match="finite"):
+        charts.probability_bars_html(np.full(10, np.nan))
 
 
 def confusion_example():
