@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mnist_core.run_files import RunFiles
 
-NICENESS = 10  # added to the worker's nice value: the server's requests come first
+NICENESS = 19  # the lowest priority: training uses the CPU that the app's answers leave idle
 
 
 def _request_stop(files: RunFiles):
@@ -26,10 +26,24 @@ def _request_stop(files: RunFiles):
     return handler
 
 
+AUTOGROUP = Path("/proc/self/autogroup")  # Linux: the CPU share of this process's session
+
+
 def _lower_priority() -> None:
+    """Nice the worker, and its session's scheduling group where Linux has one.
+
+    The worker is the only process of its session (started with start_new_session), and with
+    Linux's autogroup scheduling (on by default on desktops and many servers) the CPU is shared
+    fairly between sessions first: a nice value alone then only ranks the worker within its own
+    session, and it kept a third of the CPU (measured: 26 of 143 core-s under 10 drawing users).
+    """
     try:
         os.nice(NICENESS)
     except (AttributeError, OSError):  # no nice() on this platform: train at normal priority
+        pass
+    try:
+        AUTOGROUP.write_text(str(NICENESS))
+    except OSError:  # no autogroup scheduling here (or not allowed): the nice value is all there is
         pass
 
 

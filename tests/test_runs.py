@@ -119,6 +119,9 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> 
         assert active_run(root).id == handle.id
         worker_nice = os.getpriority(os.PRIO_PROCESS, handle.status().pid)
         assert worker_nice == min(19, os.nice(0) + worker.NICENESS), "the worker trains at a lower priority"
+        autogroup = Path(f"/proc/{handle.status().pid}/autogroup")
+        if autogroup.exists():  # Linux shares the CPU between sessions first: the worker's session is niced too
+            assert autogroup.read_text().split()[-1] == str(worker.NICENESS)
         with pytest.raises(RunBusyError, match=r"^Run 'long' is training now; only one run trains at a time\. "):
             start_run(TINY, runs_dir_path=root, data_dir=mnist_dir)
         with pytest.raises(RunError, match=r"^Run 'long' is still training; stop it first, then delete it\.$"):
