@@ -8,9 +8,11 @@ Chromium; users arrive 2 s apart, each draws one warm-up stroke) on the Draw pag
 in, lets them draw hand-written digit templates stroke by stroke for the given time. Prints:
 
 - errors (timeouts, page errors, Streamlit exceptions, tracebacks in the server log),
-- strokes done, and p50/p95 from each stroke's mouse-up to new probabilities on screen,
+- strokes done, and p50/p95 from each stroke's mouse-up to new probabilities on screen (and to the
+  moment the server starts the script run the stroke caused: the part spent before the server),
 - training samples/s without and with the load (from the run's metrics.jsonl),
-- where the CPU went while they drew (server, training, browsers, everything else on the machine).
+- where the CPU went while they drew (server, training, browsers, everything else on the machine),
+  and the browsers' CPU per stroke.
 
     python bench/load.py [--users 10] [--seconds 60] [--baseline 20]
 
@@ -39,12 +41,14 @@ from browser_utils import CHROMIUM_ARGS, chromium_path, streamlit_server  # noqa
 
 DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of mnist_core.strokes
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-TIMERS_JS = """() => {  // the last mouseup, the last script run's end, the moment the probabilities changed
-  window.__up = 0; window.__done = 0; window.__seen = 0; window.__before = null;
+TIMERS_JS = """() => {  // the last mouseup, the script run it caused (start, end), the moment the probabilities changed
+  window.__up = 0; window.__run = 0; window.__done = 0; window.__seen = 0; window.__before = null;
   window.addEventListener('mouseup', () => { window.__up = performance.now(); }, true);
   const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => {
-    if (app.dataset.testScriptState === 'notRunning') window.__done = performance.now();
+    const state = app.dataset.testScriptState;
+    if (state === 'notRunning') window.__done = performance.now();
+    if (state === 'running' && window.__up && !window.__run) window.__run = performance.now();
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
   new MutationObserver(() => {  // timestamps the change itself, so the waiting side can poll slowly
     const text = document.querySelector('.dl-probs')?.textContent ?? null;
@@ -52,7 +56,7 @@ TIMERS_JS = """() => {  // the last mouseup, the last script run's end, the mome
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 ARM_JS = """() => {  // before a stroke: remember what is on screen now
-  window.__before = document.querySelector('.dl-probs')?.textContent ?? null; window.__seen = 0;
+  window.__before = document.querySelector('.dl-probs')?.textContent ?? null; window.__seen = 0; window.__run = 0;
   return window.__before;
 }"""
 ANSWERED_JS = "() => window.__seen > 0 || (window.__up > 0 && window.__done > window.__up)"
@@ -64,6 +68,8 @@ ARRIVAL_S = 2.0  # user n opens the Draw page n * ARRIVAL_S seconds after the fi
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
+    to_server_ms: list[float] = field(default_factory=list)  # mouse-up -> the server starts the script run
+    moves: int = 0  # mouse-move events sent while the load ran
     errors: list[str] = field(default_factory=list)
     unchanged: int = 0  # strokes after which the probabilities read the same (timed to the script's end)
     warmup_s: list[float] = field(default_factory=list)  # each user's first stroke -> prediction (model loading)
@@ -131,27 +137,34 @@ async def clear(page) -> None:
     await page.wait_for_selector(IDLE, timeout=30_000)
 
 
-async def draw_stroke(page, stroke, box) -> None:
+MOVE_STEPS = 3  # mouse-move events per stroke point (Chromium delivers them at its frame rate, ~60 Hz)
+
+
+async def draw_stroke(page, stroke, box) -> int:
+    """Draw one stroke (canvas coordinates of a 280-px canvas); returns the mouse-move events sent."""
     sx, sy = box["width"] / 280, box["height"] / 280
     points = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
     await page.mouse.move(*points[0])
     await page.mouse.down()
     for point in points[1:]:
-        await page.mouse.move(*point, steps=3)
+        await page.mouse.move(*point, steps=MOVE_STEPS)
     await page.mouse.up()
+    return 1 + MOVE_STEPS * (len(points) - 1)
 
 
 async def timed_stroke(page, stroke, box, stats: Stats, who: str) -> None:
     """Draw one stroke; record ms from its mouse-up to new probabilities on screen (or, when the
     answer reads the same as before, to the end of the script run it caused)."""
     await page.evaluate(ARM_JS)
-    await draw_stroke(page, stroke, box)
+    stats.moves += await draw_stroke(page, stroke, box)
     try:
         await page.wait_for_function(ANSWERED_JS, polling=100, timeout=STROKE_TIMEOUT_MS)
     except Exception:  # a timeout, or the page went away
         stats.errors.append(f"{who}: no prediction within {STROKE_TIMEOUT_MS / 1000:.0f} s of a stroke")
         return
-    seen, done, up = await page.evaluate("() => [window.__seen, window.__done, window.__up]")
+    seen, done, up, run = await page.evaluate("() => [window.__seen, window.__done, window.__up, window.__run]")
+    if run:
+        stats.to_server_ms.append(run - up)
     if not seen:
         await page.wait_for_timeout(300)  # the last deltas of that run may still be landing
         seen = await page.evaluate("() => window.__seen")
@@ -315,6 +328,10 @@ def report(args, stats: Stats, window: dict, alone: float | None, loaded: float 
         p50, p95 = percentile(times, 50), percentile(times, 95)
         print(f"mouse-up -> new prediction on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms "
               f"(target p95 <= 1000 ms: {'OK' if p95 <= 1000 else 'MISSED'})")
+    if stats.to_server_ms:
+        print(f"  of which mouse-up -> the server starts the script run (the canvas' 200 ms send delay, the "
+              f"drawing sent): p50 {percentile(stats.to_server_ms, 50):.0f} ms, "
+              f"p95 {percentile(stats.to_server_ms, 95):.0f} ms")
     fmt = lambda v: f"{v:,.0f}" if v else "n/a"  # noqa: E731
     change = f" ({loaded / alone - 1:+.0%})" if alone and loaded else ""
     print(f"training samples/s: alone {fmt(alone)}, with {args.users} users drawing {fmt(loaded)}{change}")
@@ -325,6 +342,9 @@ def report(args, stats: Stats, window: dict, alone: float | None, loaded: float 
           f"{cpu['server']:.0f}, training {cpu['training']:.0f}, browsers {cpu['browsers']:.0f}, "
           f"other processes on the machine {max(0.0, cpu['machine'] - ours):.0f}, "
           f"idle {max(0.0, cores - cpu['machine']):.0f}")
+    if times:
+        print(f"browsers: {cpu['browsers'] / len(times):.2f} core-s of CPU per stroke drawn and answered "
+              f"({stats.moves / len(times):.0f} mouse-move events per stroke, sent at Chromium's frame rate)")
 
 
 if __name__ == "__main__":
