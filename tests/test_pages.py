@@ -254,6 +254,31 @@ def test_drawing_shows_the_digit_probabilities_and_what_the_model_sees(runs_root
     assert any("unsure" in w.value for w in at.warning)  # an untrained model is never sure
 
 
+def test_the_teach_picker_follows_each_new_answer_and_keeps_a_correction(runs_root, monkeypatch):
+    from mnist_core.strokes import render_strokes, template_strokes
+
+    def drawing(digit):
+        return render_strokes(template_strokes(digit, 180, (140, 140)), size=280, brush=18, paper=(0, 0, 0, 255))
+
+    canvas = {"image": drawing("7")}  # the real starter model: it reads these two drawings right
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=canvas["image"])
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    at = open_app("draw")
+    picker = lambda: at.selectbox(key="draw_teach_label")  # noqa: E731
+    assert picker().value == 7
+    picker().set_value(4).run()  # the user corrects the label; the answer has not changed
+    assert picker().value == 4 and at.button(key="draw_keep").label == "Keep in My digits as a 4"
+    canvas["image"] = drawing("1")
+    at.run()
+    assert picker().value == 1  # a new answer (1) resets the picker to it
+    canvas["image"] = None
+    at.run()
+    canvas["image"] = drawing("1")
+    at.run()
+    assert not at.exception and picker().value == 1  # after an empty canvas: the answer, not digit 0
+
+
 def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter, monkeypatch):
     fake_canvas(monkeypatch, drawn_digit())
     at = open_app("draw")
