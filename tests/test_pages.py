@@ -265,7 +265,7 @@ def test_the_teach_picker_follows_each_new_answer_and_keeps_a_correction(runs_ro
     module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=canvas["image"])
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
     at = open_app("draw")
-    picker = lambda: at.selectbox(key="draw_teach_label")  # noqa: E731
+    picker = lambda: next(box for box in at.selectbox if box.label == "The right digit")  # noqa: E731
     assert picker().value == 7
     picker().set_value(4).run()  # the user corrects the label; the answer has not changed
     assert picker().value == 4 and at.button(key="draw_keep").label == "Keep in My digits as a 4"
