@@ -3,9 +3,10 @@
 Starts `streamlit run app.py` on a free port (runs folder in a temp dir) and draws once on it (the
 server imports TensorFlow and loads the model once), starts a run of the `cnn` preset with the
 engine (on $MNIST_DATA_DIR if set, else the embedded sample; epochs raised to 50 so it outlasts the
-bench, then stopped), measures the training speed alone, then opens N browser contexts (one
-Chromium; users arrive 2 s apart, each draws one warm-up stroke) on the Draw page, and once all are
-in, lets them draw hand-written digit templates stroke by stroke for the given time. Prints:
+bench, then stopped), measures the training speed alone, then opens the Draw page for N users (a
+Chromium each, or with --one-browser one context each in a single Chromium; users arrive 2 s apart,
+each draws one warm-up stroke), and once all are in, lets them draw hand-written digit templates
+stroke by stroke for the given time. Prints:
 
 - errors (timeouts, page errors, Streamlit exceptions, tracebacks in the server log),
 - strokes done, and p50/p95 from each stroke's mouse-up to new probabilities on screen (and to the
@@ -14,7 +15,7 @@ in, lets them draw hand-written digit templates stroke by stroke for the given t
 - where the CPU went while they drew (server, training, browsers, everything else on the machine),
   and the browsers' CPU per stroke.
 
-    python bench/load.py [--users 10] [--seconds 60] [--baseline 20]
+    python bench/load.py [--users 10] [--seconds 60] [--baseline 20] [--one-browser]
 
 Targets: 0 errors, p95 <= 1 s. The machine's cores are shared by the server, the trainer and
 every browser page, so the numbers say as much about the machine as about Digit Lab.
@@ -233,15 +234,21 @@ async def warm(url: str) -> float:
     return took
 
 
-async def drive(url: str, users: int, seconds: float, handle, stats: Stats) -> dict:
-    """All users at once; returns the load window (monotonic start/end) and the metrics rows at its edges."""
+async def drive(url: str, users: int, seconds: float, handle, stats: Stats, one_browser: bool = False) -> dict:
+    """All users at once; returns the load window (monotonic start/end) and the metrics rows at its edges.
+
+    Each user gets a Chromium of their own, as people do; `one_browser` puts every user in one Chromium
+    instead (one context each), whose single browser process then handles everyone's input and frames.
+    """
     from playwright.async_api import async_playwright
 
     go, ready, window = asyncio.Event(), [], {"end": float("inf")}
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), headless=True,
-                                                   args=CHROMIUM_ARGS)
-        tasks = [asyncio.create_task(user(n, browser, url, go, ready, window, stats)) for n in range(users)]
+        launch = lambda: playwright.chromium.launch(executable_path=chromium_path(), headless=True,  # noqa: E731
+                                                    args=CHROMIUM_ARGS)
+        browsers = [await launch()] if one_browser else [await launch() for _ in range(users)]
+        tasks = [asyncio.create_task(user(n, browsers[n % len(browsers)], url, go, ready, window, stats))
+                 for n in range(users)]
         opening = time.monotonic()
         while len(ready) + sum(t.done() for t in tasks) < users and time.monotonic() - opening < 300:
             await asyncio.sleep(0.2)
@@ -251,7 +258,8 @@ async def drive(url: str, users: int, seconds: float, handle, stats: Stats) -> d
         await asyncio.gather(*tasks)
         window.update(rows_after=len(batch_rows(handle)), cpu_after=cpu_seconds(),
                       wall=time.monotonic() - window["start"])
-        await browser.close()
+        for browser in browsers:
+            await browser.close()
     return window
 
 
@@ -279,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10, help="concurrent browser pages (default 10)")
     parser.add_argument("--seconds", type=float, default=60, help="how long they draw (default 60)")
     parser.add_argument("--baseline", type=float, default=20, help="seconds of training alone first (default 20)")
+    parser.add_argument("--one-browser", action="store_true",
+                        help="all users in one Chromium (one context each) instead of one Chromium per user")
     args = parser.parse_args(argv)
     from mnist_core.predict import STARTER_MODEL_PATH
 
@@ -294,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 first = len(batch_rows(handle))
                 time.sleep(args.baseline)
                 alone = samples_per_s(batch_rows(handle)[first - 1:])
-                window = asyncio.run(drive(url, args.users, args.seconds, handle, stats))
+                window = asyncio.run(drive(url, args.users, args.seconds, handle, stats, args.one_browser))
                 loaded = samples_per_s(batch_rows(handle)[window["rows_before"] - 1: window["rows_after"]])
                 source = handle.status().data_source
             finally:
@@ -310,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(args, stats: Stats, window: dict, alone: float | None, loaded: float | None, source: str) -> None:
     times = stats.latencies_ms
-    print(f"users: {args.users} (one headless Chromium, one context each), drawing for {args.seconds:.0f} s "
+    browsers = "one headless Chromium, one context each" if args.one_browser else "a headless Chromium each"
+    print(f"users: {args.users} ({browsers}), drawing for {args.seconds:.0f} s "
           f"after all pages opened ({window['opened_s']:.1f} s)")
     print(f"training: cnn preset (epochs raised to 50, stopped at the end) on {source[:70]}")
     print(f"fresh server, before any load: Draw page opened and first prediction shown in "

@@ -205,6 +205,9 @@ def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, se
     assert sorted(probabilities) == list(range(10))
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=0.01)
     assert max(probabilities, key=probabilities.get) == digit
+    heights = page.locator(".dl-bar-fill").evaluate_all("bars => bars.map(b => b.getBoundingClientRect().height)")
+    assert len(heights) == 10 and max(range(10), key=heights.__getitem__) == digit  # the bars are drawn to scale
+    assert heights[digit] > 50
     assert page.get_by_text("What the model sees").is_visible()
     screenshot(page, "draw")
 
