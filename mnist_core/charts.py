@@ -126,7 +126,7 @@ def probability_bars_html(probabilities: Sequence[float], top: int = 3) -> str:
     """Ten bars, one per digit, as plain HTML: the `top` most likely coloured from strong to light.
 
     The Draw page redraws these on every stroke. As a Plotly figure they cost the browser ~0.2 s of
-    CPU per answer (measured: a third of the page's work per stroke); a few divs cost almost none.
+    CPU per answer (measured: about a quarter of the page's browser work per stroke); divs cost little.
     Style them with `PROBABILITY_BARS_CSS`.
     """
     p = np.asarray(probabilities, dtype=float).reshape(-1)

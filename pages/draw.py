@@ -78,8 +78,8 @@ st.caption(f":material/memory: {predictor.description}")
 
 # ---------------------------------------------------------------- canvas, answer, what the model sees
 def show_answer(prediction) -> None:
-    """The answer as plain HTML: it is redrawn on every stroke, and a few divs cost the browser far
-    less than markdown, columns and a chart (what makes the page keep up with many users at once)."""
+    """The answer as plain HTML: it is redrawn on every stroke, and divs cost the browser far less
+    than a Plotly chart (measured), markdown and columns: what lets the page keep up under load."""
     runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
     st.html(f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
             f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
