@@ -70,7 +70,7 @@ ARRIVAL_S = 2.0  # user n opens the Draw page n * ARRIVAL_S seconds after the fi
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
     to_server_ms: list[float] = field(default_factory=list)  # mouse-up -> the server starts the script run
-    moves: int = 0  # mouse-move events sent while the load ran
+    moves: int = 0  # mouse-move events sent while the users drew (finished strokes or not)
     errors: list[str] = field(default_factory=list)
     unchanged: int = 0  # strokes after which the probabilities read the same (timed to the script's end)
     warmup_s: list[float] = field(default_factory=list)  # each user's first stroke -> prediction (model loading)
@@ -141,23 +141,24 @@ async def clear(page) -> None:
 MOVE_STEPS = 3  # mouse-move events per stroke point (Chromium delivers them at its frame rate, ~60 Hz)
 
 
-async def draw_stroke(page, stroke, box) -> int:
-    """Draw one stroke (canvas coordinates of a 280-px canvas); returns the mouse-move events sent."""
+async def draw_stroke(page, stroke, box, stats: Stats | None = None) -> None:
+    """Draw one stroke (canvas coordinates of a 280-px canvas), counting the mouse-move events in `stats`."""
     sx, sy = box["width"] / 280, box["height"] / 280
     points = [(box["x"] + x * sx, box["y"] + y * sy) for x, y in stroke]
     await page.mouse.move(*points[0])
     await page.mouse.down()
     for point in points[1:]:
         await page.mouse.move(*point, steps=MOVE_STEPS)
+        if stats is not None:
+            stats.moves += MOVE_STEPS
     await page.mouse.up()
-    return 1 + MOVE_STEPS * (len(points) - 1)
 
 
 async def timed_stroke(page, stroke, box, stats: Stats, who: str) -> None:
     """Draw one stroke; record ms from its mouse-up to new probabilities on screen (or, when the
     answer reads the same as before, to the end of the script run it caused)."""
     await page.evaluate(ARM_JS)
-    stats.moves += await draw_stroke(page, stroke, box)
+    await draw_stroke(page, stroke, box, stats)
     try:
         await page.wait_for_function(ANSWERED_JS, polling=100, timeout=STROKE_TIMEOUT_MS)
     except Exception:  # a timeout, or the page went away
@@ -353,9 +354,9 @@ def report(args, stats: Stats, window: dict, alone: float | None, loaded: float 
           f"{cpu['server']:.0f}, training {cpu['training']:.0f}, browsers {cpu['browsers']:.0f}, "
           f"other processes on the machine {max(0.0, cpu['machine'] - ours):.0f}, "
           f"idle {max(0.0, cores - cpu['machine']):.0f}")
-    if times:
-        print(f"browsers: {cpu['browsers'] / len(times):.2f} core-s of CPU per stroke drawn and answered "
-              f"({stats.moves / len(times):.0f} mouse-move events per stroke, sent at Chromium's frame rate)")
+    per_user_s = stats.moves / max(1, args.users) / window["wall"]
+    print(f"mouse-move events sent: {stats.moves:,} ({per_user_s:.0f} per user per second; each waits for its "
+          "page to take it, and a person's mouse sends 60-125 per second while drawing)")
 
 
 if __name__ == "__main__":
