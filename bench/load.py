@@ -13,7 +13,7 @@ stroke by stroke for the given time. Prints:
   moment the server starts the script run the stroke caused: the part spent before the server),
 - training samples/s without and with the load (from the run's metrics.jsonl),
 - where the CPU went while they drew (server, training, browsers, everything else on the machine),
-  and the browsers' CPU per stroke.
+  and how many mouse-move events the browsers managed to send.
 
     python bench/load.py [--users 10] [--seconds 60] [--baseline 20] [--one-browser]
 
