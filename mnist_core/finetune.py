@@ -64,20 +64,14 @@ def start_finetune(base_model_path: str | Path, runs_dir: str | Path | None = No
                                         batch_size=BATCH_SIZE, validation="test", train_limit=0, seed=seed)
     spec = {"base_model": str(base), "my_digits": SNAPSHOT_NAME, "mnist_mix": float(mnist_mix),
             "repeat": min(MAX_REPEAT, math.ceil(REPEAT_TARGET / n_train))}
-    root = runs.runs_dir(runs_dir)
-    runs._ensure_writable(root)
-    with runs._start_lock(root):
-        busy = runs.active_run(root)
-        if busy is not None:
-            raise runs.RunBusyError(f"Run {busy.name!r} is training now; only one run trains at a time. "
-                                    "Stop it or wait until it finishes.")
-        handle = runs._create_run_folder(root, config, name or _default_name(base), data_dir)
+
+    def write_snapshot(handle: runs.RunHandle) -> None:  # before the worker starts: it reads these at once
         with atomic_path(handle.path / SNAPSHOT_NAME, suffix=".npz") as tmp:
             np.savez_compressed(tmp, images=np.round(images * 255).astype(np.uint8), labels=labels,
                                 ids=np.array(ids, dtype=str), holdout=holdout)
         atomic_write_json(handle.files.config_file, {**handle.files.read_meta(), "finetune": spec})
-        runs._spawn_worker(handle)  # only now: the worker reads config.json as soon as it starts
-    return handle
+
+    return runs.start_run(config, name or _default_name(base), runs_dir, data_dir, prepare=write_snapshot)
 
 
 def finetune_report(run: runs.RunHandle | str | Path) -> dict | None:

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,8 +246,12 @@ def active_run(runs_dir_path: str | Path | None = None) -> RunHandle | None:
 
 
 def start_run(config: TrainingConfig, name: str | None = None, runs_dir_path: str | Path | None = None,
-              data_dir: str | Path | None = None) -> RunHandle:
-    """Create a run folder and start its worker process; returns at once."""
+              data_dir: str | Path | None = None, prepare: Callable[[RunHandle], None] | None = None) -> RunHandle:
+    """Create a run folder and start its worker process; returns at once.
+
+    `prepare(handle)` writes what else the worker needs into the new folder (a fine-tune's snapshot
+    of My digits) before the worker starts; if it raises, the half-made run is removed.
+    """
     root = runs_dir(runs_dir_path)
     _ensure_writable(root)
     with _start_lock(root):
@@ -255,6 +260,12 @@ def start_run(config: TrainingConfig, name: str | None = None, runs_dir_path: st
             raise RunBusyError(f"Run {busy.name!r} is training now; only one run trains at a time. "
                                "Stop it or wait until it finishes.")
         handle = _create_run_folder(root, config, name, data_dir)
+        if prepare is not None:
+            try:
+                prepare(handle)
+            except BaseException:
+                shutil.rmtree(handle.path, ignore_errors=True)
+                raise
         _spawn_worker(handle)
     return handle
 

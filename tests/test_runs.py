@@ -320,6 +320,22 @@ def test_start_with_bad_name_creates_nothing(tmp_path: Path, bad: str, message: 
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
+def test_a_failing_prepare_leaves_no_run_and_starts_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    spawned = []
+    monkeypatch.setattr(runs, "_spawn_worker", spawned.append)
+
+    def disk_full(handle: RunHandle) -> None:
+        (handle.path / "snapshot.npz").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        start_run(TINY, name="fine-tune", runs_dir_path=tmp_path, prepare=disk_full)
+    assert spawned == [] and list_runs(tmp_path) == []
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []
+    handle = start_run(TINY, name="fine-tune", runs_dir_path=tmp_path, prepare=lambda h: None)
+    assert spawned == [handle]  # the lock was released: the next start works
+
+
 def _under_a_file(tmp_path: Path) -> Path:
     (tmp_path / "blocker").write_text("a file, not a folder")
     return tmp_path / "blocker" / "runs"
