@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_core import worker_process
 from mnist_core.config import TrainingConfig
 from mnist_core.run_files import RunFiles, RunStatus
 from mnist_core.storage import StorageError, atomic_write_json, read_jsonl
@@ -95,12 +94,12 @@ class RunHandle:
         status = self.files.read_status()
         if status is None:
             return RunStatus("failed", "This run folder has no readable status.json.", created_at=0.0)
-        if status.is_active and not _worker_alive(status.pid, status.created_at):
+        if status.is_active and not worker_process.is_alive(status.pid, status.created_at):
             status = self._mark_interrupted(status)
         return status
 
     def _mark_interrupted(self, status: RunStatus) -> RunStatus:
-        _remove_temp_files(self.path)
+        worker_process.remove_temp_files(self.path)
         best = self.model_path("best")
         kept = f"its last checkpoint (epoch {status.epoch}) is kept" if best else "no checkpoint was saved yet"
         message = f"The training process ended unexpectedly (server restart or crash); {kept}."
@@ -176,47 +175,6 @@ def validate_name(name: str) -> str:
             "(no slashes)."
         )
     return name
-
-
-def _remove_temp_files(path: Path) -> None:
-    """Delete the temp files a dead worker was writing (".model_best.keras.x1y2.keras", ...).
-
-    Writes are atomic, so the real names are always whole; these are only clutter. The app's own
-    rename writes ".config.json.*", so that one is left alone.
-    """
-    try:
-        leftovers = [p for p in path.iterdir() if p.name.startswith(".") and not p.name.startswith(".config.json.")]
-        for leftover in leftovers:
-            leftover.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only folder: the leftovers stay, nothing reads them
-
-
-def _worker_alive(pid: int | None, created_at: float) -> bool:
-    """Is `pid` a live Digit Lab worker? (guards against a reused pid after a reboot)"""
-    if not pid:
-        return time.time() - created_at < 30  # queued: the worker may still be starting
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        try:
-            text = cmdline.read_bytes()
-        except OSError:
-            return False
-        return b"mnist_core" in text and not _is_zombie(pid)
-    return True
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
-    except OSError:
-        return False
 
 
 def list_runs(runs_dir_path: str | Path | None = None) -> list[RunHandle]:
@@ -335,17 +293,4 @@ def _create_run_folder(root: Path, config: TrainingConfig, name: str | None, dat
 
 
 def _spawn_worker(handle: RunHandle) -> None:
-    log = open(handle.path / "worker.log", "ab")  # noqa: SIM115 - the child keeps it open
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mnist_core.worker", str(handle.path)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
-        )
-    finally:
-        log.close()
-    handle.process = process  # lets a caller in this process reap it
-    try:  # the worker records its pid too; recorded now, a worker that dies while starting shows at once
-        handle.files.update_status(pid=process.pid)
-    except StorageError:
-        pass  # a queued run without a pid is judged by its age instead
+    handle.process = worker_process.spawn(handle.path, handle.files)  # lets a caller in this process reap it

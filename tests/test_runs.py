@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import runs, worker
+from mnist_core import runs, worker, worker_process
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.run_files import RunFiles
@@ -482,7 +482,7 @@ def test_batch_larger_than_the_embedded_data_fails_clearly(tmp_path: Path, monke
 
 def test_a_worker_that_dies_while_starting_shows_as_interrupted_at_once(tmp_path: Path, monkeypatch) -> None:
     """The launcher records the worker's pid, so a run is not left 'queued' for 30 s by a dead worker."""
-    monkeypatch.setattr(runs.sys, "executable", "/bin/sh")  # `sh -m mnist_core.worker DIR`: exits at once
+    monkeypatch.setattr(worker_process.sys, "executable", "/bin/sh")  # `sh -m mnist_core.worker DIR`: exits at once
     handle = start_run(TINY, name="dies at start", runs_dir_path=tmp_path)
     reap(handle)
     assert json.loads((handle.path / "status.json").read_text())["pid"] == handle.process.pid
