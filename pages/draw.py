@@ -51,31 +51,39 @@ st.caption("Draw a digit from 0 to 9 in the black square. The answer updates eve
            "use the canvas toolbar to undo or clear.")
 
 # ---------------------------------------------------------------- which model
-trained = {h.id: h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")}
-choice = st.selectbox("Model", [STARTER, *trained, UPLOAD], key=KEY + "model", persist_state="session",
-                      format_func=lambda c: model_label(c, trained))
-path = None  # the starter model
-if choice in trained:
-    path = str(trained[choice].model_path("best"))
-elif choice == UPLOAD:
+def pick_predictor():
+    """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
+    trained = {h.id: h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")}
+    choice = st.selectbox("Model", [STARTER, *trained, UPLOAD], key=KEY + "model", persist_state="session",
+                          format_func=lambda c: model_label(c, trained))
+    path = None  # the starter model
+    if choice in trained:
+        path = str(trained[choice].model_path("best"))
+    elif choice == UPLOAD:
+        try:
+            path = uploaded_model_path(KEY + "upload")
+        except (ValueError, OSError) as error:
+            st.error(str(error), icon=":material/error:")
+        if path is None:
+            st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
     try:
-        path = uploaded_model_path(KEY + "upload")
-    except (ValueError, OSError) as error:
-        st.error(str(error), icon=":material/error:")
-    if path is None:
-        st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
-try:
-    predictor = get_predictor(path, file_version(path or STARTER_MODEL_PATH))
-except ModelLoadError as error:
-    st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
-    if path is None:
-        st.stop()
-    st.caption("Drawing with the starter model instead.")
-    try:
-        predictor = get_predictor(None, file_version(STARTER_MODEL_PATH))
-    except ModelLoadError:
-        st.stop()
-st.caption(f":material/memory: {predictor.description}")
+        predictor = get_predictor(path, file_version(path or STARTER_MODEL_PATH))
+    except ModelLoadError as error:
+        st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
+        if path is None:
+            st.stop()
+        st.caption("Drawing with the starter model instead.")
+        try:
+            predictor = get_predictor(None, file_version(STARTER_MODEL_PATH))
+        except ModelLoadError:
+            st.stop()
+    st.caption(f":material/memory: {predictor.description}")
+    return predictor
+
+
+with st.container():  # what comes and goes above the canvas stays in one slot, so the canvas keeps its drawing
+    predictor = pick_predictor()
+
 
 # ---------------------------------------------------------------- canvas, answer, what the model sees
 def show_answer(prediction) -> None:

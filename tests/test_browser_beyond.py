@@ -49,6 +49,35 @@ def pick(page, label: str, option: str) -> None:
     wait_for_idle(page)
 
 
+INKED_PIXELS_JS = """(upper) => {  // light pixels on Fabric's drawing layers (the canvases beside the pointer one)
+  let n = 0;
+  for (const c of upper.parentElement.querySelectorAll('canvas:not(.upper-canvas)')) {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+  }
+  return n;
+}"""
+
+
+def inked_pixels(page) -> int:
+    return page.locator("canvas.upper-canvas").first.evaluate(INKED_PIXELS_JS)
+
+
+def test_the_drawing_stays_when_the_uploader_opens_above_the_canvas(page, server):
+    from mnist_core.strokes import template_strokes
+
+    open_page(page, server, "draw")
+    draw_strokes(page, template_strokes("3", 190, (140, 140)), canvas_box(page))
+    page.locator(".dl-answer").wait_for(timeout=120_000)
+    wait_for_idle(page)
+    inked, answer = inked_pixels(page), page.locator(".dl-answer").inner_text()
+    assert inked > 1000
+    pick(page, "Model", "Upload a .keras file…")  # the uploader and a hint appear above the canvas
+    page.get_by_text("Upload a model to use it").wait_for()
+    assert inked_pixels(page) == inked  # the canvas still shows what the answer is about
+    assert page.locator(".dl-answer").inner_text() == answer
+
+
 def test_keep_a_drawing_with_a_corrected_label_and_see_it_in_my_digits(page, server, folders):
     from mnist_core import my_digits
     from mnist_core.strokes import template_strokes
