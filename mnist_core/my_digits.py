@@ -15,6 +15,7 @@ import io
 import os
 import re
 import secrets
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # ...and a whole import to 64 MB (zip-bom
 SHAPE = (28, 28)
 LABELS_CSV = "labels.csv"
 _ID_RE = re.compile(r"^[0-9]{13}-[0-9a-f]{6}$")
+_id_clock = {"last_ms": 0}  # the newest id's millisecond in this process: ids never repeat or go back
+_id_lock = threading.Lock()
 
 
 class MyDigitsError(ValueError):
@@ -98,7 +101,7 @@ def add_digit(image28: np.ndarray, label: int, folder: str | Path | None = None)
 
 def _write(root: Path, pixels: np.ndarray, label: int, created_at: float | None = None) -> str:
     created_at = time.time() if created_at is None else created_at
-    sample_id = f"{int(created_at * 1000):013d}-{secrets.token_hex(3)}"
+    sample_id = f"{_id_millisecond(created_at):013d}-{secrets.token_hex(3)}"
     info = PngImagePlugin.PngInfo()
     info.add_text("label", str(label))
     info.add_text("created_at", repr(float(created_at)))
@@ -106,6 +109,18 @@ def _write(root: Path, pixels: np.ndarray, label: int, created_at: float | None 
     Image.fromarray(pixels, mode="L").save(buffer, format="PNG", pnginfo=info)
     atomic_write_bytes(root / f"{sample_id}.png", buffer.getvalue())
     return sample_id
+
+
+def _id_millisecond(created_at: float) -> int:
+    """The id's time part: `created_at` in ms, but always after the previous id this process made.
+
+    Ids sort oldest first; two digits kept (or imported) within one millisecond would otherwise
+    sort by their random suffix, out of the order they were added.
+    """
+    with _id_lock:
+        ms = max(int(created_at * 1000), _id_clock["last_ms"] + 1)
+        _id_clock["last_ms"] = ms
+        return ms
 
 
 def list_digits(folder: str | Path | None = None) -> list[Sample]:
@@ -205,7 +220,6 @@ def import_file(path: str | Path, folder: str | Path | None = None) -> int:
     if _count(root) + len(labels) > MAX_DIGITS:
         raise MyDigitsError(f"{path.name}: importing {len(labels):,} digits would exceed the limit of "
                             f"{MAX_DIGITS:,} (now {_count(root):,}); delete some first.")
-    now = time.time()
-    for i, (pixels, label) in enumerate(zip(images, labels, strict=True)):
-        _write(root, pixels, int(label), created_at=now + i / 1000)
+    for pixels, label in zip(images, labels, strict=True):
+        _write(root, pixels, int(label))
     return len(labels)

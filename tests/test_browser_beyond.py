@@ -5,6 +5,7 @@ artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,7 @@ def test_keep_a_drawing_with_a_corrected_label_and_see_it_in_my_digits(page, ser
     from mnist_core import my_digits
     from mnist_core.strokes import template_strokes
 
+    shutil.rmtree(folders[1], ignore_errors=True)  # a rerun of this test starts from an empty My digits too
     open_page(page, server, "draw")
     draw_strokes(page, template_strokes("7", 190, (140, 140)), canvas_box(page))
     page.locator(".dl-answer").wait_for(timeout=120_000)

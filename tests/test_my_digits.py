@@ -116,6 +116,16 @@ def test_add_refuses_when_full(folder, monkeypatch):
         add_digit(digit(), 3, folder)
 
 
+def test_digits_added_within_one_millisecond_keep_their_order(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(my_digits.time, "time", lambda: 1_800_000_000.0)  # a clock that does not move
+    for i in range(30):
+        add_digit(digit(i), i % 10, folder)
+    assert [s.label for s in list_digits(folder)] == [i % 10 for i in range(30)]
+    export_npz(tmp_path / "mine.npz", folder)
+    import_file(tmp_path / "mine.npz", folder)  # a second import right after the first one, too
+    assert [s.label for s in list_digits(folder)] == [i % 10 for i in range(30)] * 2
+
+
 def test_export_then_import_zip_and_npz(folder, tmp_path):
     for i in range(5):
         add_digit(digit(i), i, folder)
