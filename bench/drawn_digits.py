@@ -3,10 +3,12 @@
 Builds a seeded set of drawings like the Draw page receives: MNIST *test* digits (writers disjoint
 from the training writers) re-drawn as pen strokes through their skeletons, plus the hand-written
 templates with jitter, at random sizes (ink 30-90% of a 280-pixel canvas), positions, brush widths
-(8-40 px), slants and colour modes. Prints accuracy overall and per style bucket.
+(8-40 px), slants and colour modes. Prints accuracy overall and per style bucket, then again for
+the first --dots drawings with one stray dot added (a brush-sized tap of the pen anywhere on the
+canvas that does not touch the digit), by how far the dot is from the digit.
 
     python bench/drawn_digits.py [--model PATH] [--n 2000] [--templates 400] [--seed 0]
-                                 [--data DIR] [--save DIR]
+                                 [--dots 800] [--data DIR] [--save DIR]
 """
 
 from __future__ import annotations
@@ -102,6 +104,40 @@ def _colours(rng: np.random.Generator, mode: str) -> tuple[strokes.Colour, strok
     return (r, g, b, 255), strokes.TRANSPARENT
 
 
+def with_stray_dot(drawing: Drawing, rng: np.random.Generator) -> tuple[Drawing, float] | None:
+    """The drawing plus one dot of its brush and ink, somewhere it does not touch the digit, and the
+    dot's distance from the ink as a fraction of the ink's height; None if no place is free."""
+    from scipy import ndimage
+
+    distance = preprocess.ink_distance(drawing.canvas)
+    clearance = ndimage.distance_transform_edt(distance == 0)
+    free = np.argwhere(clearance > drawing.brush)  # the dot's edge stays at least half a brush away
+    if len(free) == 0:
+        return None
+    y, x = free[rng.integers(len(free))]
+    rows, cols = np.ogrid[: distance.shape[0], : distance.shape[1]]
+    disk = (rows - y) ** 2 + (cols - x) ** 2 <= (drawing.brush / 2) ** 2
+    canvas = drawing.canvas.copy()
+    canvas[disk] = drawing.canvas[np.unravel_index(np.argmax(distance), distance.shape)]  # the ink's colour
+    gap = (clearance[y, x] - drawing.brush / 2) / (drawing.height * CANVAS)
+    return Drawing(canvas, drawing.label, drawing.source, drawing.height, drawing.brush, drawing.colour), gap
+
+
+def report_stray_dots(drawings: list[Drawing], methods: dict, score, seed: int) -> None:
+    """Accuracy of each method on the drawings with a stray dot, overall and by the dot's distance."""
+    rng = np.random.default_rng(seed + 1)
+    dotted = [d for d in (with_stray_dot(d, rng) for d in drawings) if d is not None]
+    labels = np.array([d.label for d, _ in dotted])
+    gaps = np.array([gap for _, gap in dotted])
+    correct = {m: score(np.stack([f(d.canvas) for d, _ in dotted])) == labels for m, f in methods.items()}
+    print(f"\nthe first {len(dotted)} drawings again, each with one stray dot (brush-sized, not touching the digit)")
+    print(_row("all, with a stray dot", np.arange(len(dotted)), correct))
+    for low, high in ((0, 0.15), (0.15, 0.3), (0.3, 10)):
+        idx = np.flatnonzero((gaps >= low) & (gaps < high))
+        name = f"dot {low:.0%}-{high:.0%} of digit height away" if high < 10 else f"dot >= {low:.0%} away"
+        print(_row(name, idx, correct))
+
+
 def naive(canvas: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 4) -> float32 (28, 28): the canvas's RGB as grey, resized, no other care."""
     grey = Image.fromarray(canvas[..., :3]).convert("L").resize((28, 28))
@@ -185,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=2000, help="drawings made from MNIST test digits")
     parser.add_argument("--templates", type=int, default=400, help="drawings made from the templates")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dots", type=int, default=800, help="drawings measured again with a stray dot")
     parser.add_argument("--data", help="MNIST folder (default: $MNIST_DATA_DIR, as load_mnist finds it)")
     parser.add_argument("--save", type=Path, help="write example PNGs to this folder")
     args = parser.parse_args(argv)
@@ -204,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     mnist_acc = (score(data.x_test.astype(np.float32) / 255) == data.y_test).mean()
     print(f"model: {args.model or 'starter'}; accuracy on the MNIST test set itself: {100 * mnist_acc:.2f}%\n")
     report(drawings, correct)
+    if args.dots:
+        report_stray_dots(drawings[: args.dots], methods, score, args.seed)
     if args.save:
         save_examples(drawings, images, args.save)
         print(f"\nexample PNGs (canvas | {' | '.join(METHODS)}) in {args.save}")

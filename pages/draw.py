@@ -104,7 +104,7 @@ def show_stages(steps) -> None:
     st.subheader("What the model sees")
     stages = [
         (steps.ink, "1 · Your drawing (ink found)"),
-        (steps.crop, "2 · Cropped to the ink"),
+        (steps.crop, "2 · Cropped to the digit" + (" (stray dots left out)" if steps.specks_left_out else "")),
         (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
         (steps.centred, "4 · Centred 28×28: the model's input"),
     ]

@@ -266,3 +266,65 @@ def test_mnist_digits_painted_on_a_canvas_keep_their_accuracy():
     original = (probabilities(x / np.float32(255)).argmax(axis=1) == y).mean()
     through_canvas = (probabilities(painted).argmax(axis=1) == y).mean()
     assert through_canvas >= original - 0.005, (original, through_canvas)
+
+
+# --- stray specks: an accidental dot far from the digit is left out, the digit's own parts never ---
+
+
+def _digit_with(extra_strokes: list, name: str = "2", brush: float = 20) -> tuple[np.ndarray, np.ndarray]:
+    """(without, with): the template drawn alone, and with `extra_strokes` added, white on transparent."""
+    digit = template_strokes(name, 140, (145, 145), seed=2)  # dots below are >15% of its size away
+    return render_strokes(digit, brush=brush), render_strokes(digit + extra_strokes, brush=brush)
+
+
+@pytest.mark.parametrize("dot", [(15, 15), (265, 20), (20, 265), (265, 265), (140, 10)])
+@pytest.mark.parametrize("brush", [12, 20, 32])
+def test_a_stray_dot_far_from_the_digit_is_left_out(dot, brush):
+    alone, dotted = _digit_with([[dot]], brush=brush)
+    _assert_same_digit(canvas_to_mnist(dotted), canvas_to_mnist(alone))
+    steps = canvas_steps(dotted)
+    assert steps.bbox == canvas_steps(alone).bbox
+    assert steps.ink[dot[1], dot[0]] > 0.9  # "what the model sees" still shows the dot on the canvas
+    assert steps.specks_left_out and not canvas_steps(alone).specks_left_out
+
+
+def test_several_specks_are_all_left_out():
+    alone, dotted = _digit_with([[(15, 15)], [(265, 265)], [(20, 260), (30, 262)]])
+    _assert_same_digit(canvas_to_mnist(dotted), canvas_to_mnist(alone))
+
+
+def test_a_huge_canvas_with_a_stray_dot():
+    alone, dotted = _digit_with([[(262, 262)]])
+    big = [np.asarray(Image.fromarray(c).resize((3000, 3000), Image.Resampling.BILINEAR)) for c in (alone, dotted)]
+    _assert_same_digit(canvas_to_mnist(big[1]), canvas_to_mnist(big[0]))
+
+
+def _height_and_width(out: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.flatnonzero(out.max(axis=1) > 0.2), np.flatnonzero(out.max(axis=0) > 0.2)
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_a_detached_part_of_the_digit_is_kept():
+    # A "5" whose cap was drawn last and does not touch the body, and a "4" whose stem misses the bar
+    five = [[(95, 60), (200, 60)], [(100, 80), (95, 150), (150, 140), (200, 175), (195, 225), (140, 245), (90, 230)]]
+    four = [[(160, 40), (80, 170), (210, 170)], [(190, 120), (190, 160)], [(190, 185), (190, 260)]]
+    for strokes in (five, four):
+        steps = canvas_steps(render_strokes(strokes, brush=16))
+        lowest_y, highest_y = max(y for s in strokes for _, y in s), min(y for s in strokes for _, y in s)
+        assert steps.bbox[0] <= highest_y - 6 and steps.bbox[2] >= lowest_y + 6  # every stroke is in the box
+        assert _height_and_width(steps.centred)[0] == 20
+
+
+def test_two_large_pieces_are_both_kept():
+    canvas = render_strokes([[(40, 60), (40, 220)], [(240, 60), (240, 220)]], brush=20)  # far apart, equal size
+    left, right = canvas_steps(canvas).bbox[1], canvas_steps(canvas).bbox[3]
+    assert left <= 32 and right >= 248
+
+
+def test_a_scribbled_noisy_canvas_keeps_everything():
+    rng = np.random.default_rng(0)
+    dots = [[(float(x), float(y))] for x, y in rng.uniform(10, 270, (60, 2))]
+    canvas = render_strokes(dots + [[(140, 60), (140, 220)]], brush=6)
+    steps = canvas_steps(canvas)
+    expected = preprocess.ink_bbox(steps.ink, preprocess.INK_THRESHOLD)
+    assert steps.bbox == expected  # more pieces than a digit has: none of them is called a speck
