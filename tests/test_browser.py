@@ -212,6 +212,28 @@ def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, se
     screenshot(page, "draw")
 
 
+
+@pytest.mark.slow
+def test_a_stray_dot_beside_the_digit_does_not_change_the_answer(page, server):
+    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.strokes import template_strokes
+
+    if not STARTER_MODEL_PATH.is_file():
+        pytest.skip("needs the shipped starter model")
+    open_page(page, server, "draw")
+    box = canvas_box(page)
+    draw_strokes(page, template_strokes("5", 150, (130, 150)), box)
+    page.locator(".dl-answer").wait_for(timeout=120_000)
+    wait_for_idle(page)
+    before = read_probabilities(page)
+    assert page.locator(".dl-answer").inner_text() == "5"
+    draw_strokes(page, [[(255, 255), (256, 256)]], box)  # an accidental tap in the corner
+    page.get_by_text("stray dots left out").wait_for(timeout=60_000)
+    wait_for_idle(page)
+    assert page.locator(".dl-answer").inner_text() == "5"
+    after = read_probabilities(page)
+    assert max(abs(after[d] - before[d]) for d in range(10)) < 0.02
+
 # ---------------------------------------------------------------- Diagnostics
 CELL_JS = """([t, p]) => {  // where cell (true t, predicted p) of the confusion matrix is on screen
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
