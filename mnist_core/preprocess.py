@@ -29,12 +29,13 @@ MIN_CONTRAST = 16  # grey levels between paper and ink below which a canvas coun
 STROKE_RANGE = (2.2, 3.0)
 MIN_CHANGE = 0.15  # box pixels; a smaller change of stroke width is not worth making
 MAX_THIN = 0.75  # never thin strokes by more than this fraction of their width (keeps thin parts)
-# A stray speck (an accidental tap of the pen, a dot left over from an earlier drawing) is a separate
-# piece of ink smaller than SPECK_AREA of the largest piece and farther than SPECK_GAP of the digit's
-# longer side from it; it is left out of the digit's box. Kept, a dot in a corner shrinks the digit
+# A stray speck (an accidental tap of the pen, a dot left over from an earlier drawing) is a separate,
+# roundish piece of ink smaller than SPECK_AREA of the largest piece and farther than SPECK_GAP of the
+# digit's longer side from it; it is left out of the digit's box. Kept, a dot in a corner shrinks the digit
 # into a corner of the 20x20 box (bench/drawn_digits.py, one dot not touching the digit: 87% instead of 97%).
 SPECK_AREA = 0.25
 SPECK_GAP = 0.15
+SPECK_ROUNDNESS = 2.5  # ...and round: its box's longer side squared at most this times its area (a disc: 1.3)
 SPECK_GRID = 56  # specks are looked for on a grid of blocks of the canvas, about this many a side
 
 
@@ -193,9 +194,10 @@ def without_specks(distance: np.ndarray, level: int) -> np.ndarray:
 
     Pieces of ink above `level` are found on a coarse grid (blocks of the canvas, so that a stroke
     broken by a pixel or two stays one piece). Starting from the largest piece, every piece that is
-    large (SPECK_AREA of the largest) or near the ink kept so far (SPECK_GAP of its box's longer
-    side) joins it, until none does; what is left is a speck. A "5" whose bar does not touch its
-    body, or a "4" drawn in two separate strokes, keeps every part: the parts are near each other.
+    large (SPECK_AREA of the largest), line-like rather than round (SPECK_ROUNDNESS), or near the
+    ink kept so far (SPECK_GAP of its box's longer side) joins it, until none does; what is left is
+    a speck. A "5" whose cap does not touch its body, or a "4" drawn in two separate strokes, keeps
+    every part: the parts are near each other, or lines.
     """
     factor = min(15, max(1, -(-max(distance.shape) // SPECK_GRID)))  # 15: see _inked_cells
     specks = _speck_cells(_inked_cells(distance, level, factor))
@@ -235,14 +237,16 @@ def _speck_cells(cells: np.ndarray, max_pieces: int = 16) -> np.ndarray | None:
     areas = np.bincount(labels.ravel(), minlength=count + 1)
     is_kept = np.zeros(count + 1, bool)
     is_kept[np.argmax(areas[1:]) + 1] = True
-    large = areas >= SPECK_AREA * areas[1:].max()
-    large[0] = False
+    boxes = ndimage.find_objects(labels)
+    extents = np.array([0] + [max(rows.stop - rows.start, cols.stop - cols.start) for rows, cols in boxes])
+    # large, or a line (a bar drawn apart, a broken stroke) rather than a round tap: never a speck
+    belongs = (areas >= SPECK_AREA * areas[1:].max()) | (extents**2 > SPECK_ROUNDNESS * areas)
     while True:
         kept_cells = is_kept[labels]
         rows, cols = np.flatnonzero(kept_cells.any(axis=1)), np.flatnonzero(kept_cells.any(axis=0))
         size = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
         gaps = ndimage.minimum(ndimage.distance_transform_edt(~kept_cells), labels, np.arange(count + 1))
-        joins = ~is_kept & (large | (np.asarray(gaps) <= SPECK_GAP * size))
+        joins = ~is_kept & (belongs | (np.asarray(gaps) <= SPECK_GAP * size))
         joins[0] = False
         if not joins.any():
             return None if is_kept[1:].all() else ~is_kept[labels] & cells

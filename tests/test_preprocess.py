@@ -315,6 +315,13 @@ def test_a_detached_part_of_the_digit_is_kept():
         assert _height_and_width(steps.centred)[0] == 20
 
 
+def test_a_far_detached_stroke_is_kept_though_small():
+    # a 5's cap drawn well above its body (a gap of a quarter of its height): a line, not a tap
+    body = [(100, 110), (95, 150), (150, 140), (200, 175), (195, 225), (140, 245), (90, 230)]
+    steps = canvas_steps(render_strokes([[(110, 50), (155, 50)], body], brush=10))
+    assert steps.bbox[0] <= 50 - 5 and not steps.specks_left_out
+
+
 def test_two_large_pieces_are_both_kept():
     canvas = render_strokes([[(40, 60), (40, 220)], [(240, 60), (240, 220)]], brush=20)  # far apart, equal size
     left, right = canvas_steps(canvas).bbox[1], canvas_steps(canvas).bbox[3]
