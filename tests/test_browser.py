@@ -129,6 +129,9 @@ def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
     open_page(page, server, "train")
     page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
     page.get_by_role("option", name="seed001").click()  # a small MLP: Dense 32
+    # Wait until the preset's values are on screen: typing while its rerun is still on the way sends
+    # the old values of the other controls with the new one, and the preset then overwrites the input.
+    page.get_by_text(re.compile(r"Start trains:.*MLP 32\b")).wait_for()
     wait_for_idle(page)
     limit = page.get_by_test_id("stNumberInput").filter(has_text="Training digits").locator("input")
     limit.fill("2000")
