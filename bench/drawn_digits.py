@@ -14,6 +14,7 @@ canvas that does not touch the digit), by how far the dot is from the digit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import defaultdict
@@ -47,6 +48,9 @@ class Drawing:
     height: float  # ink height / canvas side
     brush: float  # brush diameter, pixels
     colour: str  # one of COLOUR_MODES
+    paths: list  # the pen strokes, canvas pixels, and the colours they were painted with
+    ink: strokes.Colour
+    paper: strokes.Colour
 
     def buckets(self) -> dict[str, str]:
         """Style buckets this drawing belongs to, by dimension."""
@@ -92,7 +96,7 @@ def _draw(rng: np.random.Generator, make, label: int, source: str) -> Drawing:
     colour = COLOUR_MODES[int(rng.integers(len(COLOUR_MODES)))]
     ink, paper = _colours(rng, colour)
     canvas = strokes.render_strokes(paths, CANVAS, brush, ink, paper)
-    return Drawing(canvas, label, source, (high[1] - low[1]) / CANVAS, brush, colour)
+    return Drawing(canvas, label, source, (high[1] - low[1]) / CANVAS, brush, colour, paths, ink, paper)
 
 
 def _colours(rng: np.random.Generator, mode: str) -> tuple[strokes.Colour, strokes.Colour]:
@@ -115,12 +119,10 @@ def with_stray_dot(drawing: Drawing, rng: np.random.Generator) -> tuple[Drawing,
     if len(free) == 0:
         return None
     y, x = free[rng.integers(len(free))]
-    rows, cols = np.ogrid[: distance.shape[0], : distance.shape[1]]
-    disk = (rows - y) ** 2 + (cols - x) ** 2 <= (drawing.brush / 2) ** 2
-    canvas = drawing.canvas.copy()
-    canvas[disk] = drawing.canvas[np.unravel_index(np.argmax(distance), distance.shape)]  # the ink's colour
+    paths = [*drawing.paths, [(float(x), float(y))]]  # a one-point stroke is a dot
+    canvas = strokes.render_strokes(paths, CANVAS, drawing.brush, drawing.ink, drawing.paper)
     gap = (clearance[y, x] - drawing.brush / 2) / (drawing.height * CANVAS)
-    return Drawing(canvas, drawing.label, drawing.source, drawing.height, drawing.brush, drawing.colour), gap
+    return dataclasses.replace(drawing, canvas=canvas, paths=paths), gap
 
 
 def report_stray_dots(drawings: list[Drawing], methods: dict, score, seed: int) -> None:

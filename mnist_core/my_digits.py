@@ -154,8 +154,13 @@ def digit_arrays(folder: str | Path | None = None) -> tuple[np.ndarray, np.ndarr
 
 def count_by_label(folder: str | Path | None = None) -> dict[int, int]:
     """How many digits of each label are stored: {0: n0, ..., 9: n9}."""
-    labels = digit_arrays(folder)[1]
-    return {digit: int(np.sum(labels == digit)) for digit in range(10)}
+    return label_counts(list_digits(folder))
+
+
+def label_counts(samples: list[Sample]) -> dict[int, int]:
+    """{0: n0, ..., 9: n9} for digits already read (a page that lists them need not read them twice)."""
+    labels = [s.label for s in samples]
+    return {digit: labels.count(digit) for digit in range(10)}
 
 
 def delete_digit(sample_id: str, folder: str | Path | None = None) -> None:

@@ -217,10 +217,10 @@ def _inked_cells(distance: np.ndarray, level: int, factor: int) -> np.ndarray:
     PIL box-reduces the 0/255 mask: several times faster here than numpy's any() over blocks. One
     inked pixel in a block of f*f <= 225 pixels still averages to at least 1, so f is at most 15.
     """
-    mask = (distance > level).view(np.uint8)
+    mask = distance > level
     if factor == 1:
-        return mask > 0
-    return np.asarray(Image.fromarray(mask * np.uint8(255)).reduce(factor)) > 0
+        return mask
+    return np.asarray(Image.fromarray(mask.view(np.uint8) * np.uint8(255)).reduce(factor)) > 0
 
 
 def _speck_cells(cells: np.ndarray, max_pieces: int = 16) -> np.ndarray | None:

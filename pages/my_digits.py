@@ -51,7 +51,7 @@ if not samples:
     st.stop()
 
 # ---------------------------------------------------------------- counts and exports
-counts = my_digits.count_by_label()
+counts = my_digits.label_counts(samples)
 st.markdown(f"**{len(samples)} digit{'s' if len(samples) != 1 else ''}** · " + " · ".join(
     f"{d}: **{n}**" if n else f":gray[{d}: 0]" for d, n in counts.items()))
 zip_col, npz_col, _ = st.columns([1, 1, 3])

@@ -218,11 +218,8 @@ def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, se
 
 @pytest.mark.slow
 def test_a_stray_dot_beside_the_digit_does_not_change_the_answer(page, server):
-    from mnist_core.predict import STARTER_MODEL_PATH
     from mnist_core.strokes import template_strokes
 
-    if not STARTER_MODEL_PATH.is_file():
-        pytest.skip("needs the shipped starter model")
     open_page(page, server, "draw")
     box = canvas_box(page)
     draw_strokes(page, template_strokes("5", 150, (130, 150)), box)
