@@ -56,8 +56,9 @@ def tiny_model(runs_dir: Path) -> Path:
     from mnist_core import runs
     from mnist_core.config import TrainingConfig
 
-    handle = runs.start_run(TrainingConfig(hidden_units=(32,), epochs=1, train_limit=2000), name="latency bench",
-                            runs_dir_path=runs_dir)
+    handle = runs.start_run(
+        TrainingConfig(hidden_units=(32,), epochs=1, train_limit=2000), name="latency bench", runs_dir_path=runs_dir
+    )
     status = handle.wait(timeout=600)
     if status.state != "completed":
         raise SystemExit(f"the bench model did not train: {status.state}: {status.message}")
@@ -142,10 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     cuts = statistics.quantiles(times, n=20, method="inclusive")
     p50, p95 = statistics.median(times), cuts[18]
     print(f"strokes: {len(times)}; each in ms: {' '.join(f'{t:.0f}' for t in times)}")
-    print(f"mouse-up -> new probabilities on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
-          f"min {min(times):.0f} ms, max {max(times):.0f} ms")
-    print(f"targets: p50 <= 500 ms {'OK' if p50 <= 500 else 'MISSED'}, p95 <= 1000 ms "
-          f"{'OK' if p95 <= 1000 else 'MISSED'}")
+    print(
+        f"mouse-up -> new probabilities on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+        f"min {min(times):.0f} ms, max {max(times):.0f} ms"
+    )
+    print(
+        f"targets: p50 <= 500 ms {'OK' if p50 <= 500 else 'MISSED'}, p95 <= 1000 ms {'OK' if p95 <= 1000 else 'MISSED'}"
+    )
     return 0
 
 

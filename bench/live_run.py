@@ -165,13 +165,17 @@ def report(args, delays: list[float], peaks: dict, last: dict, source: str) -> N
     print(f"cnn run on {source[:70]}; watched for {args.seconds:.0f} s with Train, Draw and Diagnostics open")
     if delays:
         p50, p95 = statistics.median(delays), percentile(delays, 95)
-        print(f"live curves: {len(delays)} batch rows; file -> on the Train page: p50 {p50:.2f} s, "
-              f"p95 {p95:.2f} s, max {max(delays):.2f} s (target <= 1 s: {'OK' if p95 <= 1 else 'MISSED'})")
+        print(
+            f"live curves: {len(delays)} batch rows; file -> on the Train page: p50 {p50:.2f} s, "
+            f"p95 {p95:.2f} s, max {max(delays):.2f} s (target <= 1 s: {'OK' if p95 <= 1 else 'MISSED'})"
+        )
     else:
         print("live curves: no batch row was shown while watching")
-    print(f"memory (RSS): server peak {peaks['server']:,.0f} MB, last {last.get('server', 0):,.0f} MB "
-          f"(target <= 1,536 MB: {'OK' if peaks['server'] <= 1536 else 'MISSED'}); "
-          f"training worker peak {peaks['worker']:,.0f} MB")
+    print(
+        f"memory (RSS): server peak {peaks['server']:,.0f} MB, last {last.get('server', 0):,.0f} MB "
+        f"(target <= 1,536 MB: {'OK' if peaks['server'] <= 1536 else 'MISSED'}); "
+        f"training worker peak {peaks['worker']:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -118,8 +118,15 @@ def cpu_seconds() -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     used = {"server": 0.0, "training": 0.0, "browsers": 0.0}
     for pid, command in descendants(os.getpid()).items():
-        role = ("training" if "mnist_core.worker" in command else "server" if "streamlit" in command
-                else "browsers" if ("chrom" in command or "playwright" in command) else None)
+        role = (
+            "training"
+            if "mnist_core.worker" in command
+            else "server"
+            if "streamlit" in command
+            else "browsers"
+            if ("chrom" in command or "playwright" in command)
+            else None
+        )
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
         except (OSError, IndexError):
@@ -211,8 +218,13 @@ async def user(n: int, browser, url: str, go: asyncio.Event, ready: list, window
 def _strokes(name: str, rng: random.Random):
     from mnist_core.strokes import template_strokes
 
-    return template_strokes(name, rng.uniform(150, 210), (140 + rng.uniform(-15, 15), 140 + rng.uniform(-15, 15)),
-                            jitter=0.03, seed=rng.randrange(2**31))
+    return template_strokes(
+        name,
+        rng.uniform(150, 210),
+        (140 + rng.uniform(-15, 15), 140 + rng.uniform(-15, 15)),
+        jitter=0.03,
+        seed=rng.randrange(2**31),
+    )
 
 
 async def warm(url: str) -> float:
@@ -221,8 +233,7 @@ async def warm(url: str) -> float:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), headless=True,
-                                                   args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
         start = time.monotonic()
         await page.goto(f"{url}/draw", wait_until="domcontentloaded", timeout=OPEN_TIMEOUT_MS)
@@ -245,20 +256,30 @@ async def drive(url: str, users: int, seconds: float, handle, stats: Stats, one_
 
     go, ready, window = asyncio.Event(), [], {"end": float("inf")}
     async with async_playwright() as playwright:
-        launch = lambda: playwright.chromium.launch(executable_path=chromium_path(), headless=True,  # noqa: E731
-                                                    args=CHROMIUM_ARGS)
+
+        def launch():
+            return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
         browsers = [await launch()] if one_browser else [await launch() for _ in range(users)]
-        tasks = [asyncio.create_task(user(n, browsers[n % len(browsers)], url, go, ready, window, stats))
-                 for n in range(users)]
+        tasks = [
+            asyncio.create_task(user(n, browsers[n % len(browsers)], url, go, ready, window, stats))
+            for n in range(users)
+        ]
         opening = time.monotonic()
         while len(ready) + sum(t.done() for t in tasks) < users and time.monotonic() - opening < 300:
             await asyncio.sleep(0.2)
-        window.update(start=time.monotonic(), end=time.monotonic() + seconds, rows_before=len(batch_rows(handle)),
-                      opened_s=time.monotonic() - opening, cpu_before=cpu_seconds())
+        window.update(
+            start=time.monotonic(),
+            end=time.monotonic() + seconds,
+            rows_before=len(batch_rows(handle)),
+            opened_s=time.monotonic() - opening,
+            cpu_before=cpu_seconds(),
+        )
         go.set()
         await asyncio.gather(*tasks)
-        window.update(rows_after=len(batch_rows(handle)), cpu_after=cpu_seconds(),
-                      wall=time.monotonic() - window["start"])
+        window.update(
+            rows_after=len(batch_rows(handle)), cpu_after=cpu_seconds(), wall=time.monotonic() - window["start"]
+        )
         for browser in browsers:
             await browser.close()
     return window
@@ -288,8 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10, help="concurrent browser pages (default 10)")
     parser.add_argument("--seconds", type=float, default=60, help="how long they draw (default 60)")
     parser.add_argument("--baseline", type=float, default=20, help="seconds of training alone first (default 20)")
-    parser.add_argument("--one-browser", action="store_true",
-                        help="all users in one Chromium (one context each) instead of one Chromium per user")
+    parser.add_argument(
+        "--one-browser",
+        action="store_true",
+        help="all users in one Chromium (one context each) instead of one Chromium per user",
+    )
     args = parser.parse_args(argv)
     from mnist_core.predict import STARTER_MODEL_PATH
 
@@ -304,9 +328,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 first = len(batch_rows(handle))
                 time.sleep(args.baseline)
-                alone = samples_per_s(batch_rows(handle)[first - 1:])
+                alone = samples_per_s(batch_rows(handle)[first - 1 :])
                 window = asyncio.run(drive(url, args.users, args.seconds, handle, stats, args.one_browser))
-                loaded = samples_per_s(batch_rows(handle)[window["rows_before"] - 1: window["rows_after"]])
+                loaded = samples_per_s(batch_rows(handle)[window["rows_before"] - 1 : window["rows_after"]])
                 source = handle.status().data_source
             finally:
                 handle.stop()
@@ -322,41 +346,57 @@ def main(argv: list[str] | None = None) -> int:
 def report(args, stats: Stats, window: dict, alone: float | None, loaded: float | None, source: str) -> None:
     times = stats.latencies_ms
     browsers = "one headless Chromium, one context each" if args.one_browser else "a headless Chromium each"
-    print(f"users: {args.users} ({browsers}), drawing for {args.seconds:.0f} s "
-          f"after all pages opened ({window['opened_s']:.1f} s)")
+    print(
+        f"users: {args.users} ({browsers}), drawing for {args.seconds:.0f} s "
+        f"after all pages opened ({window['opened_s']:.1f} s)"
+    )
     print(f"training: cnn preset (epochs raised to 50, stopped at the end) on {source[:70]}")
-    print(f"fresh server, before any load: Draw page opened and first prediction shown in "
-          f"{window['first_answer_s']:.1f} s (TensorFlow import and model load, once per server)")
+    print(
+        f"fresh server, before any load: Draw page opened and first prediction shown in "
+        f"{window['first_answer_s']:.1f} s (TensorFlow import and model load, once per server)"
+    )
     opened = statistics.median(stats.open_s or [0])
-    print(f"opening the Draw page (users {ARRIVAL_S:.0f} s apart): median {opened:.1f} s, "
-          f"max {max(stats.open_s, default=0):.1f} s; first stroke (the first loads the model on the server): "
-          f"max {max(stats.warmup_s, default=0):.1f} s")
+    print(
+        f"opening the Draw page (users {ARRIVAL_S:.0f} s apart): median {opened:.1f} s, "
+        f"max {max(stats.open_s, default=0):.1f} s; first stroke (the first loads the model on the server): "
+        f"max {max(stats.warmup_s, default=0):.1f} s"
+    )
     print(f"errors: {len(stats.errors)}")
     for error in stats.errors[:20]:
         print(f"  {error}")
-    print(f"strokes done: {len(times)} ({len(times) / args.seconds:.1f}/s; {stats.unchanged} left the "
-          "probabilities unchanged and were timed to the end of the script run)")
+    print(
+        f"strokes done: {len(times)} ({len(times) / args.seconds:.1f}/s; {stats.unchanged} left the "
+        "probabilities unchanged and were timed to the end of the script run)"
+    )
     if times:
         p50, p95 = percentile(times, 50), percentile(times, 95)
-        print(f"mouse-up -> new prediction on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms "
-              f"(target p95 <= 1000 ms: {'OK' if p95 <= 1000 else 'MISSED'})")
+        print(
+            f"mouse-up -> new prediction on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms "
+            f"(target p95 <= 1000 ms: {'OK' if p95 <= 1000 else 'MISSED'})"
+        )
     if stats.to_server_ms:
-        print(f"  of which mouse-up -> the server starts the script run (the canvas' 200 ms send delay, the "
-              f"drawing sent): p50 {percentile(stats.to_server_ms, 50):.0f} ms, "
-              f"p95 {percentile(stats.to_server_ms, 95):.0f} ms")
+        print(
+            f"  of which mouse-up -> the server starts the script run (the canvas' 200 ms send delay, the "
+            f"drawing sent): p50 {percentile(stats.to_server_ms, 50):.0f} ms, "
+            f"p95 {percentile(stats.to_server_ms, 95):.0f} ms"
+        )
     fmt = lambda v: f"{v:,.0f}" if v else "n/a"  # noqa: E731
     change = f" ({loaded / alone - 1:+.0%})" if alone and loaded else ""
     print(f"training samples/s: alone {fmt(alone)}, with {args.users} users drawing {fmt(loaded)}{change}")
     cpu = {k: window["cpu_after"][k] - window["cpu_before"][k] for k in window["cpu_before"]}
     cores = (os.cpu_count() or 1) * window["wall"]
     ours = cpu["server"] + cpu["training"] + cpu["browsers"]
-    print(f"CPU while drawing ({os.cpu_count()} cores x {window['wall']:.0f} s = {cores:.0f} core-s): server "
-          f"{cpu['server']:.0f}, training {cpu['training']:.0f}, browsers {cpu['browsers']:.0f}, "
-          f"other processes on the machine {max(0.0, cpu['machine'] - ours):.0f}, "
-          f"idle {max(0.0, cores - cpu['machine']):.0f}")
+    print(
+        f"CPU while drawing ({os.cpu_count()} cores x {window['wall']:.0f} s = {cores:.0f} core-s): server "
+        f"{cpu['server']:.0f}, training {cpu['training']:.0f}, browsers {cpu['browsers']:.0f}, "
+        f"other processes on the machine {max(0.0, cpu['machine'] - ours):.0f}, "
+        f"idle {max(0.0, cores - cpu['machine']):.0f}"
+    )
     per_user_s = stats.moves / max(1, args.users) / window["wall"]
-    print(f"mouse-move events sent: {stats.moves:,} ({per_user_s:.0f} per user per second; each waits for its "
-          "page to take it, and a person's mouse sends 60-125 per second while drawing)")
+    print(
+        f"mouse-move events sent: {stats.moves:,} ({per_user_s:.0f} per user per second; each waits for its "
+        "page to take it, and a person's mouse sends 60-125 per second while drawing)"
+    )
 
 
 if __name__ == "__main__":

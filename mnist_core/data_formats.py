@@ -34,17 +34,13 @@ def read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DataError(
-            f"{path}: cannot be read ({exc.strerror or exc}). Check the path and permissions."
-        ) from exc
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc}). Check the path and permissions.") from exc
     if not data:
         raise DataError(f"{path}: empty file (0 bytes). {_REDOWNLOAD}")
     if data[:2] == _GZIP_MAGIC:
         return _gunzip(data, path)
     if path.suffix == ".gz" and not data.startswith(_IDX_PREFIX) and path.suffixes[-2:-1] != [".csv"]:
-        raise DataError(
-            f"{path}: named .gz but is not gzip-compressed (and not a raw IDX file either). {_REDOWNLOAD}"
-        )
+        raise DataError(f"{path}: named .gz but is not gzip-compressed (and not a raw IDX file either). {_REDOWNLOAD}")
     return data
 
 
@@ -53,9 +49,7 @@ def _gunzip(data: bytes, path: Path) -> bytes:
     try:
         return gzip.decompress(data)
     except EOFError as exc:
-        raise DataError(
-            f"{path}: truncated gzip file (the compressed data stops early). {_REDOWNLOAD}"
-        ) from exc
+        raise DataError(f"{path}: truncated gzip file (the compressed data stops early). {_REDOWNLOAD}") from exc
     except (OSError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip file ({exc}). {_REDOWNLOAD}") from exc
 
@@ -101,9 +95,7 @@ def parse_idx_images(buf: bytes, path: Path) -> np.ndarray:
     """Decode an IDX images file: uint8 (N, 28, 28), read-only view of buf."""
     count, rows, cols = _header(buf, path, IMAGES_MAGIC, 3)
     if (rows, cols) != (SIDE, SIDE):
-        raise DataError(
-            f"{path}: images are {rows}x{cols}; MNIST digits are {SIDE}x{SIDE}. Use the MNIST files."
-        )
+        raise DataError(f"{path}: images are {rows}x{cols}; MNIST digits are {SIDE}x{SIDE}. Use the MNIST files.")
     _check_length(buf, path, 16, count, f"images of {SIDE}x{SIDE}")
     return np.frombuffer(buf, np.uint8, offset=16).reshape(count, SIDE, SIDE)
 
@@ -193,15 +185,12 @@ def read_csv(path: Path, label_column: int = 0) -> tuple[np.ndarray, np.ndarray]
     if not any(line.strip() for line in lines[skip:]):
         raise DataError(f"{path}: no digit rows. Each row should be: label, then {PIXELS} pixels.")
     try:
-        table = np.loadtxt(
-            io.StringIO("\n".join(lines)), delimiter=",", dtype=np.int64, skiprows=skip, ndmin=2
-        )
+        table = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", dtype=np.int64, skiprows=skip, ndmin=2)
     except ValueError as exc:
         raise _csv_row_error(path, lines, skip) or DataError(f"{path}: not readable as CSV ({exc}).") from exc
     if table.shape[1] != PIXELS + 1:
         raise DataError(
-            f"{path}: rows have {table.shape[1]} columns; expected {PIXELS + 1}"
-            f" (label, then {PIXELS} pixels)."
+            f"{path}: rows have {table.shape[1]} columns; expected {PIXELS + 1} (label, then {PIXELS} pixels)."
         )
     labels = table[:, label_column]
     pixels = np.delete(table, label_column % table.shape[1], axis=1)
@@ -234,9 +223,7 @@ def _csv_row_error(path: Path, lines: list[str], skip: int) -> DataError | None:
             return DataError(f"{path}: line {number} has {len(fields)} values but earlier rows have {width}.")
         for column, field in enumerate(fields, start=1):
             if not _is_int(field):
-                return DataError(
-                    f"{path}: line {number}, column {column}: {field.strip()!r} is not a whole number."
-                )
+                return DataError(f"{path}: line {number}, column {column}: {field.strip()!r} is not a whole number.")
     return None
 
 

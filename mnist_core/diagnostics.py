@@ -50,15 +50,19 @@ def _examples(evaluation: EvaluationLike, indices: np.ndarray) -> list[Example]:
     probs, labels = evaluation.probabilities, evaluation.labels
     predicted = probs.argmax(axis=1)
     return [
-        Example(int(i), evaluation.images[i], int(labels[i]), int(predicted[i]),
-                float(probs[i, predicted[i]]), float(probs[i, labels[i]]))
+        Example(
+            int(i),
+            evaluation.images[i],
+            int(labels[i]),
+            int(predicted[i]),
+            float(probs[i, predicted[i]]),
+            float(probs[i, labels[i]]),
+        )
         for i in indices
     ]
 
 
-def cell_examples(
-    evaluation: EvaluationLike, true: int, predicted: int, limit: int | None = None
-) -> list[Example]:
+def cell_examples(evaluation: EvaluationLike, true: int, predicted: int, limit: int | None = None) -> list[Example]:
     """The test digits in confusion cell (true, predicted), most confident prediction first."""
     true, predicted = _check_digit("true", true), _check_digit("predicted", predicted)
     probs = evaluation.probabilities
@@ -94,11 +98,17 @@ def per_class_rows(evaluation: EvaluationLike) -> list[dict]:
         wrong = counts[digit].copy()
         wrong[digit] = 0
         worst = int(wrong.argmax())
-        rows.append({
-            "digit": digit, "precision": float(row["precision"]), "recall": float(row["recall"]),
-            "f1": float(row["f1"]), "support": int(row["support"]), "errors": int(wrong.sum()),
-            "confused_with": f"{worst} ({int(wrong[worst])}×)" if wrong[worst] > 0 else "—",
-        })
+        rows.append(
+            {
+                "digit": digit,
+                "precision": float(row["precision"]),
+                "recall": float(row["recall"]),
+                "f1": float(row["f1"]),
+                "support": int(row["support"]),
+                "errors": int(wrong.sum()),
+                "confused_with": f"{worst} ({int(wrong[worst])}×)" if wrong[worst] > 0 else "—",
+            }
+        )
     return rows
 
 

@@ -57,8 +57,13 @@ def per_class_scores(confusion: np.ndarray) -> list[dict]:
     total = precision + recall
     f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(hits), where=total > 0)
     return [
-        {"digit": d, "precision": float(precision[d]), "recall": float(recall[d]),
-         "f1": float(f1[d]), "support": int(actual[d])}
+        {
+            "digit": d,
+            "precision": float(precision[d]),
+            "recall": float(recall[d]),
+            "f1": float(f1[d]),
+            "support": int(actual[d]),
+        }
         for d in range(NUM_CLASSES)
     ]
 
@@ -71,20 +76,37 @@ def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray, images
     loss = float(-np.mean(np.log(np.clip(true_p, 1e-7, 1.0)))) if len(labels) else float("nan")
     confusion = confusion_matrix(labels, probabilities.argmax(axis=1))
     accuracy = float(np.trace(confusion) / max(1, len(labels)))
-    return Evaluation(loss, accuracy, confusion, per_class_scores(confusion), probabilities, labels,
-                      np.asarray(images, dtype=np.uint8))
+    return Evaluation(
+        loss,
+        accuracy,
+        confusion,
+        per_class_scores(confusion),
+        probabilities,
+        labels,
+        np.asarray(images, dtype=np.uint8),
+    )
 
 
 def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
     """Write evaluation.npz then evaluation.json (the JSON's presence marks it complete)."""
     with atomic_path(folder / ARRAYS_NAME, suffix=".npz") as tmp:
         # float32: float16 rounding ties top-2 probabilities, so argmax would disagree with `confusion`.
-        np.savez_compressed(tmp, probabilities=evaluation.probabilities.astype(np.float32),
-                            labels=evaluation.labels.astype(np.uint8), images=evaluation.images)
-    atomic_write_json(folder / JSON_NAME, {
-        "loss": evaluation.loss, "accuracy": evaluation.accuracy, "n": evaluation.n,
-        "confusion": evaluation.confusion.tolist(), "per_class": evaluation.per_class,
-    })
+        np.savez_compressed(
+            tmp,
+            probabilities=evaluation.probabilities.astype(np.float32),
+            labels=evaluation.labels.astype(np.uint8),
+            images=evaluation.images,
+        )
+    atomic_write_json(
+        folder / JSON_NAME,
+        {
+            "loss": evaluation.loss,
+            "accuracy": evaluation.accuracy,
+            "n": evaluation.n,
+            "confusion": evaluation.confusion.tolist(),
+            "per_class": evaluation.per_class,
+        },
+    )
 
 
 def load_evaluation(folder: Path) -> Evaluation | None:
@@ -96,15 +118,23 @@ def load_evaluation(folder: Path) -> Evaluation | None:
         with np.load(folder / ARRAYS_NAME) as arrays:
             probabilities = arrays["probabilities"].astype(np.float32)
             labels, images = arrays["labels"].astype(np.int64), arrays["images"]
-        return Evaluation(float(summary["loss"]), float(summary["accuracy"]), np.array(summary["confusion"]),
-                          list(summary["per_class"]), probabilities, labels, images)
+        return Evaluation(
+            float(summary["loss"]),
+            float(summary["accuracy"]),
+            np.array(summary["confusion"]),
+            list(summary["per_class"]),
+            probabilities,
+            labels,
+            images,
+        )
     # A torn zip raises BadZipFile or zlib.error/EOFError, not OSError; a torn JSON lacks keys.
     except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
         return None
 
 
-def evaluate_model_file(path: str | Path, data_dir: str | Path | None = None,
-                        save: bool = False) -> tuple[Evaluation, str]:
+def evaluate_model_file(
+    path: str | Path, data_dir: str | Path | None = None, save: bool = False
+) -> tuple[Evaluation, str]:
     """Evaluate a .keras/.h5 file (loaded safely) on the test set; returns it and the data source.
 
     The probabilities stored next to the model (`stored_evaluation_path`) are used instead when
@@ -145,8 +175,12 @@ def _file_sha256(path: Path) -> str:
 
 def _store_probabilities(model_path: Path, test_set: str, probabilities: np.ndarray) -> None:
     with atomic_path(stored_evaluation_path(model_path), suffix=".npz") as tmp:
-        np.savez_compressed(tmp, probabilities=np.asarray(probabilities, np.float32),
-                            model_sha256=_file_sha256(model_path), test_set_sha256=test_set)
+        np.savez_compressed(
+            tmp,
+            probabilities=np.asarray(probabilities, np.float32),
+            model_sha256=_file_sha256(model_path),
+            test_set_sha256=test_set,
+        )
 
 
 def _stored_probabilities(model_path: Path, test_set: str, n: int) -> np.ndarray | None:

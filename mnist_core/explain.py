@@ -77,8 +77,10 @@ def activation_maps(model_or_predictor, image28: np.ndarray, activated: bool = T
     layers = list(model.layers)
     convs = [i for i, layer in enumerate(layers) if type(layer).__name__ == "Conv2D"]
     if not convs:
-        raise ValueError(f"activation_maps needs a CNN; {model.name!r} has no Conv2D layer (an MLP has no "
-                         "feature maps). Use first_layer_filters to see its first-layer weights.")
+        raise ValueError(
+            f"activation_maps needs a CNN; {model.name!r} has no Conv2D layer (an MLP has no "
+            "feature maps). Use first_layer_filters to see its first-layer weights."
+        )
     end = convs[0]
     while activated and end + 1 < len(layers) and type(layers[end + 1]).__name__ in _AFTER_CONV:
         end += 1
@@ -120,11 +122,16 @@ def _unwrap(obj) -> tuple:
     inputs = getattr(model, "inputs", None) or []
     shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
     for accepted in ACCEPTED_INPUTS:
-        if shape is not None and len(shape) == len(accepted) and all(
-                d in (None, a) for d, a in zip(shape, accepted, strict=True)):
+        if (
+            shape is not None
+            and len(shape) == len(accepted)
+            and all(d in (None, a) for d, a in zip(shape, accepted, strict=True))
+        ):
             return model, accepted, scale
-    raise ValueError(f"{model.name!r} takes input {shape if shape is not None else f'{len(inputs)} inputs'}; "
-                     "explanations need one 28x28 grey image input ((28, 28), (28, 28, 1) or (784,)).")
+    raise ValueError(
+        f"{model.name!r} takes input {shape if shape is not None else f'{len(inputs)} inputs'}; "
+        "explanations need one 28x28 grey image input ((28, 28), (28, 28, 1) or (784,))."
+    )
 
 
 def _model_input(x, shape: tuple, scale: tuple[float, float]):

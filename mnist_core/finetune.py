@@ -41,10 +41,17 @@ class FinetuneError(ValueError):
     """Fine-tuning cannot start; the message says what to do."""
 
 
-def start_finetune(base_model_path: str | Path, runs_dir: str | Path | None = None, epochs: int = 3,
-                   mnist_mix: float = 3.0, name: str | None = None, my_digits_dir: str | Path | None = None,
-                   data_dir: str | Path | None = None, learning_rate: float = LEARNING_RATE,
-                   seed: int = 0) -> runs.RunHandle:
+def start_finetune(
+    base_model_path: str | Path,
+    runs_dir: str | Path | None = None,
+    epochs: int = 3,
+    mnist_mix: float = 3.0,
+    name: str | None = None,
+    my_digits_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    learning_rate: float = LEARNING_RATE,
+    seed: int = 0,
+) -> runs.RunHandle:
     """Start fine-tuning `base_model_path` on My digits as a run; returns its handle at once.
 
     A page calls ``start_finetune(run.model_path("best"))`` (or ``STARTER_MODEL_PATH``) and then
@@ -59,16 +66,34 @@ def start_finetune(base_model_path: str | Path, runs_dir: str | Path | None = No
     holdout = holdout_mask(labels, HOLDOUT, seed)
     n_train = int((~holdout).sum())
     base = _check_base_model(Path(base_model_path))
-    config = _base_config(base).replace(epochs=epochs, learning_rate=learning_rate, lr_schedule="constant",
-                                        optimizer="adam", early_stopping_patience=0, augmentation=False,
-                                        batch_size=BATCH_SIZE, validation="test", train_limit=0, seed=seed)
-    spec = {"base_model": str(base), "my_digits": SNAPSHOT_NAME, "mnist_mix": float(mnist_mix),
-            "repeat": min(MAX_REPEAT, math.ceil(REPEAT_TARGET / n_train))}
+    config = _base_config(base).replace(
+        epochs=epochs,
+        learning_rate=learning_rate,
+        lr_schedule="constant",
+        optimizer="adam",
+        early_stopping_patience=0,
+        augmentation=False,
+        batch_size=BATCH_SIZE,
+        validation="test",
+        train_limit=0,
+        seed=seed,
+    )
+    spec = {
+        "base_model": str(base),
+        "my_digits": SNAPSHOT_NAME,
+        "mnist_mix": float(mnist_mix),
+        "repeat": min(MAX_REPEAT, math.ceil(REPEAT_TARGET / n_train)),
+    }
 
     def write_snapshot(handle: runs.RunHandle) -> None:  # before the worker starts: it reads these at once
         with atomic_path(handle.path / SNAPSHOT_NAME, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, images=np.round(images * 255).astype(np.uint8), labels=labels,
-                                ids=np.array(ids, dtype=str), holdout=holdout)
+            np.savez_compressed(
+                tmp,
+                images=np.round(images * 255).astype(np.uint8),
+                labels=labels,
+                ids=np.array(ids, dtype=str),
+                holdout=holdout,
+            )
         atomic_write_json(handle.files.config_file, {**handle.files.read_meta(), "finetune": spec})
 
     return runs.start_run(config, name or _default_name(base), runs_dir, data_dir, prepare=write_snapshot)
@@ -90,15 +115,19 @@ def holdout_mask(labels: np.ndarray, share: float = HOLDOUT, seed: int = 0) -> n
     """bool (N,): round(share * n) of each digit's n drawings held out (seeded), at least one kept to train."""
     labels = np.asarray(labels)
     if len(labels) < MIN_DIGITS:
-        raise FinetuneError(f"Fine-tuning needs at least {MIN_DIGITS} of My digits; there are {len(labels)}. "
-                            "Draw and save some more (a few of each digit the model gets wrong).")
+        raise FinetuneError(
+            f"Fine-tuning needs at least {MIN_DIGITS} of My digits; there are {len(labels)}. "
+            "Draw and save some more (a few of each digit the model gets wrong)."
+        )
     rng, mask = np.random.default_rng(seed), np.zeros(len(labels), dtype=bool)
     for digit in range(10):
         positions = rng.permutation(np.flatnonzero(labels == digit))
         mask[positions[: min(round(share * len(positions)), len(positions) - 1)]] = True
     if not mask.any():
-        raise FinetuneError("Too few drawings per digit to hold any out for measuring; save at least 2 of a "
-                            "digit (better 5 or more of each digit you want the model to learn).")
+        raise FinetuneError(
+            "Too few drawings per digit to hold any out for measuring; save at least 2 of a "
+            "digit (better 5 or more of each digit you want the model to learn)."
+        )
     return mask
 
 
@@ -115,8 +144,10 @@ def _check_base_model(path: Path) -> Path:
 
     predictor = load_predictor(path)
     if predictor.input_scale != "model" or predictor.input_shape != (28, 28):
-        raise FinetuneError(f"{path.name} is not a Digit Lab model (no input_scaling layer, or input "
-                            f"{predictor.input_shape}); fine-tune a model trained here or the starter model.")
+        raise FinetuneError(
+            f"{path.name} is not a Digit Lab model (no input_scaling layer, or input "
+            f"{predictor.input_shape}); fine-tune a model trained here or the starter model."
+        )
     return predictor.path
 
 
@@ -153,14 +184,24 @@ def finetune(files, config: TrainingConfig, data) -> str:
     files.update_status(data_source=data.source, message="Measuring the base model…")
     x_test = data.x_test.astype(np.float32) / 255
     before = _predict(model, split.x_val), float(np.mean(_predict(model, x_test).argmax(1) == data.y_test))
-    files.update_status(message=f"Fine-tuning on {counts['my_digits']} of My digits (each x{counts['repeat']}) "
-                                f"and {counts['mnist']:,} MNIST digits; measuring on {len(split.y_val)} held out.")
+    files.update_status(
+        message=f"Fine-tuning on {counts['my_digits']} of My digits (each x{counts['repeat']}) "
+        f"and {counts['mnist']:,} MNIST digits; measuring on {len(split.y_val)} held out."
+    )
     held = np.flatnonzero(holdout)
     watch = (split.x_val[:100], split.y_val[:100], held[:100], "held-out My digits")
 
     def report(tuned) -> None:
-        _write_report(files, spec, counts, split.y_val, [str(i) for i in mine["ids"][held]], before,
-                      _predict(tuned, split.x_val), len(data.y_test))
+        _write_report(
+            files,
+            spec,
+            counts,
+            split.y_val,
+            [str(i) for i in mine["ids"][held]],
+            before,
+            _predict(tuned, split.x_val),
+            len(data.y_test),
+        )
 
     return fit_and_finish(files, config, split, data, model, watch=watch, keep_best=False, report=report)
 
@@ -198,8 +239,9 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # a few hundred drawings must not move the statistics of 60,000 digits
-    model.compile(optimizer=build_optimizer(config, steps), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=build_optimizer(config, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -207,15 +249,29 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
     return model.predict(x, batch_size=1000, verbose=0) if len(x) else np.zeros((0, 10), np.float32)
 
 
-def _write_report(files, spec: dict, counts: dict, labels: np.ndarray, ids: list[str], before: tuple,
-                  after: np.ndarray, n_test: int) -> None:
+def _write_report(
+    files, spec: dict, counts: dict, labels: np.ndarray, ids: list[str], before: tuple, after: np.ndarray, n_test: int
+) -> None:
     before_p, before_test = before
-    rows = [{"id": ids[i], "label": int(labels[i]), "before": int(before_p[i].argmax()),
-             "after": int(after[i].argmax()), "confidence_before": round(float(before_p[i].max()), 4),
-             "confidence_after": round(float(after[i].max()), 4)} for i in range(len(labels))]
+    rows = [
+        {
+            "id": ids[i],
+            "label": int(labels[i]),
+            "before": int(before_p[i].argmax()),
+            "after": int(after[i].argmax()),
+            "confidence_before": round(float(before_p[i].max()), 4),
+            "confidence_after": round(float(after[i].max()), 4),
+        }
+        for i in range(len(labels))
+    ]
     accuracy = lambda p: float(np.mean(p.argmax(1) == labels)) if len(labels) else 0.0  # noqa: E731
-    atomic_write_json(files.path / REPORT_NAME, {
-        "base_model": spec["base_model"], "train": counts, "held_out": rows,
-        "holdout": {"n": len(labels), "before": accuracy(before_p), "after": accuracy(after)},
-        "test": {"n": n_test, "before": before_test, "after": files.read_evaluation_accuracy()},
-    })
+    atomic_write_json(
+        files.path / REPORT_NAME,
+        {
+            "base_model": spec["base_model"],
+            "train": counts,
+            "held_out": rows,
+            "holdout": {"n": len(labels), "before": accuracy(before_p), "after": accuracy(after)},
+            "test": {"n": n_test, "before": before_test, "after": files.read_evaluation_accuracy()},
+        },
+    )

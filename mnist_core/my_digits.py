@@ -65,8 +65,9 @@ def check_image(image28: np.ndarray) -> np.ndarray:
     """Validate a float (28, 28) image in [0, 1]; returns it as uint8 (28, 28)."""
     image = np.asarray(image28)
     if image.shape != SHAPE:
-        raise MyDigitsError(f"A digit must be a (28, 28) image; got shape {image.shape}. "
-                            "Pass what canvas_to_mnist returns.")
+        raise MyDigitsError(
+            f"A digit must be a (28, 28) image; got shape {image.shape}. Pass what canvas_to_mnist returns."
+        )
     if not np.issubdtype(image.dtype, np.floating):
         raise MyDigitsError(f"A digit must be float32 in [0, 1]; got dtype {image.dtype} (divide uint8 by 255).")
     if not np.all(np.isfinite(image)):
@@ -176,8 +177,10 @@ def _ensure_folder(folder: str | Path | None) -> Path:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise MyDigitsError(f"Cannot create the My digits folder {root}: {error.strerror or error}. "
-                            f"Point {MY_DIGITS_ENV} at a writable folder.") from error
+        raise MyDigitsError(
+            f"Cannot create the My digits folder {root}: {error.strerror or error}. "
+            f"Point {MY_DIGITS_ENV} at a writable folder."
+        ) from error
     return root
 
 
@@ -189,8 +192,12 @@ def export_npz(path: str | Path, folder: str | Path | None = None) -> int:
     """Write every digit to `path` as .npz (images uint8 (N, 28, 28), labels uint8, ids); returns N."""
     images, labels, ids = digit_arrays(folder)
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, images=np.round(images * 255).astype(np.uint8), labels=labels.astype(np.uint8),
-                            ids=np.array(ids, dtype=str))
+        np.savez_compressed(
+            tmp,
+            images=np.round(images * 255).astype(np.uint8),
+            labels=labels.astype(np.uint8),
+            ids=np.array(ids, dtype=str),
+        )
     return len(labels)
 
 
@@ -223,8 +230,10 @@ def import_file(path: str | Path, folder: str | Path | None = None) -> int:
     images, labels = read_import(path)
     root = _ensure_folder(folder)
     if _count(root) + len(labels) > MAX_DIGITS:
-        raise MyDigitsError(f"{path.name}: importing {len(labels):,} digits would exceed the limit of "
-                            f"{MAX_DIGITS:,} (now {_count(root):,}); delete some first.")
+        raise MyDigitsError(
+            f"{path.name}: importing {len(labels):,} digits would exceed the limit of "
+            f"{MAX_DIGITS:,} (now {_count(root):,}); delete some first."
+        )
     for pixels, label in zip(images, labels, strict=True):
         _write(root, pixels, int(label))
     return len(labels)

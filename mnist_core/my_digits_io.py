@@ -47,8 +47,9 @@ def _read_zip(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarr
     csv_names = sorted(n for n in names if PurePosixPath(n).name == LABELS_CSV)
     if len(csv_names) != 1:
         found = "no" if not csv_names else f"{len(csv_names)}"
-        raise MyDigitsError(f"{name}: found {found} {LABELS_CSV}; a zip needs exactly one, with a 'file,label' "
-                            "row per PNG.")
+        raise MyDigitsError(
+            f"{name}: found {found} {LABELS_CSV}; a zip needs exactly one, with a 'file,label' row per PNG."
+        )
     base = PurePosixPath(csv_names[0]).parent
     rows = _csv_rows(name, read_member(archive, csv_names[0], MAX_MEMBER_BYTES))
     images, labels = [], []
@@ -74,8 +75,7 @@ def _csv_rows(name: str, data: bytes) -> list[tuple[int, tuple[str, str]]]:
         if not any(cells) or (line == 1 and [c.lower() for c in cells[:2]] == ["file", "label"]):
             continue
         if len(cells) != 2:
-            raise MyDigitsError(f"{name}, {LABELS_CSV} line {line}: expected 2 columns (file,label); "
-                                f"got {len(cells)}.")
+            raise MyDigitsError(f"{name}, {LABELS_CSV} line {line}: expected 2 columns (file,label); got {len(cells)}.")
         rows.append((line, (cells[0], cells[1])))
     return rows
 
@@ -93,8 +93,10 @@ def _decode_png(where: str, file: str, data: bytes) -> np.ndarray:
             if image.format != "PNG":
                 raise MyDigitsError(f"{where}: {file} is {image.format or 'not an image'}; use PNG files.")
             if image.size != SHAPE:
-                raise MyDigitsError(f"{where}: {file} is {image.size[0]}x{image.size[1]} pixels; digits must "
-                                    "be 28x28 (bright ink on black, as MNIST).")
+                raise MyDigitsError(
+                    f"{where}: {file} is {image.size[0]}x{image.size[1]} pixels; digits must "
+                    "be 28x28 (bright ink on black, as MNIST)."
+                )
             pixels = np.asarray(image.convert("L"), dtype=np.uint8)
     except MyDigitsError:
         raise
@@ -108,8 +110,9 @@ def _decode_png(where: str, file: str, data: bytes) -> np.ndarray:
 def _read_npz(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarray]:
     keys = {n.removesuffix(".npy") for n in archive.namelist()}
     if not {"images", "labels"} <= keys:
-        raise MyDigitsError(f"{name}: an .npz needs arrays 'images' and 'labels'; it has "
-                            f"{', '.join(sorted(keys)) or 'none'}.")
+        raise MyDigitsError(
+            f"{name}: an .npz needs arrays 'images' and 'labels'; it has {', '.join(sorted(keys)) or 'none'}."
+        )
     try:
         with np.load(io.BytesIO(_npz_bytes(archive)), allow_pickle=False) as arrays:
             images, labels = arrays["images"], arrays["labels"]
@@ -136,8 +139,9 @@ def _check_images(name: str, images: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(images)):
             raise MyDigitsError(f"{name}: 'images' contains NaN or infinite values.")
         if images.size and (images.min() < 0 or images.max() > 1):
-            raise MyDigitsError(f"{name}: float 'images' must be in [0, 1]; got "
-                                f"[{images.min():.4g}, {images.max():.4g}].")
+            raise MyDigitsError(
+                f"{name}: float 'images' must be in [0, 1]; got [{images.min():.4g}, {images.max():.4g}]."
+            )
         pixels = np.round(images * 255).astype(np.uint8)
     else:
         raise MyDigitsError(f"{name}: 'images' must be uint8 (0-255) or float in [0, 1]; got {images.dtype}.")

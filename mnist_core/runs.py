@@ -171,8 +171,7 @@ def validate_name(name: str) -> str:
     name = (name or "").strip()
     if not _NAME_RE.match(name):
         raise RunError(
-            f"Run name {name!r} is not allowed: use 1-60 letters, digits, spaces and . , ( ) + = # @ - _ "
-            "(no slashes)."
+            f"Run name {name!r} is not allowed: use 1-60 letters, digits, spaces and . , ( ) + = # @ - _ (no slashes)."
         )
     return name
 
@@ -203,8 +202,13 @@ def active_run(runs_dir_path: str | Path | None = None) -> RunHandle | None:
     return None
 
 
-def start_run(config: TrainingConfig, name: str | None = None, runs_dir_path: str | Path | None = None,
-              data_dir: str | Path | None = None, prepare: Callable[[RunHandle], None] | None = None) -> RunHandle:
+def start_run(
+    config: TrainingConfig,
+    name: str | None = None,
+    runs_dir_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    prepare: Callable[[RunHandle], None] | None = None,
+) -> RunHandle:
     """Create a run folder and start its worker process; returns at once.
 
     `prepare(handle)` writes what else the worker needs into the new folder (a fine-tune's snapshot
@@ -215,8 +219,9 @@ def start_run(config: TrainingConfig, name: str | None = None, runs_dir_path: st
     with _start_lock(root):
         busy = active_run(root)
         if busy is not None:
-            raise RunBusyError(f"Run {busy.name!r} is training now; only one run trains at a time. "
-                               "Stop it or wait until it finishes.")
+            raise RunBusyError(
+                f"Run {busy.name!r} is training now; only one run trains at a time. Stop it or wait until it finishes."
+            )
         handle = _create_run_folder(root, config, name, data_dir)
         if prepare is not None:
             try:
@@ -235,8 +240,10 @@ def _ensure_writable(root: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise RunError(f"Cannot write to the runs folder {root}: {error.strerror or error}. "
-                       f"Make it writable or point {RUNS_DIR_ENV} at a writable folder.") from error
+        raise RunError(
+            f"Cannot write to the runs folder {root}: {error.strerror or error}. "
+            f"Make it writable or point {RUNS_DIR_ENV} at a writable folder."
+        ) from error
 
 
 class _start_lock:
@@ -284,8 +291,12 @@ def _create_run_folder(root: Path, config: TrainingConfig, name: str | None, dat
     try:
         # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
         files.write_meta(config, label, str(Path(data_dir).expanduser().resolve()) if data_dir else None)
-        files.update_status(state="queued", message="Waiting for the training process to start…",
-                            created_at=time.time(), epochs=config.epochs)
+        files.update_status(
+            state="queued",
+            message="Waiting for the training process to start…",
+            created_at=time.time(),
+            epochs=config.epochs,
+        )
     except StorageError as error:  # e.g. the disk filled up after the write probe: leave no half-made run
         shutil.rmtree(path, ignore_errors=True)
         raise RunError(f"{error.strerror} The run was not started.") from error

@@ -28,8 +28,17 @@ from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
 
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
 MAX_PARAMS = 100  # more query parameters than this are ignored
-RUN_FILES = ("config.json", "status.json", "metrics.jsonl", "model_best.keras", "model_final.keras",
-             "evaluation.json", "evaluation.npz", "finetune.json", "watch.json")
+RUN_FILES = (
+    "config.json",
+    "status.json",
+    "metrics.jsonl",
+    "model_best.keras",
+    "model_final.keras",
+    "evaluation.json",
+    "evaluation.npz",
+    "finetune.json",
+    "watch.json",
+)
 REQUIRED_FILES = ("config.json", "status.json")
 MANIFEST = "digit_lab_run.json"
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # a run zip above 200 MB is refused before it is opened
@@ -83,8 +92,11 @@ def config_from_query(params: Mapping[str, object], ignore: Iterable[str] = ()) 
     fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
     skip = set(ignore)
     items = [(str(k), v) for k, v in params.items() if str(k) not in skip]
-    warnings = [f"Ignored {len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}."] \
-        if len(items) > MAX_PARAMS else []
+    warnings = (
+        [f"Ignored {len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}."]
+        if len(items) > MAX_PARAMS
+        else []
+    )
     values = dict(items[:MAX_PARAMS])
     warnings += [f"Ignored unknown setting {name[:40]!r}." for name in values if name not in fields]
     config = TrainingConfig()
@@ -169,8 +181,10 @@ def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
     names = [n for n in archive.namelist() if not n.endswith("/")]
     configs = [n for n in names if PurePosixPath(n).name == "config.json" and len(PurePosixPath(n).parts) <= 2]
     if len(configs) != 1:
-        raise RunImportError(f"{name} is not a Digit Lab run: it needs exactly one config.json "
-                             f"(found {len(configs)}). Export runs with the Share button.")
+        raise RunImportError(
+            f"{name} is not a Digit Lab run: it needs exactly one config.json "
+            f"(found {len(configs)}). Export runs with the Share button."
+        )
     base = PurePosixPath(configs[0]).parent
     member = {file: str(base / file) if str(base) != "." else file for file in RUN_FILES}
     missing = [file for file in REQUIRED_FILES if member[file] not in names]
@@ -189,7 +203,7 @@ def _json(name: str, contents: dict[str, bytes], file: str) -> object:
 def _check_meta(name: str, contents: dict[str, bytes]) -> dict:
     meta = _json(name, contents, "config.json")
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
-        raise RunImportError(f"{name}: config.json has no \"config\" settings.")
+        raise RunImportError(f'{name}: config.json has no "config" settings.')
     try:
         config = TrainingConfig.from_dict(meta["config"])
     except (ConfigError, TypeError) as error:
@@ -216,8 +230,11 @@ def _check_status(name: str, contents: dict[str, bytes]) -> dict:
         state = status.get("state") if isinstance(status, dict) else None
         raise RunImportError(f"{name}: status.json has state {state!r}; expected one of {', '.join(STATES)}.")
     if status["state"] in ACTIVE_STATES:
-        status.update(state="interrupted", ended_at=status.get("ended_at") or time.time(),
-                      message="It was still training when it was exported; its last checkpoint is kept.")
+        status.update(
+            state="interrupted",
+            ended_at=status.get("ended_at") or time.time(),
+            message="It was still training when it was exported; its last checkpoint is kept.",
+        )
     status["pid"] = None
     return status
 

@@ -59,8 +59,9 @@ def _dataset(split: Split, config: TrainingConfig):
 
     ds = tf.data.Dataset.from_tensor_slices((split.x_train, split.y_train))
     ds = ds.shuffle(len(split.y_train), seed=config.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(config.batch_size).map(lambda x, y: (augment_batch(x, seed=config.seed), y),
-                                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.batch(config.batch_size).map(
+        lambda x, y: (augment_batch(x, seed=config.seed), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
     return ds.prefetch(tf.data.AUTOTUNE), None
 
 
@@ -76,8 +77,10 @@ def train(run_dir: Path) -> str:
 
             return finetune(files, config, data)
         split = make_split(data, config)
-        files.update_status(data_source=data.source, message=f"Training on {len(split.y_train):,} digits, "
-                            f"validating on the {split.validation_label}.")
+        files.update_status(
+            data_source=data.source,
+            message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}.",
+        )
         return _fit_and_finish(files, config, split, data)
     except Exception as error:  # the run must end with a readable status, whatever broke
         files.update_status(state="failed", ended_at=time.time(), message=f"Training failed: {error}")
@@ -100,15 +103,19 @@ class RunCallbacks:
         return [self.logger, self.stop, self.nan, *watch, self.best]  # watch.json before status' epoch
 
 
-def make_callbacks(files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int,
-                   watch: tuple | None = None) -> RunCallbacks:
+def make_callbacks(
+    files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int, watch: tuple | None = None
+) -> RunCallbacks:
     """Live metrics, stop requests, NaN guard, best-weights checkpoints and, given `watch`
     (images, labels, indices, source), the watch.json recorder for one run."""
     from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
     from mnist_core.watch import WATCH_NAME, WatchDigits
 
-    best = BestWeights(lambda m: files.save_model(m, "best"), patience=config.early_stopping_patience,
-                       on_epoch=lambda epoch: files.update_status(epoch=epoch))
+    best = BestWeights(
+        lambda m: files.save_model(m, "best"),
+        patience=config.early_stopping_patience,
+        on_epoch=lambda epoch: files.update_status(epoch=epoch),
+    )
     logger = MetricsLogger(files.metrics, steps_per_epoch, config.batch_size)
     watcher = WatchDigits(files.path / WATCH_NAME, *watch) if watch is not None else None
     return RunCallbacks(StopRequest(files.stop_flag), NanGuard(), best, logger, watcher)
@@ -117,9 +124,16 @@ def make_callbacks(files: run_files.RunFiles, config: TrainingConfig, steps_per_
 def fit(model, split: Split, config: TrainingConfig, callbacks: list):
     """model.fit on the split: plain arrays, or the augmented pipeline."""
     x, y = _dataset(split, config)
-    return model.fit(x, y, batch_size=None if y is None else config.batch_size, epochs=config.epochs,
-                     validation_data=(split.x_val, split.y_val), shuffle=y is not None,  # a Dataset shuffles itself
-                     callbacks=callbacks, verbose=0)
+    return model.fit(
+        x,
+        y,
+        batch_size=None if y is None else config.batch_size,
+        epochs=config.epochs,
+        validation_data=(split.x_val, split.y_val),
+        shuffle=y is not None,  # a Dataset shuffles itself
+        callbacks=callbacks,
+        verbose=0,
+    )
 
 
 def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData) -> str:
@@ -137,8 +151,16 @@ def steps_per_epoch(split: Split, config: TrainingConfig) -> int:
     return -(-len(split.y_train) // config.batch_size)
 
 
-def fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData, model,
-                   watch: tuple | None = None, keep_best: bool = True, report=None) -> str:
+def fit_and_finish(
+    files: run_files.RunFiles,
+    config: TrainingConfig,
+    split: Split,
+    data: MnistData,
+    model,
+    watch: tuple | None = None,
+    keep_best: bool = True,
+    report=None,
+) -> str:
     """Fit a compiled `model`, keep its best (else its last) weights, evaluate it on the test set,
     call `report(model)` if given, and write the final status; returns the final state."""
     run = make_callbacks(files, config, steps_per_epoch(split, config), watch=watch)
@@ -146,9 +168,14 @@ def fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Spl
     fit(model, split, config, run.all)
     if nan.failed_at:
         epoch, batch = nan.failed_at
-        files.update_status(state="failed", ended_at=time.time(), message=(
-            f"The loss became NaN at epoch {epoch}, batch {batch}: training diverged. "
-            f"Lower the learning rate (now {config.learning_rate:g}) or use batch normalisation."))
+        files.update_status(
+            state="failed",
+            ended_at=time.time(),
+            message=(
+                f"The loss became NaN at epoch {epoch}, batch {batch}: training diverged. "
+                f"Lower the learning rate (now {config.learning_rate:g}) or use batch normalisation."
+            ),
+        )
         return "failed"
     files.save_model(model, "final")
     if not (keep_best and best.restore()):
@@ -174,8 +201,13 @@ def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, be
     if stopped:
         state, message = "stopped", f"Stopped on request; kept the {kept}: {result}."
     elif best and best.early_stopped:
-        state, message = "completed", (f"Early stopping after {config.early_stopping_patience} epochs "
-                                       f"without improvement; kept the {kept}: {result}.")
+        state, message = (
+            "completed",
+            (
+                f"Early stopping after {config.early_stopping_patience} epochs "
+                f"without improvement; kept the {kept}: {result}."
+            ),
+        )
     else:
         epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
         state, message = "completed", f"Completed {epochs}; kept the {kept}: {result}."

@@ -28,8 +28,9 @@ def import_bytes(data: bytes, file_name: str, load: Callable[[Path], T], max_byt
     if not data:
         raise ValueError(f"{file_name} is empty; choose {what}.")
     if len(data) > max_bytes:
-        raise ValueError(f"{file_name} is {len(data) / 1e6:.1f} MB; {what} up to {max_bytes / 1e6:.0f} MB "
-                         "can be imported.")
+        raise ValueError(
+            f"{file_name} is {len(data) / 1e6:.1f} MB; {what} up to {max_bytes / 1e6:.0f} MB can be imported."
+        )
     safe = "".join(ch for ch in Path(file_name).name if ch.isalnum() or ch in "._-")[-80:] or "upload"
     with tempfile.TemporaryDirectory(prefix="digit-lab-import-") as folder:
         path = Path(folder) / safe

@@ -30,13 +30,12 @@ def _options(base: Sequence, *extra: Sequence) -> tuple:
 
 
 _PRESET_CONFIGS = [p.config for p in PRESETS.values()]
-WIDTH_OPTIONS = _options((8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024),
-                         *(c.hidden_units for c in _PRESET_CONFIGS))
-FILTER_OPTIONS = _options((8, 16, 24, 32, 48, 64, 96, 128, 192, 256),
-                          *(c.conv_filters for c in _PRESET_CONFIGS))
+WIDTH_OPTIONS = _options(
+    (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024), *(c.hidden_units for c in _PRESET_CONFIGS)
+)
+FILTER_OPTIONS = _options((8, 16, 24, 32, 48, 64, 96, 128, 192, 256), *(c.conv_filters for c in _PRESET_CONFIGS))
 DENSE_OPTIONS = _options((0, 32, 64, 128, 256, 512), [c.dense_units for c in _PRESET_CONFIGS])
-LR_OPTIONS = _options((1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
-                      [c.learning_rate for c in _PRESET_CONFIGS])
+LR_OPTIONS = _options((1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0), [c.learning_rate for c in _PRESET_CONFIGS])
 BATCH_OPTIONS = _options((16, 32, 64, 128, 256, 512, 1024), [c.batch_size for c in _PRESET_CONFIGS])
 MAX_EPOCHS = 50  # the slider's end (the engine accepts more from the CLI)
 
@@ -54,14 +53,16 @@ def config_to_form(config: TrainingConfig) -> dict[str, Any]:
     form = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in _LAYER_FIELDS}
     widths = list(config.hidden_units) or [128]
     filters = list(config.conv_filters) or [32]
-    form.update({
-        "layers": min(len(config.hidden_units), MAX_LAYERS),
-        "conv_blocks": min(max(1, len(config.conv_filters)), MAX_LAYERS),
-        "dense_units": _nearest(DENSE_OPTIONS, config.dense_units),
-        "learning_rate": _nearest(LR_OPTIONS, config.learning_rate),
-        "batch_size": _nearest(BATCH_OPTIONS, config.batch_size),
-        "epochs": min(config.epochs, MAX_EPOCHS),
-    })
+    form.update(
+        {
+            "layers": min(len(config.hidden_units), MAX_LAYERS),
+            "conv_blocks": min(max(1, len(config.conv_filters)), MAX_LAYERS),
+            "dense_units": _nearest(DENSE_OPTIONS, config.dense_units),
+            "learning_rate": _nearest(LR_OPTIONS, config.learning_rate),
+            "batch_size": _nearest(BATCH_OPTIONS, config.batch_size),
+            "epochs": min(config.epochs, MAX_EPOCHS),
+        }
+    )
     for i in range(MAX_LAYERS):
         form[f"width_{i}"] = _nearest(WIDTH_OPTIONS, widths[min(i, len(widths) - 1)])
         form[f"filters_{i}"] = _nearest(FILTER_OPTIONS, filters[min(i, len(filters) - 1)])
@@ -91,8 +92,11 @@ def describe_config(config: TrainingConfig) -> str:
         parts.append("batch norm")
     if config.dropout:
         parts.append(f"dropout {config.dropout:g}")
-    parts += [f"{config.optimizer} {config.learning_rate:g}", f"batch {config.batch_size}",
-              f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"]
+    parts += [
+        f"{config.optimizer} {config.learning_rate:g}",
+        f"batch {config.batch_size}",
+        f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}",
+    ]
     if config.augmentation:
         parts.append("augmented")
     if config.train_limit:
@@ -131,12 +135,19 @@ def run_rows(handles: Sequence) -> list[dict[str, Any]]:
             summary = describe_config(handle.config)
         except (FileNotFoundError, ValueError, KeyError):
             summary = "(config unreadable)"
-        rows.append({
-            "id": handle.id, "name": handle.name, "status": status.state, "config": summary,
-            "accuracy": accuracy, "accuracy_kind": kind, "epochs": f"{status.epoch}/{status.epochs}",
-            "duration": format_duration(status.duration_s if status.started_at else None),
-            "started": _clock(status.created_at),
-        })
+        rows.append(
+            {
+                "id": handle.id,
+                "name": handle.name,
+                "status": status.state,
+                "config": summary,
+                "accuracy": accuracy,
+                "accuracy_kind": kind,
+                "epochs": f"{status.epoch}/{status.epochs}",
+                "duration": format_duration(status.duration_s if status.started_at else None),
+                "started": _clock(status.created_at),
+            }
+        )
     return rows
 
 
@@ -156,7 +167,7 @@ def upscale(image: np.ndarray, size: int = 140) -> np.ndarray:
     side = max(h, w, 1)
     square = np.zeros((side, side), dtype=np.uint8)
     top, left = (side - h) // 2, (side - w) // 2
-    square[top:top + h, left:left + w] = array
+    square[top : top + h, left : left + w] = array
     factor = max(1, size // side)
     return np.repeat(np.repeat(square, factor, axis=0), factor, axis=1)
 
@@ -177,8 +188,9 @@ def save_upload(data: bytes, runs_root: Path, max_bytes: int) -> Path:
     if not data:
         raise ValueError("The uploaded file is empty. Upload a Keras model saved with model.save('x.keras').")
     if len(data) > max_bytes:
-        raise ValueError(f"The uploaded file is {len(data) / 1e6:.1f} MB; models up to "
-                         f"{max_bytes / 1e6:.0f} MB are accepted.")
+        raise ValueError(
+            f"The uploaded file is {len(data) / 1e6:.1f} MB; models up to {max_bytes / 1e6:.0f} MB are accepted."
+        )
     folder = uploads_dir(runs_root)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"upload-{hashlib.sha256(data).hexdigest()[:16]}.keras"
@@ -238,8 +250,10 @@ def progress_text(progress) -> str:
 def overlay_series(handles: Sequence) -> dict[str, list[dict]]:
     """Epoch rows of several runs keyed by a unique label (the name, plus the id if names repeat)."""
     names = [h.name for h in handles]
-    return {(name if names.count(name) == 1 else f"{name} ({h.id[:15]})"): h.metrics().epochs
-            for name, h in zip(names, handles, strict=True)}
+    return {
+        (name if names.count(name) == 1 else f"{name} ({h.id[:15]})"): h.metrics().epochs
+        for name, h in zip(names, handles, strict=True)
+    }
 
 
 def evaluate_model_file(path: str | Path):

@@ -81,8 +81,15 @@ def load_watch(run_dir: str | Path) -> Watch | None:
         rows = raw["rows"]
         guesses = np.asarray([row["guesses"] for row in rows], dtype=np.int64).reshape(len(rows), len(labels))
         confidence = np.asarray([row["confidence"] for row in rows], np.float32).reshape(guesses.shape)
-        return Watch(str(raw["source"]), [int(i) for i in raw["indices"]], labels, images.copy(),
-                     [int(row["epoch"]) for row in rows], guesses, confidence)
+        return Watch(
+            str(raw["source"]),
+            [int(i) for i in raw["indices"]],
+            labels,
+            images.copy(),
+            [int(row["epoch"]) for row in rows],
+            guesses,
+            confidence,
+        )
     except (TypeError, KeyError, ValueError):
         return None
 
@@ -90,12 +97,14 @@ def load_watch(run_dir: str | Path) -> Watch | None:
 class DigitWatcher:
     """Keeps the rows of one run's watch.json and rewrites the file after each new row."""
 
-    def __init__(self, path: str | Path, images: np.ndarray, labels: np.ndarray, indices=None,
-                 source: str = "MNIST test set"):
+    def __init__(
+        self, path: str | Path, images: np.ndarray, labels: np.ndarray, indices=None, source: str = "MNIST test set"
+    ):
         images, labels = np.asarray(images), np.asarray(labels)
         if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (len(images),):
-            raise ValueError(f"WatchDigits needs images (N, 28, 28) and labels (N,); got {images.shape} "
-                             f"and {labels.shape}.")
+            raise ValueError(
+                f"WatchDigits needs images (N, 28, 28) and labels (N,); got {images.shape} and {labels.shape}."
+            )
         if not np.issubdtype(images.dtype, np.floating) or images.min() < 0 or images.max() > 1:
             raise ValueError("WatchDigits needs float images in [0, 1] (what the model takes).")
         self.path, self.source = Path(path), source
@@ -107,12 +116,26 @@ class DigitWatcher:
     def record(self, epoch: int, probabilities: np.ndarray, cost_s: float) -> None:
         """Add the row for `epoch` from (N, 10) probabilities and rewrite watch.json."""
         guesses = probabilities.argmax(axis=1)
-        self.rows.append({"epoch": epoch, "guesses": guesses.tolist(), "cost_s": round(cost_s, 5),
-                          "confidence": np.round(probabilities.max(axis=1), 4).tolist(),
-                          "accuracy": float(np.mean(guesses == self.labels))})
+        self.rows.append(
+            {
+                "epoch": epoch,
+                "guesses": guesses.tolist(),
+                "cost_s": round(cost_s, 5),
+                "confidence": np.round(probabilities.max(axis=1), 4).tolist(),
+                "accuracy": float(np.mean(guesses == self.labels)),
+            }
+        )
         pixels = np.round(self.x * 255).astype(np.uint8)
-        atomic_write_json(self.path, {"source": self.source, "indices": self.indices, "labels": self.labels.tolist(),
-                                      "images": base64.b64encode(pixels.tobytes()).decode(), "rows": self.rows})
+        atomic_write_json(
+            self.path,
+            {
+                "source": self.source,
+                "indices": self.indices,
+                "labels": self.labels.tolist(),
+                "images": base64.b64encode(pixels.tobytes()).decode(),
+                "rows": self.rows,
+            },
+        )
 
 
 def __getattr__(name: str):

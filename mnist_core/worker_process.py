@@ -21,8 +21,11 @@ def spawn(run_path: Path, files: RunFiles) -> subprocess.Popen:
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "mnist_core.worker", str(run_path)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
         )
     finally:
         log.close()

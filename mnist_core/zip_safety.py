@@ -40,12 +40,14 @@ def _check_members(name: str, members: list[zipfile.ZipInfo], max_unpacked: int,
         raise UnsafeZipError(f"{name} holds {len(members):,} files; the limit is {max_members:,}.")
     for info in members:
         if not is_safe_name(info.filename):
-            raise UnsafeZipError(f"{name} contains an unsafe path {info.filename!r} (absolute or with '..'); "
-                                 "refusing the whole file.")
+            raise UnsafeZipError(
+                f"{name} contains an unsafe path {info.filename!r} (absolute or with '..'); refusing the whole file."
+            )
     unpacked = sum(info.file_size for info in members)
     if unpacked > max_unpacked:
-        raise UnsafeZipError(f"{name} unpacks to {unpacked / 2**20:.1f} MB; the limit is "
-                             f"{max_unpacked / 2**20:.0f} MB.")
+        raise UnsafeZipError(
+            f"{name} unpacks to {unpacked / 2**20:.1f} MB; the limit is {max_unpacked / 2**20:.0f} MB."
+        )
 
 
 def is_safe_name(name: str) -> bool:
@@ -59,8 +61,9 @@ def read_member(archive: zipfile.ZipFile, name: str, max_bytes: int) -> bytes:
     """A member's bytes, refusing more than `max_bytes` whatever its header claims."""
     info = archive.getinfo(name)
     if info.file_size > max_bytes:
-        raise UnsafeZipError(f"{name} unpacks to {info.file_size / 2**20:.1f} MB; the limit for one file is "
-                             f"{max_bytes / 2**20:.1f} MB.")
+        raise UnsafeZipError(
+            f"{name} unpacks to {info.file_size / 2**20:.1f} MB; the limit for one file is {max_bytes / 2**20:.1f} MB."
+        )
     try:
         with archive.open(info) as handle:
             data = handle.read(max_bytes + 1)

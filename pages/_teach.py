@@ -17,10 +17,14 @@ def teach(image: np.ndarray, predicted: int) -> None:
     st.markdown("**:material/school: Teach it**")
     # The key follows the prediction, so a new answer resets the picker to it; the user corrects it.
     label_col, keep_col = st.columns([1, 2], vertical_alignment="bottom")
-    label = label_col.selectbox("The right digit", range(10), index=int(predicted),
-                                key=f"{KEY}teach_label_{predicted}",
-                                help="Change it when the model is wrong, then keep the drawing: My digits can "
-                                     "fine-tune a model on what you keep.")
+    label = label_col.selectbox(
+        "The right digit",
+        range(10),
+        index=int(predicted),
+        key=f"{KEY}teach_label_{predicted}",
+        help="Change it when the model is wrong, then keep the drawing: My digits can "
+        "fine-tune a model on what you keep.",
+    )
     if keep_col.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
         try:
             my_digits.add_digit(image, label)
@@ -71,34 +75,49 @@ def see_why(predictor, image: np.ndarray, predicted: int) -> None:
 
 
 def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> None:
-    st.caption("Red pixels pushed the model **towards** the digit, blue ones **away** from it (gradient × input "
-               "on the score before softmax); only ink counts, so empty paper stays white.")
-    other = st.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other",
-                         width=200)
+    st.caption(
+        "Red pixels pushed the model **towards** the digit, blue ones **away** from it (gradient × input "
+        "on the score before softmax); only ink counts, so empty paper stays white."
+    )
+    other = st.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other", width=200)
     left, right = st.columns(2)
-    left.plotly_chart(explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted),
-                                                     f"Why {predicted}"), key=KEY + "why_main",
-                      config={"displayModeBar": False})
-    right.plotly_chart(explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, other),
-                                                      f"Why (not) {other}"), key=KEY + "why_other_chart",
-                       config={"displayModeBar": False})
+    left.plotly_chart(
+        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted), f"Why {predicted}"),
+        key=KEY + "why_main",
+        config={"displayModeBar": False},
+    )
+    right.plotly_chart(
+        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, other), f"Why (not) {other}"),
+        key=KEY + "why_other_chart",
+        config={"displayModeBar": False},
+    )
     filters = _filters(predictor, model_key)
     if filters is None:
         return
     if filters.shape[1:] == (28, 28):  # an MLP: each first-layer unit's weights over the 28x28 pixels
-        st.markdown(f"**First layer: what {min(len(filters), explain_charts.MAX_TILES)} of its "
-                    f"{len(filters)} units look for** (red: ink here raises the unit, blue: lowers it)")
-        st.plotly_chart(explain_charts.tiles_figure(filters, cols=8, height=460), key=KEY + "why_units",
-                        config={"displayModeBar": False})
+        st.markdown(
+            f"**First layer: what {min(len(filters), explain_charts.MAX_TILES)} of its "
+            f"{len(filters)} units look for** (red: ink here raises the unit, blue: lowers it)"
+        )
+        st.plotly_chart(
+            explain_charts.tiles_figure(filters, cols=8, height=460),
+            key=KEY + "why_units",
+            config={"displayModeBar": False},
+        )
         return
     shown = min(len(filters), explain_charts.MAX_TILES)
     filters_col, maps_col = st.columns([1, 2])
     filters_col.markdown(f"**First-layer filters** ({shown} of {len(filters)})")
-    filters_col.plotly_chart(explain_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
-                             key=KEY + "why_filters", config={"displayModeBar": False})
+    filters_col.plotly_chart(
+        explain_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
+        key=KEY + "why_filters",
+        config={"displayModeBar": False},
+    )
     maps = _activations(predictor, model_key, image)
     if maps is not None:
         maps_col.markdown("**What each filter finds in your drawing** (same order; bright: strong response)")
-        maps_col.plotly_chart(explain_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320,
-                                                          normalise_each=True),
-                              key=KEY + "why_maps", config={"displayModeBar": False})
+        maps_col.plotly_chart(
+            explain_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320, normalise_each=True),
+            key=KEY + "why_maps",
+            config={"displayModeBar": False},
+        )

@@ -30,25 +30,42 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
     watch = _watch(str(handle.path), file_version(handle.path / WATCH_NAME))
     if watch is None or not watch.epochs:
         if live:
-            st.caption(":material/visibility: Watch it learn: the guesses on 100 test digits appear when "
-                       "training starts.")
+            st.caption(
+                ":material/visibility: Watch it learn: the guesses on 100 test digits appear when training starts."
+            )
         return
-    st.markdown("**:material/visibility: Watch it learn** · 10 test digits of each kind, with the model's guess "
-                "in the corner: :green[green] right, :red[red] wrong")
+    st.markdown(
+        "**:material/visibility: Watch it learn** · 10 test digits of each kind, with the model's guess "
+        "in the corner: :green[green] right, :red[red] wrong"
+    )
     row = len(watch.epochs) - 1
     if not live and len(watch.epochs) > 1:
-        epoch = st.select_slider("Replay: guesses after epoch", watch.epochs, value=watch.epochs[-1],
-                                 key=f"{KEY}{where}_watch_epoch", help="Epoch 0 is the untrained model.")
+        epoch = st.select_slider(
+            "Replay: guesses after epoch",
+            watch.epochs,
+            value=watch.epochs[-1],
+            key=f"{KEY}{where}_watch_epoch",
+            help="Epoch 0 is the untrained model.",
+        )
         row = watch.epochs.index(epoch)
     grid_col, curve_col = st.columns([3, 2], vertical_alignment="center")
     right = int((watch.guesses[row] == watch.labels).sum())
-    grid_col.plotly_chart(explain_charts.watch_grid(watch.images, watch.labels, watch.guesses[row],
-                                                    watch.confidence[row]),
-                          key=f"{KEY}{where}_watch", config={"displayModeBar": False})
-    curve_col.metric(f"Right after epoch {watch.epochs[row]}", f"{right} of {len(watch.labels)}", border=True,
-                     delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None)
-    curve_col.plotly_chart(explain_charts.accuracy_steps(watch.epochs[:row + 1], watch.accuracy[:row + 1]),
-                           key=f"{KEY}{where}_watch_curve", config={"displayModeBar": False})
+    grid_col.plotly_chart(
+        explain_charts.watch_grid(watch.images, watch.labels, watch.guesses[row], watch.confidence[row]),
+        key=f"{KEY}{where}_watch",
+        config={"displayModeBar": False},
+    )
+    curve_col.metric(
+        f"Right after epoch {watch.epochs[row]}",
+        f"{right} of {len(watch.labels)}",
+        border=True,
+        delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None,
+    )
+    curve_col.plotly_chart(
+        explain_charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
+        key=f"{KEY}{where}_watch_curve",
+        config={"displayModeBar": False},
+    )
 
 
 # ---------------------------------------------------------------- Share: settings in the URL
@@ -98,17 +115,24 @@ def _remember_url(params: dict) -> None:
 
 # ---------------------------------------------------------------- Share: runs as zip files
 def export_button(handle: runs.RunHandle, where: str) -> None:
-    st.download_button("Export as zip", functools.partial(transfers.run_zip, handle.id),
-                       file_name=f"{handle.id}.zip", mime="application/zip", icon=":material/ios_share:",
-                       on_click="ignore", key=f"{KEY}{where}_export",
-                       help="The run's settings, curves, models and evaluation in one file; import it on the Train "
-                            "page of any Digit Lab.")
+    st.download_button(
+        "Export as zip",
+        functools.partial(transfers.run_zip, handle.id),
+        file_name=f"{handle.id}.zip",
+        mime="application/zip",
+        icon=":material/ios_share:",
+        on_click="ignore",
+        key=f"{KEY}{where}_export",
+        help="The run's settings, curves, models and evaluation in one file; import it on the Train "
+        "page of any Digit Lab.",
+    )
 
 
 def import_uploader() -> None:
     """Import a run zip once per uploaded file; the run appears in the history, or the error says why."""
-    upload = st.file_uploader("Import a run (.zip)", type=["zip"], key=KEY + "import_run",
-                              help="A zip made with Export as zip.")
+    upload = st.file_uploader(
+        "Import a run (.zip)", type=["zip"], key=KEY + "import_run", help="A zip made with Export as zip."
+    )
     if upload is None or st.session_state.get(KEY + "imported_run") == upload.file_id:
         return
     st.session_state[KEY + "imported_run"] = upload.file_id

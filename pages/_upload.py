@@ -16,9 +16,12 @@ def uploaded_model_path(key: str) -> str | None:
 
     Raises ValueError (empty or too large) or OSError (cannot be saved) with a message for the page.
     """
-    upload = st.file_uploader("Your model (.keras, up to 50 MB)", type=["keras"], key=key,
-                              help="A Keras 3 model saved with model.save('model.keras') that maps a 28×28 "
-                                   "grey image to 10 digit scores.")
+    upload = st.file_uploader(
+        "Your model (.keras, up to 50 MB)",
+        type=["keras"],
+        key=key,
+        help="A Keras 3 model saved with model.save('model.keras') that maps a 28×28 grey image to 10 digit scores.",
+    )
     if upload is None:
         return None
     saved = st.session_state.get(key + "_saved")

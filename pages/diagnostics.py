@@ -66,22 +66,29 @@ def gallery(examples: list, empty: str) -> None:
     if not examples:
         st.caption(empty)
         return
-    st.image([upscale(e.image, THUMB_PX) for e in examples], caption=[example_caption(e) for e in examples],
-             width=THUMB_PX)
+    st.image(
+        [upscale(e.image, THUMB_PX) for e in examples], caption=[example_caption(e) for e in examples], width=THUMB_PX
+    )
 
 
 st.title("Diagnostics")
-st.caption("How a model does on the test set, digit by digit. Click any cell of the confusion matrix to see "
-           "the test digits behind it.")
+st.caption(
+    "How a model does on the test set, digit by digit. Click any cell of the confusion matrix to see "
+    "the test digits behind it."
+)
 
 evaluated = {h.id: h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)}
 starter_ok = file_version(STARTER_MODEL_PATH) > 0
 if not evaluated:
-    st.info("No runs yet. Train one on the Train page" + (", or pick the starter model (shown below)."
-            if starter_ok else "; or upload a model of your own below."), icon=":material/info:")
+    st.info(
+        "No runs yet. Train one on the Train page"
+        + (", or pick the starter model (shown below)." if starter_ok else "; or upload a model of your own below."),
+        icon=":material/info:",
+    )
 options = [*evaluated, STARTER, UPLOAD] if starter_ok else [*evaluated, UPLOAD]
-choice = st.selectbox("Model", options, key=KEY + "model", persist_state="session",
-                      format_func=lambda c: model_label(c, evaluated))
+choice = st.selectbox(
+    "Model", options, key=KEY + "model", persist_state="session", format_func=lambda c: model_label(c, evaluated)
+)
 handle = evaluated.get(choice)
 if handle is not None:
     model_path = handle.model_path("best")
@@ -93,8 +100,10 @@ else:
         st.error(str(error), icon=":material/error:")
         st.stop()
     if model_path is None:
-        st.info("Upload a model to see how it does on the test set: its accuracy, confusion matrix and "
-                "mistakes.", icon=":material/upload:")
+        st.info(
+            "Upload a model to see how it does on the test set: its accuracy, confusion matrix and mistakes.",
+            icon=":material/upload:",
+        )
         st.stop()
     try:
         evaluation = file_evaluation(str(model_path), file_version(model_path))
@@ -102,8 +111,11 @@ else:
         st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
         st.stop()
 if evaluation is None:
-    st.info("This run has no test-set evaluation (it ended before one was made). Pick another run, or train "
-            "a new one on the Train page.", icon=":material/info:")
+    st.info(
+        "This run has no test-set evaluation (it ended before one was made). Pick another run, or train "
+        "a new one on the Train page.",
+        icon=":material/info:",
+    )
     st.stop()
 
 errors = evaluation.n - int(evaluation.confusion.trace())
@@ -117,20 +129,32 @@ err_col.metric("Mistakes", f"{errors:,}", border=True)
 st.subheader("Confusion matrix")
 matrix_col, cell_col = st.columns([1.05, 1], gap="large")
 with matrix_col:
-    normalised = st.segmented_control("Show", ["counts", "normalised"], default="counts", key=KEY + "scale",
-                                      required=True, persist_state="session",
-                                      format_func={"counts": "Counts", "normalised": "Share of each row"}.get)
+    normalised = st.segmented_control(
+        "Show",
+        ["counts", "normalised"],
+        default="counts",
+        key=KEY + "scale",
+        required=True,
+        persist_state="session",
+        format_func={"counts": "Counts", "normalised": "Share of each row"}.get,
+    )
     stored = st.session_state.get(KEY + "cell")
     cell = stored[1:] if stored and stored[0] == choice else None
     figure = charts.confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
-    st.plotly_chart(figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points",
-                    config={"displayModeBar": False})
+    st.plotly_chart(
+        figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", config={"displayModeBar": False}
+    )
 with cell_col:
     shortcuts = diagnostics.top_confusions(evaluation.confusion, limit=5)
     if shortcuts:
-        st.pills("Most frequent mistakes", [s[:2] for s in shortcuts], key=KEY + "shortcut",
-                 on_change=remember_shortcut, wrap=True,
-                 format_func=lambda s: f"{s[0]} → {s[1]} ({int(evaluation.confusion[s[0], s[1]])})")
+        st.pills(
+            "Most frequent mistakes",
+            [s[:2] for s in shortcuts],
+            key=KEY + "shortcut",
+            on_change=remember_shortcut,
+            wrap=True,
+            format_func=lambda s: f"{s[0]} → {s[1]} ({int(evaluation.confusion[s[0], s[1]])})",
+        )
     if cell is None:
         st.info("Click a cell of the matrix (or a mistake above) to see its digits.", icon=":material/ads_click:")
     else:
@@ -148,11 +172,19 @@ bars_col, table_col = st.columns([1, 1.3], gap="large")
 rows = diagnostics.per_class_rows(evaluation)
 bars_col.plotly_chart(charts.per_class_bars(rows), key=KEY + "per_class", config={"displayModeBar": False})
 score = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
-table_col.dataframe(rows, hide_index=True, column_config={
-    "digit": "Digit", "precision": st.column_config.ProgressColumn("Precision", **score),
-    "recall": st.column_config.ProgressColumn("Recall", **score), "f1": st.column_config.ProgressColumn("F1", **score),
-    "support": "Test digits", "errors": "Missed", "confused_with": "Most often taken for",
-})
+table_col.dataframe(
+    rows,
+    hide_index=True,
+    column_config={
+        "digit": "Digit",
+        "precision": st.column_config.ProgressColumn("Precision", **score),
+        "recall": st.column_config.ProgressColumn("Recall", **score),
+        "f1": st.column_config.ProgressColumn("F1", **score),
+        "support": "Test digits",
+        "errors": "Missed",
+        "confused_with": "Most often taken for",
+    },
+)
 
 st.subheader("Most confident mistakes")
 st.caption("Wrong answers the model was surest of: often badly written digits, sometimes wrong labels.")
@@ -162,7 +194,8 @@ gallery(diagnostics.confident_mistakes(evaluation, limit=24), "No mistakes at al
 if handle is not None:
     st.subheader("Training curves")
     metrics = handle.metrics()
-    st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)),
-                    key=KEY + "curves")
+    st.plotly_chart(
+        charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)), key=KEY + "curves"
+    )
 if model_path is not None and st.toggle("Show the model summary", key=KEY + "summary"):
     st.code(model_summary(str(model_path), file_version(model_path)), language=None)

@@ -47,15 +47,23 @@ def model_label(choice: str, trained: dict) -> str:
 st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{PAGE_CSS}</style>")
 
 st.title("Draw")
-st.caption("Draw a digit from 0 to 9 in the black square. The answer updates every time you lift the pen; "
-           "use the canvas toolbar to undo or clear.")
+st.caption(
+    "Draw a digit from 0 to 9 in the black square. The answer updates every time you lift the pen; "
+    "use the canvas toolbar to undo or clear."
+)
+
 
 # ---------------------------------------------------------------- which model
 def pick_predictor():
     """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
     trained = {h.id: h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")}
-    choice = st.selectbox("Model", [STARTER, *trained, UPLOAD], key=KEY + "model", persist_state="session",
-                          format_func=lambda c: model_label(c, trained))
+    choice = st.selectbox(
+        "Model",
+        [STARTER, *trained, UPLOAD],
+        key=KEY + "model",
+        persist_state="session",
+        format_func=lambda c: model_label(c, trained),
+    )
     path = None  # the starter model
     if choice in trained:
         path = str(trained[choice].model_path("best"))
@@ -90,12 +98,17 @@ def show_answer(prediction) -> None:
     """The answer as plain HTML: it is redrawn on every stroke, and divs cost the browser far less
     than a Plotly chart (measured), markdown and columns: what lets the page keep up under load."""
     runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
-    st.html(f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
-            f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
-            f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>')
+    st.html(
+        f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
+        f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
+        f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>'
+    )
     if prediction.confidence < LOW_CONFIDENCE:
-        st.warning("The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
-                   "**thicker** brush, in one clear shape.", icon=":material/help:")
+        st.warning(
+            "The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
+            "**thicker** brush, in one clear shape.",
+            icon=":material/help:",
+        )
     values = " · ".join(f"<span>{d}: <b>{p:.1%}</b></span>" for d, p in enumerate(prediction.probabilities))
     st.html(charts.probability_bars_html(prediction.probabilities) + f'<div class="dl-probs">{values}</div>')
 
@@ -121,14 +134,25 @@ def drawing_board(predictor) -> None:
             brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
             ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
             paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
-        canvas = st_canvas(stroke_width=brush, stroke_color=ink, background_color=paper, width=CANVAS_PX,
-                           height=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
-                           return_image_data=True, key=KEY + "canvas")
+        canvas = st_canvas(
+            stroke_width=brush,
+            stroke_color=ink,
+            background_color=paper,
+            width=CANVAS_PX,
+            height=CANVAS_PX,
+            drawing_mode="freedraw",
+            update_streamlit=True,
+            return_image_data=True,
+            key=KEY + "canvas",
+        )
     steps = canvas_steps(canvas.image_data) if canvas.image_data is not None else None
     with answer_col:
         if steps is None:
-            st.info("Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
-                    "appear here as soon as you lift the pen.", icon=":material/draw:")
+            st.info(
+                "Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
+                "appear here as soon as you lift the pen.",
+                icon=":material/draw:",
+            )
             return
         prediction = predictor.predict(steps.centred)
         show_answer(prediction)

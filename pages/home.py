@@ -32,9 +32,13 @@ def current_run(run_id: str) -> None:
         if progress is None:
             st.progress(0.0, text="Starting…")
         else:
-            st.progress(progress.fraction, text=(
-                f"Epoch {progress.epoch}/{progress.epochs} · {progress.fraction:.0%} · "
-                f"{format_duration(progress.eta_s)} left"))
+            st.progress(
+                progress.fraction,
+                text=(
+                    f"Epoch {progress.epoch}/{progress.epochs} · {progress.fraction:.0%} · "
+                    f"{format_duration(progress.eta_s)} left"
+                ),
+            )
         st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/arrow_forward:")
 
 
@@ -46,18 +50,24 @@ st.subheader("Start here")
 train, draw, diagnose = st.columns(3)
 with train.container(border=True, height="stretch"):
     st.markdown("#### :material/model_training: Train")
-    st.markdown("Pick a preset or set every knob (layers, optimiser, learning rate, augmentation…), press "
-                "Start and watch loss and accuracy curves grow batch by batch.")
+    st.markdown(
+        "Pick a preset or set every knob (layers, optimiser, learning rate, augmentation…), press "
+        "Start and watch loss and accuracy curves grow batch by batch."
+    )
     st.page_link("pages/train.py", label="Train a model", icon=":material/arrow_forward:")
 with draw.container(border=True, height="stretch"):
     st.markdown("#### :material/draw: Draw")
-    st.markdown("Draw a digit with your mouse or finger. The prediction, all ten probabilities and what "
-                "the model actually sees update with every stroke.")
+    st.markdown(
+        "Draw a digit with your mouse or finger. The prediction, all ten probabilities and what "
+        "the model actually sees update with every stroke."
+    )
     st.page_link("pages/draw.py", label="Draw a digit", icon=":material/arrow_forward:")
 with diagnose.container(border=True, height="stretch"):
     st.markdown("#### :material/troubleshoot: Diagnostics")
-    st.markdown("Click any cell of the confusion matrix to see the test digits behind it, with the "
-                "model's confidence, per-class scores and its most confident mistakes.")
+    st.markdown(
+        "Click any cell of the confusion matrix to see the test digits behind it, with the "
+        "model's confidence, per-class scores and its most confident mistakes."
+    )
     st.page_link("pages/diagnostics.py", label="Inspect a model", icon=":material/arrow_forward:")
 
 finished = [h for h in runs.list_runs() if h.status().is_finished]
@@ -68,8 +78,10 @@ if finished:
         accuracy, kind = best_accuracy(handle)
         score = f" · **{accuracy:.2%}** {kind} accuracy" if accuracy is not None else ""
         st.markdown(f"- **{handle.name}** · {status.state}{score} · {format_duration(status.duration_s)}")
-    st.caption(f"{len(finished)} finished run{'s' if len(finished) != 1 else ''} in `{runs.runs_dir()}`; "
-               "all of them are on the Train page.")
+    st.caption(
+        f"{len(finished)} finished run{'s' if len(finished) != 1 else ''} in `{runs.runs_dir()}`; "
+        "all of them are on the Train page."
+    )
 elif starter_available():
     st.caption("No runs yet: a starter model is ready on the Draw and Diagnostics pages, no training needed.")
 else:

@@ -43,8 +43,12 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 
 KEY = "train_"  # every session-state key of this page starts with it
 FORM_KEYS = tuple(config_to_form(PRESETS["quick"].config))
-STATE_ICONS = {"completed": ":material/check_circle:", "stopped": ":material/stop_circle:",
-               "failed": ":material/error:", "interrupted": ":material/warning:"}
+STATE_ICONS = {
+    "completed": ":material/check_circle:",
+    "stopped": ":material/stop_circle:",
+    "failed": ":material/error:",
+    "interrupted": ":material/warning:",
+}
 
 
 def fill_form(config) -> None:
@@ -74,8 +78,10 @@ def model_summary(path: str, version: float) -> str:
 
 
 st.title("Train")
-st.caption("Pick a preset, adjust any knob, press **Start**. Training runs in its own process: switch pages "
-           "or reload and it keeps going; come back to watch.")
+st.caption(
+    "Pick a preset, adjust any knob, press **Start**. Training runs in its own process: switch pages "
+    "or reload and it keeps going; come back to watch."
+)
 
 if KEY + "architecture" not in st.session_state:
     st.session_state.setdefault(KEY + "preset", "quick")
@@ -85,28 +91,54 @@ show_url_warnings()
 
 # ---------------------------------------------------------------- settings
 preset_col, about_col = st.columns([1, 3], vertical_alignment="bottom")
-preset = preset_col.selectbox("Preset", list(PRESETS), key=KEY + "preset", on_change=apply_preset,
-                              persist_state="session", help="Fills every control below; change any of them after.")
-about_col.info(f"**{preset}**: {PRESETS[preset].description}. Expected test accuracy about "
-               f"**{PRESETS[preset].expected_accuracy:.1%}**; source: {PRESETS[preset].expected_from}.",
-               icon=":material/tune:")
+preset = preset_col.selectbox(
+    "Preset",
+    list(PRESETS),
+    key=KEY + "preset",
+    on_change=apply_preset,
+    persist_state="session",
+    help="Fills every control below; change any of them after.",
+)
+about_col.info(
+    f"**{preset}**: {PRESETS[preset].description}. Expected test accuracy about "
+    f"**{PRESETS[preset].expected_accuracy:.1%}**; source: {PRESETS[preset].expected_from}.",
+    icon=":material/tune:",
+)
 
 keep = {"persist_state": "session"}
 model_box, optim_box, data_box = st.columns(3, border=True)
 with model_box:
     st.markdown("**:material/hub: Model**")
-    arch = st.segmented_control("Architecture", ["mlp", "cnn"], key=KEY + "architecture", required=True,
-                                format_func=lambda a: {"mlp": "Dense (MLP)", "cnn": "Convolutional"}[a], **keep)
+    arch = st.segmented_control(
+        "Architecture",
+        ["mlp", "cnn"],
+        key=KEY + "architecture",
+        required=True,
+        format_func=lambda a: {"mlp": "Dense (MLP)", "cnn": "Convolutional"}[a],
+        **keep,
+    )
     if arch == "cnn":
-        blocks = st.slider("Conv blocks", 1, MAX_LAYERS, key=KEY + "conv_blocks", help=FIELD_HELP["conv_filters"],
-                           **keep)
+        blocks = st.slider(
+            "Conv blocks", 1, MAX_LAYERS, key=KEY + "conv_blocks", help=FIELD_HELP["conv_filters"], **keep
+        )
         for i in range(blocks):
             st.select_slider(f"Filters in block {i + 1}", FILTER_OPTIONS, key=f"{KEY}filters_{i}", **keep)
-        st.select_slider("Dense units after the convs", DENSE_OPTIONS, key=KEY + "dense_units",
-                         help=FIELD_HELP["dense_units"], **keep)
+        st.select_slider(
+            "Dense units after the convs",
+            DENSE_OPTIONS,
+            key=KEY + "dense_units",
+            help=FIELD_HELP["dense_units"],
+            **keep,
+        )
     else:
-        layers = st.slider("Hidden layers", 0, MAX_LAYERS, key=KEY + "layers",
-                           help="0 gives a linear model (logistic regression)", **keep)
+        layers = st.slider(
+            "Hidden layers",
+            0,
+            MAX_LAYERS,
+            key=KEY + "layers",
+            help="0 gives a linear model (logistic regression)",
+            **keep,
+        )
         for i in range(layers):
             st.select_slider(f"Units in layer {i + 1}", WIDTH_OPTIONS, key=f"{KEY}width_{i}", **keep)
     st.selectbox("Activation", ACTIVATIONS, key=KEY + "activation", **keep)
@@ -116,25 +148,63 @@ with optim_box:
     st.markdown("**:material/speed: Optimisation**")
     st.selectbox("Optimizer", OPTIMIZERS, key=KEY + "optimizer", **keep)
     st.select_slider("Learning rate", LR_OPTIONS, key=KEY + "learning_rate", format_func=lambda v: f"{v:g}", **keep)
-    st.selectbox("Learning-rate schedule", LR_SCHEDULES, key=KEY + "lr_schedule", help=FIELD_HELP["lr_schedule"],
-                 format_func=lambda s: {"constant": "constant", "warmup_cosine": "warm-up + cosine decay"}[s], **keep)
+    st.selectbox(
+        "Learning-rate schedule",
+        LR_SCHEDULES,
+        key=KEY + "lr_schedule",
+        help=FIELD_HELP["lr_schedule"],
+        format_func=lambda s: {"constant": "constant", "warmup_cosine": "warm-up + cosine decay"}[s],
+        **keep,
+    )
     st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **keep)
     st.slider("Epochs", 1, MAX_EPOCHS, key=KEY + "epochs", help=FIELD_HELP["epochs"], **keep)
-    st.slider("Early stopping patience", 0, 10, key=KEY + "early_stopping_patience",
-              help=FIELD_HELP["early_stopping_patience"], **keep)
+    st.slider(
+        "Early stopping patience",
+        0,
+        10,
+        key=KEY + "early_stopping_patience",
+        help=FIELD_HELP["early_stopping_patience"],
+        **keep,
+    )
     if "label_smoothing" in FORM_KEYS:  # not every engine version has it
         st.slider("Label smoothing", 0.0, 0.3, step=0.05, key=KEY + "label_smoothing", **keep)
 with data_box:
     st.markdown("**:material/dataset: Data**")
-    st.selectbox("Input scaling", list(SCALING_LABELS), key=KEY + "scaling", format_func=SCALING_LABELS.get,
-                 help=FIELD_HELP["scaling"], **keep)
+    st.selectbox(
+        "Input scaling",
+        list(SCALING_LABELS),
+        key=KEY + "scaling",
+        format_func=SCALING_LABELS.get,
+        help=FIELD_HELP["scaling"],
+        **keep,
+    )
     st.toggle("Augmentation", key=KEY + "augmentation", help=FIELD_HELP["augmentation"], **keep)
-    validation = st.radio("Validate on", ["test", "split"], key=KEY + "validation", horizontal=True,
-                          format_func={"test": "MNIST test set", "split": "part of train"}.get, **keep)
-    st.slider("Held-out share of train", 0.05, 0.5, step=0.05, key=KEY + "validation_fraction",
-              disabled=validation != "split", **keep)
-    st.number_input("Training digits (0 = all)", 0, 60_000, step=1000, key=KEY + "train_limit",
-                    help=FIELD_HELP["train_limit"], **keep)
+    validation = st.radio(
+        "Validate on",
+        ["test", "split"],
+        key=KEY + "validation",
+        horizontal=True,
+        format_func={"test": "MNIST test set", "split": "part of train"}.get,
+        **keep,
+    )
+    st.slider(
+        "Held-out share of train",
+        0.05,
+        0.5,
+        step=0.05,
+        key=KEY + "validation_fraction",
+        disabled=validation != "split",
+        **keep,
+    )
+    st.number_input(
+        "Training digits (0 = all)",
+        0,
+        60_000,
+        step=1000,
+        key=KEY + "train_limit",
+        help=FIELD_HELP["train_limit"],
+        **keep,
+    )
     st.number_input("Seed", 0, 2**31 - 1, step=1, key=KEY + "seed", **keep)
 
 active = runs.active_run()
@@ -144,10 +214,17 @@ except ConfigError as error:
     config, problem = None, str(error)
 sync_url(config)  # the URL always carries the settings: copy it to share them
 name_col, start_col = st.columns([3, 1], vertical_alignment="bottom")
-run_name = name_col.text_input("Run name (optional)", key=KEY + "name", placeholder="e.g. wide MLP, lr 3e-3",
-                               max_chars=60)
-if start_col.button("Start training", type="primary", icon=":material/play_arrow:", width="stretch",
-                    disabled=active is not None or config is None, key=KEY + "start"):
+run_name = name_col.text_input(
+    "Run name (optional)", key=KEY + "name", placeholder="e.g. wide MLP, lr 3e-3", max_chars=60
+)
+if start_col.button(
+    "Start training",
+    type="primary",
+    icon=":material/play_arrow:",
+    width="stretch",
+    disabled=active is not None or config is None,
+    key=KEY + "start",
+):
     try:
         handle = runs.start_run(config, name=run_name.strip() or None)
     except runs.RunError as error:  # RunBusyError too
@@ -178,8 +255,10 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     model_path = handle.model_path("best")
     metrics = handle.metrics()
     if metrics.epochs or metrics.batches:
-        st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epoch),
-                        key=f"{KEY}{where}_curves")
+        st.plotly_chart(
+            charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epoch),
+            key=f"{KEY}{where}_curves",
+        )
     watch_it_learn(handle, where)
     export_button(handle, where)
     if model_path is None:
@@ -187,9 +266,15 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     summary_col, download_col = st.columns([3, 1], vertical_alignment="center")
     show_summary = summary_col.toggle("Show the model summary", key=f"{KEY}{where}_summary")
     download_col.download_button(
-        "Download model (.keras)", functools.partial(read_bytes, model_path), file_name=f"{handle.id}.keras",
-        mime="application/octet-stream", icon=":material/download:", on_click="ignore", key=f"{KEY}{where}_dl",
-        width="stretch")
+        "Download model (.keras)",
+        functools.partial(read_bytes, model_path),
+        file_name=f"{handle.id}.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"{KEY}{where}_dl",
+        width="stretch",
+    )
     if show_summary:  # full width: Keras' table is wide
         st.code(model_summary(str(model_path), file_version(model_path)), language=None)
 
@@ -211,17 +296,27 @@ def live_run(run_id: str) -> None:
     title_col, stop_col = st.columns([4, 1], vertical_alignment="center")
     title_col.markdown(f"#### :material/model_training: {handle.name}\n{status.message}")
     stopping = st.session_state.get(KEY + "stopping") == run_id
-    stop_col.button("Stopping…" if stopping else "Stop", icon=":material/stop:", key=KEY + "stop",
-                    disabled=stopping, width="stretch", on_click=request_stop, args=(run_id,))
+    stop_col.button(
+        "Stopping…" if stopping else "Stop",
+        icon=":material/stop:",
+        key=KEY + "stop",
+        disabled=stopping,
+        width="stretch",
+        on_click=request_stop,
+        args=(run_id,),
+    )
     if progress is None:
         st.progress(0.0, text="Starting the training process and loading the data…")
     else:
         st.progress(progress.fraction, text=progress_text(progress))
     metrics = handle.metrics()
-    st.plotly_chart(charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epochs),
-                    key=KEY + "live_curves")
-    st.caption(f"{len(metrics.batches)} batch points · {len(metrics.epochs)} epochs done · "
-               f"running for {format_duration(progress.elapsed_s if progress else 0)}")
+    st.plotly_chart(
+        charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epochs), key=KEY + "live_curves"
+    )
+    st.caption(
+        f"{len(metrics.batches)} batch points · {len(metrics.epochs)} epochs done · "
+        f"running for {format_duration(progress.elapsed_s if progress else 0)}"
+    )
     watch_it_learn(handle, "live", live=True)
 
 
@@ -234,8 +329,10 @@ elif all_runs:
     current = next((h for h in all_runs if h.id == wanted), all_runs[0])
     show_finished(current, "current")
 else:
-    st.info("No runs yet. Choose a preset (**quick** trains in seconds) and press **Start training**.",
-            icon=":material/info:")
+    st.info(
+        "No runs yet. Choose a preset (**quick** trains in seconds) and press **Start training**.",
+        icon=":material/info:",
+    )
 
 
 # ---------------------------------------------------------------- history
@@ -243,8 +340,10 @@ def manage(handle: runs.RunHandle) -> None:
     """Rename, delete (after a confirmation) or reuse the settings of one run."""
     name_col, rename_col, reuse_col, delete_col = st.columns([3, 1, 1.2, 1], vertical_alignment="bottom")
     new_name = name_col.text_input("Name", value=handle.name, key=f"{KEY}rename_{handle.id}", max_chars=60)
-    if rename_col.button("Rename", key=KEY + "rename_go", icon=":material/edit:", width="stretch") \
-            and new_name != handle.name:
+    if (
+        rename_col.button("Rename", key=KEY + "rename_go", icon=":material/edit:", width="stretch")
+        and new_name != handle.name
+    ):
         try:
             handle.rename(new_name)
         except runs.RunError as error:
@@ -257,8 +356,10 @@ def manage(handle: runs.RunHandle) -> None:
     if delete_col.button("Delete", key=KEY + "delete", icon=":material/delete:", width="stretch"):
         st.session_state[KEY + "confirm_delete"] = handle.id
     if st.session_state.get(KEY + "confirm_delete") == handle.id:
-        st.warning(f"Delete **{handle.name}** with its model and evaluation? This cannot be undone.",
-                   icon=":material/delete_forever:")
+        st.warning(
+            f"Delete **{handle.name}** with its model and evaluation? This cannot be undone.",
+            icon=":material/delete_forever:",
+        )
         yes_col, no_col, _ = st.columns([1, 1, 4])
         if yes_col.button("Yes, delete it", type="primary", key=KEY + "delete_yes"):
             st.session_state.pop(KEY + "confirm_delete")
@@ -282,13 +383,23 @@ if not past:
     st.stop()
 rows = run_rows(past)
 table = st.dataframe(
-    rows, key=KEY + "history", on_select="rerun", selection_mode="multi-row", hide_index=True,
+    rows,
+    key=KEY + "history",
+    on_select="rerun",
+    selection_mode="multi-row",
+    hide_index=True,
     column_order=("name", "status", "accuracy", "config", "epochs", "duration", "started"),
     column_config={
         "name": st.column_config.TextColumn("Run", width=170),
         "status": st.column_config.TextColumn("Status", width=90),
-        "accuracy": st.column_config.ProgressColumn("Accuracy", min_value=0.0, max_value=1.0, format="percent",
-                                                    width=120, help="Test accuracy (or best validation accuracy)"),
+        "accuracy": st.column_config.ProgressColumn(
+            "Accuracy",
+            min_value=0.0,
+            max_value=1.0,
+            format="percent",
+            width=120,
+            help="Test accuracy (or best validation accuracy)",
+        ),
         "config": st.column_config.TextColumn("Settings", width=330),
         "epochs": st.column_config.TextColumn("Epochs", width=65),
         "duration": st.column_config.TextColumn("Time", width=95),

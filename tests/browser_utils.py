@@ -21,8 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -59,11 +63,23 @@ def streamlit_server(runs_dir: Path, env: dict[str, str] | None = None, log: Pat
     """Run `streamlit run app.py` on a free port with DIGIT_LAB_RUNS_DIR=runs_dir; yield its URL."""
     port = free_port()
     full_env = {**os.environ, "DIGIT_LAB_RUNS_DIR": str(runs_dir), **(env or {})}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://localhost:{port}"
     try:
         wait_until_healthy(url, process)
@@ -95,8 +111,10 @@ def launch_chromium(playwright):
 
 def wait_for_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit is connected and has finished running the script."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]'
-                           '[data-test-connection-state="CONNECTED"]', timeout=timeout)
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]',
+        timeout=timeout,
+    )
 
 
 def open_page(page, url: str, path: str = "", timeout: float = 60_000) -> None:
@@ -119,8 +137,9 @@ def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     size = page.viewport_size
-    height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
-                           "?.getBoundingClientRect().height ?? 0")
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')?.getBoundingClientRect().height ?? 0"
+    )
     page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 160, size["height"]), 8000)})
     page.wait_for_timeout(500)  # let charts re-layout
     wait_for_charts(page)
@@ -136,8 +155,9 @@ def canvas_box(page) -> dict:
     return locator.bounding_box()
 
 
-def draw_strokes(page, strokes: Sequence[Sequence[tuple[float, float]]], box: dict, size: float = 280.0,
-                 steps: int = 4) -> None:
+def draw_strokes(
+    page, strokes: Sequence[Sequence[tuple[float, float]]], box: dict, size: float = 280.0, steps: int = 4
+) -> None:
     """Draw pen strokes given in canvas pixels (0..size) with the mouse: down, moves, up."""
     scale_x, scale_y = box["width"] / size, box["height"] / size
     for stroke in strokes:

@@ -152,8 +152,15 @@ def _sequential(input_shape: tuple, *body, classes: int = 10):
     keras = _keras()
     layers = keras.layers
     flat = [layers.Flatten()] if len(input_shape) > 1 else []
-    return keras.Sequential([keras.Input(input_shape), *body, *flat, layers.Dense(16, activation="relu"),
-                             layers.Dense(classes, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            *body,
+            *flat,
+            layers.Dense(16, activation="relu"),
+            layers.Dense(classes, activation="softmax"),
+        ]
+    )
 
 
 def saved(w: World, name: str, model) -> Path:
@@ -185,9 +192,16 @@ def seed_notebook_h5(w: World) -> Path:
     """The seed notebooks' style: a Dense 512-512 on flat 784 inputs, saved whole as legacy HDF5."""
     keras = _keras()
     layers = keras.layers
-    model = keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dropout(0.2),
-                              layers.Dense(512, activation="relu"), layers.Dropout(0.2),
-                              layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     return saved(w, "seed000.h5", model)
 
 
@@ -245,6 +259,7 @@ def in_process_run(w: World, config: TrainingConfig, data: Path) -> Callable[[],
         finally:
             status = files.read_status()
             assert status.state == "failed" and status.message.startswith("Training failed: ")
+
     return act
 
 
@@ -558,13 +573,15 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, tmp_path: 
     if case.error is None:
         assert outcome.error is None, f"{case.id}: raised {outcome.error!r}"
     else:
-        assert isinstance(outcome.error, case.error), f"{case.id}: expected {case.error.__name__}, got " \
-                                                       f"{outcome.error!r}"
+        assert isinstance(outcome.error, case.error), (
+            f"{case.id}: expected {case.error.__name__}, got {outcome.error!r}"
+        )
     assert case.fragment in outcome.text, outcome.text
     assert set(outcome.changed) <= set(case.may_change), f"{case.id} changed {outcome.changed}"
     row = doc_rows().get(case.id)
     assert row is not None and md(outcome.text) in row, (
-        f"docs/bad-inputs.md is out of date for {case.id}: run `python bench/bad_inputs_table.py`")
+        f"docs/bad-inputs.md is out of date for {case.id}: run `python bench/bad_inputs_table.py`"
+    )
 
 
 def test_table_covers_every_area_with_enough_cases() -> None:
@@ -582,7 +599,6 @@ def test_a_failed_checkpoint_save_keeps_the_old_model(tmp_path: Path) -> None:
     run = tmp_path / "runs" / EXISTING
     assert isinstance(outcome.error, StorageError) and outcome.error.errno == errno.ENOSPC
     assert (run / "model_best.keras").read_bytes() == b"PK\x03\x04 the bytes of a model trained earlier"
-    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.jsonl", "model_best.keras",
-                                                     "status.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "metrics.jsonl", "model_best.keras", "status.json"]
     assert json.loads((run / "status.json").read_text())["state"] == "completed"
     assert not zipfile.is_zipfile(run / "model_best.keras")  # still the old (fake) bytes, not a new model

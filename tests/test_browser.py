@@ -65,8 +65,12 @@ def finished_run_id(runs_dir: Path) -> str:
         if handle.status().is_finished and handle.model_path("best") and handle.evaluation() is not None:
             return handle.id
     config = TrainingConfig(hidden_units=(32,), epochs=1, train_limit=2000)
-    handle = runs.start_run(config, name="browser fallback", runs_dir_path=runs_dir, data_dir=mnist_env().get(
-        "MNIST_DATA_DIR") or os.environ.get("MNIST_DATA_DIR"))
+    handle = runs.start_run(
+        config,
+        name="browser fallback",
+        runs_dir_path=runs_dir,
+        data_dir=mnist_env().get("MNIST_DATA_DIR") or os.environ.get("MNIST_DATA_DIR"),
+    )
     assert handle.wait(timeout=300).state == "completed"
     return handle.id
 
@@ -137,8 +141,10 @@ def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
     limit.fill("2000")
     limit.press("Enter")
     page.get_by_text("2,000 digits").wait_for()  # the "Start trains: …" line has the new value
-    until_visible(lambda: set_slider(page, "Epochs", 20),  # 2000 digits an epoch: long enough to watch
-                  page.get_by_text(re.compile(r"20 epochs · 2,000 digits")))
+    until_visible(
+        lambda: set_slider(page, "Epochs", 20),  # 2000 digits an epoch: long enough to watch
+        page.get_by_text(re.compile(r"20 epochs · 2,000 digits")),
+    )
     batch = page.get_by_test_id("stSlider").filter(has_text="Batch size").locator('input[type="range"]')
 
     def smallest_batch():  # batch 16: more batches, a smoother live curve
@@ -155,7 +161,8 @@ def test_training_runs_live_and_stops_keeping_its_model(page, server, runs_dir):
     first_points = batch_points(page)
     page.wait_for_function(
         "() => /Epoch ([3-9]|1\\d)\\/20/.test(document.querySelector('[data-testid=\"stProgress\"]')?.innerText)",
-        timeout=180_000)
+        timeout=180_000,
+    )
     wait_for_charts(page)
     later_fraction, later_text = progress_state(page)
     assert later_fraction > first_fraction, (first_text, later_text)
@@ -215,7 +222,6 @@ def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, se
     screenshot(page, "draw")
 
 
-
 @pytest.mark.slow
 def test_a_stray_dot_beside_the_digit_does_not_change_the_answer(page, server):
     from mnist_core.strokes import template_strokes
@@ -233,6 +239,7 @@ def test_a_stray_dot_beside_the_digit_does_not_change_the_answer(page, server):
     assert page.locator(".dl-answer").inner_text() == "5"
     after = read_probabilities(page)
     assert max(abs(after[d] - before[d]) for d in range(10)) < 0.02
+
 
 # ---------------------------------------------------------------- Diagnostics
 CELL_JS = """([t, p]) => {  // where cell (true t, predicted p) of the confusion matrix is on screen

@@ -115,8 +115,9 @@ def test_a_shared_train_link_fills_the_controls_and_watch_it_learn(page, server,
     from mnist_core.config import TrainingConfig
 
     config = TrainingConfig(architecture="mlp", hidden_units=(32,), epochs=2, train_limit=2000, batch_size=64)
-    handle = runs.start_run(config, name="watched", runs_dir_path=folders[0], data_dir=mnist_env().get(
-        "MNIST_DATA_DIR"))
+    handle = runs.start_run(
+        config, name="watched", runs_dir_path=folders[0], data_dir=mnist_env().get("MNIST_DATA_DIR")
+    )
     assert handle.wait(timeout=300).state == "completed"
     open_page(page, server, "train?architecture=mlp&hidden_units=256,64&epochs=7&optimizer=sgd&dropout=banana")
     page.get_by_text("From the link: Ignored dropout='banana'").wait_for()
@@ -136,8 +137,9 @@ def test_a_tiny_fine_tune_shows_before_and_after(page, server, folders):
 
     for digit in range(10):
         for size in (170, 200):
-            drawing = render_strokes(template_strokes(str(digit), size, (140, 140)), size=280, brush=18,
-                                     paper=(0, 0, 0, 255))
+            drawing = render_strokes(
+                template_strokes(str(digit), size, (140, 140)), size=280, brush=18, paper=(0, 0, 0, 255)
+            )
             my_digits.add_digit(canvas_to_mnist(drawing), digit, folders[1])
     open_page(page, server, "my_digits")
     page.get_by_test_id("stSelectbox").filter(has_text="Base model").click()

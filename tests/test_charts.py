@@ -23,13 +23,16 @@ def traces(fig, name):
     return [t for t in fig.data if t.name == name]
 
 
-@pytest.mark.parametrize(("row", "expected"), [
-    (batch_row(1, 5, 10), 0.5),
-    (batch_row(3, 10, 10), 3.0),
-    (batch_row(2, 1, 4), 1.25),
-    (epoch_row(2), 2.0),
-    ({"kind": "batch", "epoch": 2, "batch": 3}, 2.0),  # no batch count: placed at its epoch
-])
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (batch_row(1, 5, 10), 0.5),
+        (batch_row(3, 10, 10), 3.0),
+        (batch_row(2, 1, 4), 1.25),
+        (epoch_row(2), 2.0),
+        ({"kind": "batch", "epoch": 2, "batch": 3}, 2.0),  # no batch count: placed at its epoch
+    ],
+)
 def test_epoch_position(row, expected):
     assert charts.epoch_position(row) == pytest.approx(expected)
 
@@ -138,7 +141,8 @@ def test_confusion_chart_has_one_square_click_target_per_cell_with_its_count():
     cells = {(int(t), int(p)): int(n) for t, p, n, _ in scatter.customdata}
     assert cells == {(t, p): int(counts[t, p]) for t in range(10) for p in range(10)}
     assert [(int(x), int(y)) for x, y in zip(scatter.x, scatter.y, strict=True)] == [
-        (p, t) for t in range(10) for p in range(10)]
+        (p, t) for t in range(10) for p in range(10)
+    ]
     texts = cell_texts(fig)
     assert texts == {(t, p): f"{counts[t, p]:,}" for t in range(10) for p in range(10) if counts[t, p]}
 

@@ -119,8 +119,11 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
     from mnist_core.predict import load_predictor
 
     images = np.random.default_rng(1).random((4, 28, 28), dtype=np.float32)
-    np.testing.assert_allclose(load_predictor(exported).probabilities(images),
-                               load_predictor(folder / "model_final.keras").probabilities(images), atol=1e-6)
+    np.testing.assert_allclose(
+        load_predictor(exported).probabilities(images),
+        load_predictor(folder / "model_final.keras").probabilities(images),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.slow

@@ -61,8 +61,14 @@ def look(path: Path) -> Seen:
     except (OSError, ValueError):  # never expected (atomic), but the kill must not wait on it
         status = {}
     metrics = (path / "metrics.jsonl").read_bytes() if "metrics.jsonl" in names else b""
-    return Seen(names, status.get("state", ""), status.get("message", ""), status.get("pid"),
-                int(status.get("epoch", 0)), metrics.count(b'"kind":"batch"'))
+    return Seen(
+        names,
+        status.get("state", ""),
+        status.get("message", ""),
+        status.get("pid"),
+        int(status.get("epoch", 0)),
+        metrics.count(b'"kind":"batch"'),
+    )
 
 
 # kind -> (when it is reached, longest extra delay in s). Events that last milliseconds (a temp file
@@ -95,8 +101,13 @@ def small_data(tmp_path_factory) -> Path:
     """1,200 train and 500 test digits of whatever MNIST is here, as an npz (loads in milliseconds)."""
     data = load_mnist()
     path = tmp_path_factory.mktemp("data") / "mnist.npz"
-    np.savez(path, x_train=data.x_train[:1200], y_train=data.y_train[:1200], x_test=data.x_test[:500],
-             y_test=data.y_test[:500])
+    np.savez(
+        path,
+        x_train=data.x_train[:1200],
+        y_train=data.y_train[:1200],
+        x_test=data.x_test[:500],
+        y_test=data.y_test[:500],
+    )
     return path
 
 
@@ -180,8 +191,10 @@ class Kill:
 
     def __str__(self) -> str:
         temp = "temp file open" if any(n.startswith(".") for n in self.seen.names) else ""
-        return (f"{self.number:2d} {self.kind:20s} +{self.delay:.3f}s alive={self.alive!s:5s} -> {self.state:11s} "
-                f"epoch {self.seen.epoch} {temp:14s} {self.seen.message[:32]!r}")
+        return (
+            f"{self.number:2d} {self.kind:20s} +{self.delay:.3f}s alive={self.alive!s:5s} -> {self.state:11s} "
+            f"epoch {self.seen.epoch} {temp:14s} {self.seen.message[:32]!r}"
+        )
 
 
 def kill_one(root: Path, data: Path, number: int, kind: str, delay: float, settle=None) -> Kill:
@@ -214,8 +227,9 @@ def test_sigkill_at_24_moments_loses_nothing(tmp_path: Path, small_data: Path, m
     moments = [(n, kind, delay) for n, (kind, delay) in enumerate(schedule(), start=1)]
     first = [m for m in moments if m[1] == "just-spawned"]
     rest = [m for m in moments if m[1] != "just-spawned"]
-    kills = [kill_one(tmp_path / "lane0", small_data, *m, settle=lambda h: settle_unstarted(h, monkeypatch))
-             for m in first]  # killed before Keras: no model to check
+    kills = [
+        kill_one(tmp_path / "lane0", small_data, *m, settle=lambda h: settle_unstarted(h, monkeypatch)) for m in first
+    ]  # killed before Keras: no model to check
     done: queue.Queue = queue.Queue()
     with ThreadPoolExecutor(LANES) as pool:
         lanes = [pool.submit(lane, tmp_path / f"lane{i}", small_data, rest[i::LANES], done) for i in range(LANES)]
@@ -249,5 +263,9 @@ def test_a_dead_runs_temp_files_are_removed_when_it_is_found(tmp_path: Path) -> 
         (files.path / name).write_bytes(b"half")
     status = RunHandle(files.path).status()
     assert status.state == "interrupted" and "its last checkpoint (epoch 1) is kept" in status.message
-    assert sorted(p.name for p in files.path.iterdir()) == [".config.json.q1w2.tmp", "config.json",
-                                                            "model_best.keras", "status.json"]
+    assert sorted(p.name for p in files.path.iterdir()) == [
+        ".config.json.q1w2.tmp",
+        "config.json",
+        "model_best.keras",
+        "status.json",
+    ]

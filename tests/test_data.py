@@ -86,9 +86,7 @@ def write_csv(folder: Path, header: bool = False, train_text: str | None = None)
 
 
 def assert_same(loaded: MnistData) -> None:
-    for got, want in zip(
-        (loaded.x_train, loaded.y_train, loaded.x_test, loaded.y_test), (*TRAIN, *TEST), strict=True
-    ):
+    for got, want in zip((loaded.x_train, loaded.y_train, loaded.x_test, loaded.y_test), (*TRAIN, *TEST), strict=True):
         np.testing.assert_array_equal(got, want)
     assert loaded.x_train.dtype == np.uint8 and loaded.x_train.shape == (N_TRAIN, 28, 28)
     assert loaded.y_train.dtype == np.int64 and loaded.y_test.dtype == np.int64

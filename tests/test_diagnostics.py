@@ -30,8 +30,9 @@ def make_evaluation(n=400, seed=0):
     confusion = np.zeros((10, 10), dtype=np.int64)
     for t, p in zip(labels, predicted, strict=True):
         confusion[t, p] += 1
-    per_class = [{"digit": d, "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": int(confusion[d].sum())}
-                 for d in range(10)]
+    per_class = [
+        {"digit": d, "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": int(confusion[d].sum())} for d in range(10)
+    ]
     return FakeEvaluation(probabilities, labels, images, confusion, per_class)
 
 
@@ -42,8 +43,11 @@ def evaluation():
 
 @pytest.mark.parametrize(("true", "predicted"), [(4, 9), (3, 3), (0, 7), (9, 0)])
 def test_cell_examples_are_exactly_the_digits_of_that_cell_surest_first(evaluation, true, predicted):
-    expected = [i for i in range(len(evaluation.labels))
-                if evaluation.labels[i] == true and evaluation.probabilities[i].argmax() == predicted]
+    expected = [
+        i
+        for i in range(len(evaluation.labels))
+        if evaluation.labels[i] == true and evaluation.probabilities[i].argmax() == predicted
+    ]
     examples = diagnostics.cell_examples(evaluation, true, predicted)
     assert sorted(e.index for e in examples) == expected
     assert len(examples) == evaluation.confusion[true, predicted]
@@ -83,8 +87,12 @@ def test_no_mistakes_gives_an_empty_list():
 
 
 def test_top_confusions_match_a_loop(evaluation):
-    pairs = [(t, p, int(evaluation.confusion[t, p])) for t in range(10) for p in range(10)
-             if t != p and evaluation.confusion[t, p] > 0]
+    pairs = [
+        (t, p, int(evaluation.confusion[t, p]))
+        for t in range(10)
+        for p in range(10)
+        if t != p and evaluation.confusion[t, p] > 0
+    ]
     pairs.sort(key=lambda x: -x[2])
     top = diagnostics.top_confusions(evaluation.confusion, limit=5)
     assert [c for *_, c in top] == [c for *_, c in pairs[:5]]
@@ -105,11 +113,14 @@ def test_per_class_rows_count_errors_and_the_most_common_confusion(evaluation):
         assert row["confused_with"].startswith(f"{int(np.argmax(wrong))} ({max(wrong)}")
 
 
-@pytest.mark.parametrize(("true", "predicted", "counts", "expected"), [
-    (4, 9, {(4, 9): 12, (4, 4): 988}, "True 4, predicted 9: 12 digits (1.2% of the 4s)"),
-    (4, 4, {(4, 4): 1}, "True 4, correct: 1 digit (100.0% of the 4s)"),
-    (2, 3, {}, "True 2, predicted 3: 0 digits"),
-])
+@pytest.mark.parametrize(
+    ("true", "predicted", "counts", "expected"),
+    [
+        (4, 9, {(4, 9): 12, (4, 4): 988}, "True 4, predicted 9: 12 digits (1.2% of the 4s)"),
+        (4, 4, {(4, 4): 1}, "True 4, correct: 1 digit (100.0% of the 4s)"),
+        (2, 3, {}, "True 2, predicted 3: 0 digits"),
+    ],
+)
 def test_cell_title(true, predicted, counts, expected):
     confusion = np.zeros((10, 10), dtype=int)
     for (t, p), n in counts.items():

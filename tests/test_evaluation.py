@@ -162,8 +162,12 @@ def model_and_data(tmp_path: Path):
     model_path = tmp_path / "tiny.keras"
     build_model(TrainingConfig(architecture="mlp", hidden_units=(16,))).save(model_path)
     rng = np.random.default_rng(1)
-    arrays = {"x_train": rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), "y_train": rng.integers(0, 10, 100),
-              "x_test": rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), "y_test": rng.integers(0, 10, 200)}
+    arrays = {
+        "x_train": rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 100),
+        "x_test": rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 200),
+    }
     data_path = tmp_path / "mnist.npz"
     np.savez(data_path, **arrays)
     return model_path, data_path, arrays

@@ -9,8 +9,15 @@ from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.explain import activation_maps, first_layer_filters, saliency
 
-CNN = TrainingConfig(architecture="cnn", conv_filters=(8, 16), dense_units=32, batch_norm=True, epochs=2,
-                     batch_size=64, scaling="centered")
+CNN = TrainingConfig(
+    architecture="cnn",
+    conv_filters=(8, 16),
+    dense_units=32,
+    batch_norm=True,
+    epochs=2,
+    batch_size=64,
+    scaling="centered",
+)
 MLP = TrainingConfig(hidden_units=(16,), scaling="raw")
 
 
@@ -34,11 +41,17 @@ def smooth_linear_cnn():
     import keras
 
     keras.utils.set_random_seed(1)
-    return keras.Sequential([
-        keras.Input((28, 28)), keras.layers.Rescaling(1.0, -0.5, name="input_scaling"),
-        keras.layers.Reshape((28, 28, 1)), keras.layers.Conv2D(4, 3, padding="same", activation="tanh"),
-        keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(10),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Rescaling(1.0, -0.5, name="input_scaling"),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="tanh"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
 
 
 def test_saliency_is_gradient_times_input_by_finite_differences(mnist):
@@ -152,10 +165,14 @@ def test_saliency_rejects_bad_input(trained_cnn, image, target, error, message):
 def unsupported_models():
     import keras
 
-    rgb = keras.Sequential([keras.Input((28, 28, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
-                            keras.layers.Dense(10)], name="rgb")
-    bn_first = keras.Sequential([keras.Input((28, 28)), keras.layers.BatchNormalization(),
-                                 keras.layers.Flatten(), keras.layers.Dense(10)], name="bn_first")
+    rgb = keras.Sequential(
+        [keras.Input((28, 28, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10)],
+        name="rgb",
+    )
+    bn_first = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.BatchNormalization(), keras.layers.Flatten(), keras.layers.Dense(10)],
+        name="bn_first",
+    )
     return rgb, bn_first
 
 

@@ -14,7 +14,7 @@ def test_tile_places_each_image_in_reading_order_with_gaps():
     assert grid.shape == (3 * 3 - 1, 2 * 4 - 1)
     for i, image in enumerate(images):
         r, c = divmod(i, 2)
-        np.testing.assert_array_equal(grid[r * 3:r * 3 + 2, c * 4:c * 4 + 3], image)
+        np.testing.assert_array_equal(grid[r * 3 : r * 3 + 2, c * 4 : c * 4 + 3], image)
     assert np.isnan(grid[2]).all() and np.isnan(grid[6:, 4:]).all()  # a gap row, the empty last cell
 
 

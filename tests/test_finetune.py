@@ -31,10 +31,13 @@ def test_holdout_is_stratified_seeded_and_keeps_one_of_each_to_train():
     assert not np.array_equal(mask, holdout_mask(labels, 0.3, seed=1))
 
 
-@pytest.mark.parametrize(("labels", "message"), [
-    (np.arange(9), "needs at least 10 of My digits; there are 9"),
-    (np.arange(10), "Too few drawings per digit to hold any out"),
-])
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (np.arange(9), "needs at least 10 of My digits; there are 9"),
+        (np.arange(10), "Too few drawings per digit to hold any out"),
+    ],
+)
 def test_holdout_needs_enough_digits(labels, message):
     with pytest.raises(FinetuneError, match=message):
         holdout_mask(labels)
@@ -94,11 +97,16 @@ def test_start_refuses_missing_and_foreign_models_and_too_few_digits(tmp_path, t
 def test_a_fine_tune_run_end_to_end_in_process(tmp_path, tiny_base, my_folder, mnist_dir, monkeypatch):
     """start_finetune writes what the worker needs; training.train (run here) measures and reports."""
     monkeypatch.setattr(runs, "_spawn_worker", lambda handle: None)
-    handle = start_finetune(tiny_base, tmp_path / "runs", epochs=2, mnist_mix=0.5, my_digits_dir=my_folder,
-                            data_dir=mnist_dir)
+    handle = start_finetune(
+        tiny_base, tmp_path / "runs", epochs=2, mnist_mix=0.5, my_digits_dir=my_folder, data_dir=mnist_dir
+    )
     spec = json.loads((handle.path / "config.json").read_text())["finetune"]
-    assert spec == {"base_model": str(tiny_base.resolve()), "my_digits": "my_digits.npz", "mnist_mix": 0.5,
-                    "repeat": 50}  # ceil(1000 / 20 training digits)
+    assert spec == {
+        "base_model": str(tiny_base.resolve()),
+        "my_digits": "my_digits.npz",
+        "mnist_mix": 0.5,
+        "repeat": 50,
+    }  # ceil(1000 / 20 training digits)
     assert handle.config.epochs == 2 and handle.config.learning_rate == ft.LEARNING_RATE
     assert handle.name == "fine-tune model"
     with pytest.raises(runs.RunBusyError):  # the queued fine-tune counts as the active run
@@ -130,9 +138,15 @@ def drawings(per_digit: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray
     for digit in range(10):
         for _ in range(per_digit):
             centre = (140 + rng.uniform(-15, 15), 140 + rng.uniform(-15, 15))
-            paths = strokes.template_strokes(STYLE.get(digit, str(digit)), rng.uniform(150, 210), centre,
-                                             rng.uniform(-0.1, 0.15), rng.uniform(0.85, 1.1), 0.04,
-                                             int(rng.integers(2**31)))
+            paths = strokes.template_strokes(
+                STYLE.get(digit, str(digit)),
+                rng.uniform(150, 210),
+                centre,
+                rng.uniform(-0.1, 0.15),
+                rng.uniform(0.85, 1.1),
+                0.04,
+                int(rng.integers(2**31)),
+            )
             images.append(canvas_to_mnist(strokes.render_strokes(paths, 280, rng.uniform(14, 24))))
             labels.append(digit)
     return np.stack(images).astype(np.float32), np.array(labels)
@@ -150,10 +164,23 @@ def base_model_and_data(tmp_path, mnist, mnist_dir):
         return STARTER_MODEL_PATH, mnist_dir
     data = tmp_path / "mnist4k"
     data.mkdir()
-    np.savez(data / "mnist.npz", x_train=mnist.x_train[:4000], y_train=mnist.y_train[:4000], x_test=mnist.x_test,
-             y_test=mnist.y_test)
-    config = TrainingConfig(architecture="cnn", conv_filters=(16, 32), dense_units=64, batch_norm=True,
-                            learning_rate=3e-3, lr_schedule="warmup_cosine", epochs=3, batch_size=64)
+    np.savez(
+        data / "mnist.npz",
+        x_train=mnist.x_train[:4000],
+        y_train=mnist.y_train[:4000],
+        x_test=mnist.x_test,
+        y_test=mnist.y_test,
+    )
+    config = TrainingConfig(
+        architecture="cnn",
+        conv_filters=(16, 32),
+        dense_units=64,
+        batch_norm=True,
+        learning_rate=3e-3,
+        lr_schedule="warmup_cosine",
+        epochs=3,
+        batch_size=64,
+    )
     model = build_model(config, steps_per_epoch=63)
     model.fit(mnist.x_train[:4000] / np.float32(255), mnist.y_train[:4000], epochs=3, batch_size=64, verbose=0)
     model.save(tmp_path / "base.keras")
@@ -171,8 +198,10 @@ def test_fine_tuning_learns_my_style_without_forgetting_mnist(tmp_path, mnist, m
     assert status.state == "completed", status.message
     report = finetune_report(handle)
     print("\nfine-tune:", json.dumps({k: report[k] for k in ("train", "holdout", "test")}))
-    print("held-out European 1s and barred 7s (label, before, after):",
-          [(r["label"], r["before"], r["after"]) for r in report["held_out"] if r["label"] in STYLE])
+    print(
+        "held-out European 1s and barred 7s (label, before, after):",
+        [(r["label"], r["before"], r["after"]) for r in report["held_out"] if r["label"] in STYLE],
+    )
     assert report["holdout"]["n"] == 30 and report["test"]["n"] == 10_000
     assert report["holdout"]["after"] >= 0.9 and report["holdout"]["after"] >= report["holdout"]["before"]
     assert report["test"]["after"] >= report["test"]["before"] - 0.003  # at most 0.3 points lost on MNIST

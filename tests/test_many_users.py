@@ -37,8 +37,9 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "seconds": min(times)}))
 
 @pytest.mark.slow
 def test_the_servers_cleanup_after_each_stroke_stays_cheap_with_a_model_loaded() -> None:
-    out = subprocess.run([sys.executable, "-c", AFTER_A_SCRIPT_RUN], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", AFTER_A_SCRIPT_RUN], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["frozen"] > 100_000  # TensorFlow's and Keras' objects

@@ -142,8 +142,10 @@ def test_export_then_import_zip_and_npz(folder, tmp_path):
 
 def test_import_zip_with_a_folder_header_less_csv_and_rgb_pngs(tmp_path, folder):
     pixels = np.round(digit() * 255).astype(np.uint8)
-    path = make_zip(tmp_path / "d.zip", {"set/labels.csv": "a.png,3\n\nb.png, 8\n",
-                                         "set/a.png": png(pixels, "RGB"), "set/b.png": png(pixels, "RGBA")})
+    path = make_zip(
+        tmp_path / "d.zip",
+        {"set/labels.csv": "a.png,3\n\nb.png, 8\n", "set/a.png": png(pixels, "RGB"), "set/b.png": png(pixels, "RGBA")},
+    )
     assert import_file(path, folder) == 2
     assert [s.label for s in list_digits(folder)] == [3, 8]
 

@@ -55,22 +55,62 @@ def fake_evaluation(n: int = 200, seed: int = 0):
     return evaluate_probabilities(probabilities, labels, rng.integers(0, 255, (n, 28, 28), dtype=np.uint8))
 
 
-def make_run(root: Path, slug: str, state: str = "completed", name: str | None = None, epochs_done: int = 2,
-             evaluated: bool = True, pid: int | None = None, config: TrainingConfig | None = None) -> RunFiles:
+def make_run(
+    root: Path,
+    slug: str,
+    state: str = "completed",
+    name: str | None = None,
+    epochs_done: int = 2,
+    evaluated: bool = True,
+    pid: int | None = None,
+    config: TrainingConfig | None = None,
+) -> RunFiles:
     """A run folder as the worker leaves it (without a model file)."""
     config = config or TrainingConfig(hidden_units=(32,), epochs=3)
     files = RunFiles(root / f"20260101-12000{len(list(root.glob('*'))) if root.exists() else 0}-{slug}")
     files.path.mkdir(parents=True)
     files.write_meta(config, name or slug, None)
     now = time.time()
-    files.update_status(state=state, message=f"{state} for a test", created_at=now - 60, started_at=now - 50,
-                        ended_at=None if state == "running" else now, epoch=epochs_done, epochs=config.epochs,
-                        pid=pid, data_source="test digits")
-    rows = [{"kind": "batch", "epoch": e, "batch": b, "batches": 4, "step": (e - 1) * 4 + b, "seen": b * 128,
-             "samples_per_s": 1000.0, "t": e * 4 + b, "loss": 2.0 / (e * b), "accuracy": 0.5 + 0.1 * e}
-            for e in range(1, epochs_done + 1) for b in range(1, 5)]
-    rows += [{"kind": "epoch", "epoch": e, "t": e * 5, "loss": 1 / e, "accuracy": 0.8, "val_loss": 1.1 / e,
-              "val_accuracy": 0.8 + 0.05 * e, "lr": 1e-3} for e in range(1, epochs_done + 1)]
+    files.update_status(
+        state=state,
+        message=f"{state} for a test",
+        created_at=now - 60,
+        started_at=now - 50,
+        ended_at=None if state == "running" else now,
+        epoch=epochs_done,
+        epochs=config.epochs,
+        pid=pid,
+        data_source="test digits",
+    )
+    rows = [
+        {
+            "kind": "batch",
+            "epoch": e,
+            "batch": b,
+            "batches": 4,
+            "step": (e - 1) * 4 + b,
+            "seen": b * 128,
+            "samples_per_s": 1000.0,
+            "t": e * 4 + b,
+            "loss": 2.0 / (e * b),
+            "accuracy": 0.5 + 0.1 * e,
+        }
+        for e in range(1, epochs_done + 1)
+        for b in range(1, 5)
+    ]
+    rows += [
+        {
+            "kind": "epoch",
+            "epoch": e,
+            "t": e * 5,
+            "loss": 1 / e,
+            "accuracy": 0.8,
+            "val_loss": 1.1 / e,
+            "val_accuracy": 0.8 + 0.05 * e,
+            "lr": 1e-3,
+        }
+        for e in range(1, epochs_done + 1)
+    ]
     append_jsonl(files.metrics, rows)
     if evaluated:
         save_evaluation(files.path, fake_evaluation())
@@ -160,8 +200,12 @@ def test_a_preset_fills_every_control(runs_root, name):
     else:
         filters = [at.select_slider(key=f"train_filters_{i}").value for i in range(len(config.conv_filters))]
         assert tuple(filters) == config.conv_filters
-    assert ui_helpers.form_to_config({k[6:]: state[k] for k in state if k.startswith("train_")
-                                      and k[6:] in ui_helpers.config_to_form(config)}) == config
+    assert (
+        ui_helpers.form_to_config(
+            {k[6:]: state[k] for k in state if k.startswith("train_") and k[6:] in ui_helpers.config_to_form(config)}
+        )
+        == config
+    )
 
 
 def test_start_sends_the_form_config_and_shows_busy_errors(runs_root, monkeypatch):
@@ -371,10 +415,13 @@ def test_form_snaps_values_the_sliders_do_not_offer():
     assert form["epochs"] == ui_helpers.MAX_EPOCHS
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"),
-    (b"x" * 101, "models up to"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"x" * 101, "models up to"),
+    ],
+)
 def test_save_upload_refuses_empty_and_oversized_files(tmp_path, data, message):
     with pytest.raises(ValueError, match=message):
         ui_helpers.save_upload(data, tmp_path, max_bytes=100)
@@ -388,8 +435,10 @@ def test_save_upload_uses_a_generated_name_in_the_uploads_folder(tmp_path):
     assert first.read_bytes() == b"model bytes"
 
 
-@pytest.mark.parametrize(("shape", "size", "expected"), [((28, 28), 140, (140, 140)), ((20, 5), 100, (100, 100)),
-                                                         ((280, 280), 140, (280, 280))])
+@pytest.mark.parametrize(
+    ("shape", "size", "expected"),
+    [((28, 28), 140, (140, 140)), ((20, 5), 100, (100, 100)), ((280, 280), 140, (280, 280))],
+)
 def test_upscale_pads_to_a_square_and_keeps_pixels_sharp(shape, size, expected):
     image = np.random.default_rng(0).random(shape).astype(np.float32)
     big = ui_helpers.upscale(image, size)

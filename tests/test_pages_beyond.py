@@ -20,7 +20,7 @@ def mine(runs_root, monkeypatch):  # noqa: F811
 
 def a_digit(label: int = 3) -> np.ndarray:
     image = np.zeros((28, 28), np.float32)
-    image[6:22, 10 + label % 5:14 + label % 5] = 1.0
+    image[6:22, 10 + label % 5 : 14 + label % 5] = 1.0
     return image
 
 
@@ -89,10 +89,21 @@ def test_fine_tune_is_disabled_under_ten_digits(mine, starter):  # noqa: F811
     my_digits.add_digit(a_digit(9), 9)
     at.run()
     assert not at.button(key="mine_start").disabled
+
+
 # ---------------------------------------------------------------- Train: Share, Watch it learn
 def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
-    config = TrainingConfig(architecture="mlp", hidden_units=(256, 64), dropout=0.3, optimizer="sgd",
-                            learning_rate=0.01, batch_size=64, epochs=7, augmentation=True, seed=42)
+    config = TrainingConfig(
+        architecture="mlp",
+        hidden_units=(256, 64),
+        dropout=0.3,
+        optimizer="sgd",
+        learning_rate=0.01,
+        batch_size=64,
+        epochs=7,
+        augmentation=True,
+        seed=42,
+    )
     at = open_app()
     at.query_params.update({**config_to_query(config), "dropout": "banana"})
     at.switch_page("pages/train.py").run()

@@ -37,11 +37,23 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` in a process group of its own, as a service manager would start it."""
     port = free_port()
     env = {**os.environ, runs.RUNS_DIR_ENV: str(root)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log, "ab") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://localhost:{port}"
     wait_until_healthy(url, process)
     return process, url
@@ -70,8 +82,15 @@ def bystander(root: Path) -> Path:
     files = RunFiles(root / "20240101-000000-bystander")
     files.path.mkdir(parents=True)
     files.write_meta(TrainingConfig(hidden_units=(8,)), "bystander", None)
-    files.update_status(state="completed", message="Completed 5 epochs.", created_at=1.7e9, started_at=1.7e9,
-                        ended_at=1.7e9 + 30, epoch=5, epochs=5)
+    files.update_status(
+        state="completed",
+        message="Completed 5 epochs.",
+        created_at=1.7e9,
+        started_at=1.7e9,
+        ended_at=1.7e9 + 30,
+        epoch=5,
+        epochs=5,
+    )
     files.metrics.write_text('{"kind":"epoch","epoch":1,"loss":0.5,"val_accuracy":0.9}\n')
     files.model_file("best").write_bytes(b"PK\x03\x04 a model")
     return files.path

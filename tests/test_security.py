@@ -38,9 +38,11 @@ def test_config_toml_keeps_the_server_local_xsrf_on_and_uploads_capped() -> None
 
 @pytest.mark.slow
 def test_streamlit_itself_reads_those_settings() -> None:
-    code = ("import json, streamlit.config as c; c.get_config_options(force_reparse=True); print(json.dumps("
-            "[c.get_option(k) for k in ('server.address', 'server.enableXsrfProtection', 'server.enableCORS', "
-            "'server.maxUploadSize', 'browser.gatherUsageStats')]))")
+    code = (
+        "import json, streamlit.config as c; c.get_config_options(force_reparse=True); print(json.dumps("
+        "[c.get_option(k) for k in ('server.address', 'server.enableXsrfProtection', 'server.enableCORS', "
+        "'server.maxUploadSize', 'browser.gatherUsageStats')]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["localhost", True, True, 50, False], out.stderr
 
@@ -71,12 +73,25 @@ def risky(tree: ast.AST) -> list[str]:
 
 
 def test_the_scanner_finds_every_pattern() -> None:
-    bad = ("import pickle\nfrom dill import loads\nimport joblib\neval('1')\nexec('x=1')\n"
-           "keras.saving.load_model(p, safe_mode=False)\nnp.load(p, allow_pickle=True)\nnp.load(p, allow_pickle=flag)\n"
-           "keras.config.enable_unsafe_deserialization()\nsubprocess.run(c, shell=True)\n")
-    assert sorted(risky(ast.parse(bad))) == sorted([
-        "import pickle", "from dill import", "import joblib", "eval(", "exec(", "safe_mode=False",
-        "allow_pickle=True", "allow_pickle=<not a constant>", "enable_unsafe_deserialization", "shell=True"])
+    bad = (
+        "import pickle\nfrom dill import loads\nimport joblib\neval('1')\nexec('x=1')\n"
+        "keras.saving.load_model(p, safe_mode=False)\nnp.load(p, allow_pickle=True)\nnp.load(p, allow_pickle=flag)\n"
+        "keras.config.enable_unsafe_deserialization()\nsubprocess.run(c, shell=True)\n"
+    )
+    assert sorted(risky(ast.parse(bad))) == sorted(
+        [
+            "import pickle",
+            "from dill import",
+            "import joblib",
+            "eval(",
+            "exec(",
+            "safe_mode=False",
+            "allow_pickle=True",
+            "allow_pickle=<not a constant>",
+            "enable_unsafe_deserialization",
+            "shell=True",
+        ]
+    )
     assert risky(ast.parse("np.load(p, allow_pickle=False)\nload_model(p, safe_mode=True)\nre.compile('x')")) == []
 
 

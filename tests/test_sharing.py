@@ -27,21 +27,40 @@ from mnist_core.sharing import (
 )
 
 EVERY_FIELD_CHANGED = TrainingConfig(
-    architecture="cnn", hidden_units=(64, 32), conv_filters=(8, 16, 24), dense_units=0, batch_norm=True,
-    activation="gelu", dropout=0.125, optimizer="adamw", learning_rate=3.5e-4, lr_schedule="warmup_cosine",
-    batch_size=32, epochs=7, early_stopping_patience=2, scaling="raw", augmentation=True, validation="split",
-    validation_fraction=0.2, train_limit=5000, seed=42,
+    architecture="cnn",
+    hidden_units=(64, 32),
+    conv_filters=(8, 16, 24),
+    dense_units=0,
+    batch_norm=True,
+    activation="gelu",
+    dropout=0.125,
+    optimizer="adamw",
+    learning_rate=3.5e-4,
+    lr_schedule="warmup_cosine",
+    batch_size=32,
+    epochs=7,
+    early_stopping_patience=2,
+    scaling="raw",
+    augmentation=True,
+    validation="split",
+    validation_fraction=0.2,
+    train_limit=5000,
+    seed=42,
 )
 
 
 def test_every_field_differs_from_its_default():
     default = TrainingConfig()
-    assert all(getattr(EVERY_FIELD_CHANGED, f.name) != getattr(default, f.name)
-               for f in dataclasses.fields(TrainingConfig))
+    assert all(
+        getattr(EVERY_FIELD_CHANGED, f.name) != getattr(default, f.name) for f in dataclasses.fields(TrainingConfig)
+    )
 
 
-@pytest.mark.parametrize("config", [EVERY_FIELD_CHANGED, TrainingConfig(hidden_units=())]
-                         + [p.config for p in PRESETS.values()], ids=lambda c: c.to_json()[:40])
+@pytest.mark.parametrize(
+    "config",
+    [EVERY_FIELD_CHANGED, TrainingConfig(hidden_units=())] + [p.config for p in PRESETS.values()],
+    ids=lambda c: c.to_json()[:40],
+)
 def test_query_round_trip(config):
     query = config_to_query(config)
     assert all(isinstance(v, str) for v in query.values()) and set(query) == set(config.to_dict())
@@ -74,14 +93,34 @@ def test_bad_query_values_fall_back_to_defaults_with_a_warning(params, field, me
 
 
 def test_good_values_survive_next_to_bad_ones_and_lists_take_the_last():
-    shared = config_from_query({"epochs": ["3", "9"], "dropout": "oops", "augmentation": "on", "page": "x"},
-                               ignore={"page"})
+    shared = config_from_query(
+        {"epochs": ["3", "9"], "dropout": "oops", "augmentation": "on", "page": "x"}, ignore={"page"}
+    )
     assert (shared.config.epochs, shared.config.dropout, shared.config.augmentation) == (9, 0.0, True)
     assert len(shared.warnings) == 1
 
 
-WEIRD = ["", " ", "nan", "inf", "-inf", "-1", "1e308", "0x10", "1,2,3", ",,", "true", "None", "\x00", "é", "[1]",
-         "9" * 250, "1" * 19, "-0", "1_000"]
+WEIRD = [
+    "",
+    " ",
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "1e308",
+    "0x10",
+    "1,2,3",
+    ",,",
+    "true",
+    "None",
+    "\x00",
+    "é",
+    "[1]",
+    "9" * 250,
+    "1" * 19,
+    "-0",
+    "1_000",
+]
 
 
 def test_config_from_query_never_raises():

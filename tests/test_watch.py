@@ -42,8 +42,9 @@ def fit_watched(tmp_path, mnist, epochs=2, path=None):
 
     indices = fixed_watch_indices(labels=mnist.y_test)
     x = mnist.x_train[:300].astype(np.float32) / 255
-    watch = WatchDigits(path or tmp_path / "watch.json", mnist.x_test[indices] / np.float32(255),
-                        mnist.y_test[indices], indices)
+    watch = WatchDigits(
+        path or tmp_path / "watch.json", mnist.x_test[indices] / np.float32(255), mnist.y_test[indices], indices
+    )
     model = build_model(TINY)
     model.fit(x, mnist.y_train[:300], epochs=epochs, batch_size=64, callbacks=[watch], verbose=0)
     return model, watch, indices
