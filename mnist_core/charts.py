@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-NUM_CLASSES = 10
+from mnist_core.digits import NUM_CLASSES
+
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
 MAX_BATCH_POINTS = 1500  # per-batch curves are thinned beyond this, so a long run stays smooth
 

@@ -9,30 +9,9 @@ import time
 from pathlib import Path
 
 from mnist_core.config import FIELD_HELP, ConfigError, TrainingConfig
+from mnist_core.config_text import parse_field
 from mnist_core.presets import PRESETS, get_preset
 from mnist_core.runs import RunError, RunHandle, list_runs, load_run, start_run
-
-
-def _parse_value(field: dataclasses.Field, text: str):
-    if field.name in ("hidden_units", "conv_filters"):
-        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    if field.type in ("bool", bool):
-        flags = {
-            "1": True,
-            "true": True,
-            "yes": True,
-            "on": True,
-            "0": False,
-            "false": False,
-            "no": False,
-            "off": False,
-        }
-        return flags[text.lower()]  # KeyError: "maybe" must not silently mean False
-    if field.type in ("int", int):
-        return int(text)
-    if field.type in ("float", float):
-        return float(text)
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,8 +56,8 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
         text = getattr(args, field.name, None)
         if text is not None:
             try:
-                changes[field.name] = _parse_value(field, text)
-            except (ValueError, KeyError):
+                changes[field.name] = parse_field(field.name, text)
+            except ValueError:
                 raise ConfigError(f"--{field.name.replace('_', '-')} {text!r} is not a valid value.") from None
     return get_preset(args.preset).replace(**changes)
 

@@ -24,8 +24,9 @@ import numpy as np
 
 from mnist_core import data_formats as fmt
 from mnist_core.data_formats import DataError
+from mnist_core.digits import NUM_CLASSES
 
-__all__ = ["DataError", "MnistData", "load_mnist", "split_validation", "to_unit_float", "ENV_VAR"]
+__all__ = ["DataError", "MnistData", "load_mnist", "split_validation", "ENV_VAR"]
 
 ENV_VAR = "MNIST_DATA_DIR"
 FULL_COUNTS = (60_000, 10_000)  # train/test sizes of the original MNIST
@@ -214,7 +215,7 @@ def _stratified_test_mask(y: np.ndarray, per_class: int, seed: int) -> np.ndarra
     """Boolean mask picking `per_class` seeded-random digits of each class."""
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(y), dtype=bool)
-    for digit in range(fmt.NUM_CLASSES):
+    for digit in range(NUM_CLASSES):
         mask[rng.permutation(np.flatnonzero(y == digit))[:per_class]] = True
     return mask
 
@@ -259,15 +260,3 @@ def split_validation(
     order = np.random.default_rng(seed).permutation(len(x))
     train, val = order[n_val:], order[:n_val]
     return x[train], y[train], x[val], y[val]
-
-
-def to_unit_float(x: np.ndarray) -> np.ndarray:
-    """uint8 pixels 0..255 (N, 28, 28) -> float32 in [0, 1], same shape (what every model takes)."""
-    x = np.asarray(x)
-    if x.dtype.kind not in "ui":
-        raise ValueError(f"to_unit_float expects whole-number pixels 0..255 (uint8); got dtype {x.dtype}.")
-    if x.dtype != np.uint8 and x.size and (x.min() < 0 or x.max() > 255):
-        raise ValueError(f"to_unit_float expects pixels 0..255; got {x.min()}..{x.max()}.")
-    out = x.astype(np.float32)
-    out /= 255.0
-    return out

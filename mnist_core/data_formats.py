@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_core.digits import NUM_CLASSES
+
 SIDE = 28  # MNIST digits are 28x28 pixels
 PIXELS = SIDE * SIDE
-NUM_CLASSES = 10
 IMAGES_MAGIC = 2051  # IDX: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # IDX: unsigned bytes, 1 dimension
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")

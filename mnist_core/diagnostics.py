@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-NUM_CLASSES = 10
+from mnist_core.digits import NUM_CLASSES
 
 
 class EvaluationLike(Protocol):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-IMAGE_SHAPE = (28, 28)
-ACCEPTED_INPUTS = ((28, 28), (28, 28, 1), (784,))
-INPUT_SCALES = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}  # x * a + b
+from mnist_core.digits import IMAGE_SHAPE, INPUT_SCALES, accepted_input, check_unit_image
+
 _PASS_THROUGH = ("InputLayer", "Rescaling", "Reshape", "Flatten")  # layers with no weights to show
 _AFTER_CONV = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU")
 
@@ -33,7 +32,7 @@ def saliency(model_or_predictor, image28: np.ndarray, target: int) -> np.ndarray
 
     model, shape, scale = _unwrap(model_or_predictor)
     target = _check_target(target)
-    x = tf.constant(check_image(image28)[None])
+    x = tf.constant(check_unit_image(image28)[None])
     with tf.GradientTape() as tape:
         tape.watch(x)
         score = _class_scores(model, _model_input(x, shape, scale))[:, target]
@@ -73,7 +72,7 @@ def activation_maps(model_or_predictor, image28: np.ndarray, activated: bool = T
     import keras
 
     model, shape, scale = _unwrap(model_or_predictor)
-    x = check_image(image28)[None]
+    x = check_unit_image(image28)[None]
     layers = list(model.layers)
     convs = [i for i, layer in enumerate(layers) if type(layer).__name__ == "Conv2D"]
     if not convs:
@@ -87,20 +86,6 @@ def activation_maps(model_or_predictor, image28: np.ndarray, activated: bool = T
     probe = keras.Model(model.inputs, layers[end].output)
     maps = np.asarray(probe(_model_input(x, shape, scale), training=False))[0]
     return np.ascontiguousarray(np.moveaxis(maps, -1, 0), dtype=np.float32)
-
-
-def check_image(image28: np.ndarray) -> np.ndarray:
-    """A float (28, 28) image in [0, 1] as float32, or ValueError saying what is wrong."""
-    image = np.asarray(image28)
-    if image.shape != IMAGE_SHAPE:
-        raise ValueError(f"Expected one (28, 28) image; got shape {image.shape}.")
-    if not np.issubdtype(image.dtype, np.floating):
-        raise ValueError(f"Expected a float image in [0, 1]; got dtype {image.dtype} (divide uint8 by 255).")
-    if not np.all(np.isfinite(image)):
-        raise ValueError("The image contains NaN or infinite values.")
-    if image.min() < 0 or image.max() > 1:
-        raise ValueError(f"Expected values in [0, 1]; got [{image.min():.4g}, {image.max():.4g}].")
-    return image.astype(np.float32)
 
 
 def _check_target(target: object) -> int:
@@ -121,13 +106,9 @@ def _unwrap(obj) -> tuple:
         raise TypeError(f"Expected a keras.Model or a Predictor (from load_predictor); got {type(obj).__name__}.")
     inputs = getattr(model, "inputs", None) or []
     shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
-    for accepted in ACCEPTED_INPUTS:
-        if (
-            shape is not None
-            and len(shape) == len(accepted)
-            and all(d in (None, a) for d, a in zip(shape, accepted, strict=True))
-        ):
-            return model, accepted, scale
+    accepted = accepted_input(shape) if shape is not None else None
+    if accepted is not None:
+        return model, accepted, scale
     raise ValueError(
         f"{model.name!r} takes input {shape if shape is not None else f'{len(inputs)} inputs'}; "
         "explanations need one 28x28 grey image input ((28, 28), (28, 28, 1) or (784,))."

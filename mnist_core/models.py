@@ -10,16 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mnist_core.config import TrainingConfig
+from mnist_core.digits import IMAGE_SHAPE, INPUT_SCALES, NUM_CLASSES
 
 if TYPE_CHECKING:
     import keras
 
-NUM_CLASSES = 10
-INPUT_SHAPE = (28, 28)
 SCALING_LAYER = "input_scaling"
 BN_MOMENTUM = 0.9  # Keras' 0.99 needs hundreds of steps before its test-time statistics settle
-# [0, 1] input -> the configured range: x * scale + offset
-_SCALING = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}
 
 
 def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model:
@@ -28,10 +25,10 @@ def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model
 
     keras.utils.set_random_seed(config.seed)
     body = _cnn_layers(config) if config.architecture == "cnn" else _mlp_layers(config)
-    scale, offset = _SCALING[config.scaling]
+    scale, offset = INPUT_SCALES[config.scaling]  # [0, 1] input -> the configured range
     model = keras.Sequential(
         [
-            keras.Input(shape=INPUT_SHAPE, name="digit"),
+            keras.Input(shape=IMAGE_SHAPE, name="digit"),
             keras.layers.Rescaling(scale, offset, name=SCALING_LAYER),
             *body,
             keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
@@ -72,8 +69,8 @@ def _cnn_layers(config: TrainingConfig) -> list:
     """Conv blocks (3x3 conv, [BN], activation, 2x2 max-pool), then an optional dense layer."""
     import keras
 
-    layers: list = [keras.layers.Reshape((*INPUT_SHAPE, 1))]
-    size = INPUT_SHAPE[0]
+    layers: list = [keras.layers.Reshape((*IMAGE_SHAPE, 1))]
+    size = IMAGE_SHAPE[0]
     for filters in config.conv_filters:
         layers.append(keras.layers.Conv2D(filters, 3, padding="same", use_bias=not config.batch_norm))
         if config.batch_norm:

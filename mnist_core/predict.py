@@ -14,14 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_core.digits import IMAGE_SHAPE, INPUT_SCALES, NUM_CLASSES, accepted_input
 from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError, check_model_file  # noqa: F401 (public here too)
 from mnist_core.models import SCALING_LAYER, describe, summary_text
 
 STARTER_MODEL_PATH = Path(__file__).parent / "assets" / "starter.keras"
-NUM_CLASSES = 10
-IMAGE_SHAPE = (28, 28)
-INPUT_SCALES = {"unit": (1.0, 0.0), "centered": (1.0, -0.5), "raw": (255.0, 0.0)}  # x * a + b
-ACCEPTED_INPUTS = ((28, 28), (28, 28, 1), (784,))  # per-image input shapes a model may declare
 BATCH_CHUNK = 512  # images per graph call: bounds activation memory when scoring a whole test set
 
 _EXPECTED = "expects float32 images of shape (N, 28, 28) in [0, 1]"
@@ -165,14 +162,14 @@ def _load_model(path: Path):
 
 
 def _input_shape(model, name: str) -> tuple[int, ...]:
-    """The per-image input shape (one of `ACCEPTED_INPUTS`) that a batch is reshaped to."""
+    """The per-image input shape (one of `digits.ACCEPTED_INPUTS`) that a batch is reshaped to."""
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) != 1:
         raise ModelLoadError(f"{name}: the model has {len(inputs)} inputs; Digit Lab needs one image input.")
     shape = tuple(inputs[0].shape[1:])
-    for accepted in ACCEPTED_INPUTS:
-        if len(shape) == len(accepted) and all(d in (None, a) for d, a in zip(shape, accepted, strict=True)):
-            return accepted
+    accepted = accepted_input(shape)
+    if accepted is not None:
+        return accepted
     raise ModelLoadError(
         f"{name}: the model expects input {shape}; Digit Lab needs a 28×28 grey input "
         "(shape (28, 28), (28, 28, 1) or (784,))."

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from mnist_core import data
-from mnist_core.data import DataError, MnistData, load_mnist, split_validation, to_unit_float
+from mnist_core.data import DataError, MnistData, load_mnist, split_validation
+from mnist_core.digits import to_unit_float
 
 N_TRAIN, N_TEST = 20, 10
 
