@@ -8,11 +8,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import keras
-
-from mnist_core.storage import append_jsonl
 
 
 def _floats(logs: dict | None) -> dict[str, float]:
@@ -20,11 +17,13 @@ def _floats(logs: dict | None) -> dict[str, float]:
 
 
 class MetricsLogger(keras.callbacks.Callback):
-    """Append a batch row to metrics.jsonl at most every `interval` s, and a row per epoch."""
+    """Hand a batch row to `append` (RunFiles.append_metrics) at most every `interval` s, and a row per epoch."""
 
-    def __init__(self, path: Path, steps_per_epoch: int, batch_size: int, interval: float = 0.5):
+    def __init__(
+        self, append: Callable[[list[dict]], None], steps_per_epoch: int, batch_size: int, interval: float = 0.5
+    ):
         super().__init__()
-        self.path, self.steps, self.batch_size, self.interval = path, steps_per_epoch, batch_size, interval
+        self.append, self.steps, self.batch_size, self.interval = append, steps_per_epoch, batch_size, interval
         self.start = time.monotonic()
         self.epoch = 0
         self._last_write = 0.0
@@ -49,7 +48,7 @@ class MetricsLogger(keras.callbacks.Callback):
             "samples_per_s": seen / max(now - self._epoch_start, 1e-6),
             "t": now - self.start,
         }
-        append_jsonl(self.path, [{**row, **_floats(logs)}])
+        self.append([{**row, **_floats(logs)}])
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         row = {
@@ -60,7 +59,7 @@ class MetricsLogger(keras.callbacks.Callback):
             **_floats(logs),
         }
         row["lr"] = _current_lr(self.model)
-        append_jsonl(self.path, [row])
+        self.append([row])
 
 
 def _current_lr(model: keras.Model) -> float:
@@ -72,7 +71,7 @@ def _current_lr(model: keras.Model) -> float:
 class StopRequest(keras.callbacks.Callback):
     """Stop between batches once `flag` exists (as TerminateOnNaN does: on_train_end still runs)."""
 
-    def __init__(self, flag: Path):
+    def __init__(self, flag):
         super().__init__()
         self.flag, self.requested = flag, False
 

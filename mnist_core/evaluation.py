@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.storage import atomic_path, atomic_write_json, read_json
+from mnist_core.digits import NUM_CLASSES, to_unit_float
+from mnist_core.run_files import EVALUATION, EVALUATION_ARRAYS, RunFiles
+from mnist_core.storage import atomic_path
 
-NUM_CLASSES = 10
-JSON_NAME, ARRAYS_NAME = "evaluation.json", "evaluation.npz"
 STORED_SUFFIX = ".evaluation.npz"  # next to a model file: its probabilities on a test set
 
 
@@ -89,33 +89,31 @@ def evaluate_probabilities(probabilities: np.ndarray, labels: np.ndarray, images
 
 def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
     """Write evaluation.npz then evaluation.json (the JSON's presence marks it complete)."""
-    with atomic_path(folder / ARRAYS_NAME, suffix=".npz") as tmp:
-        # float32: float16 rounding ties top-2 probabilities, so argmax would disagree with `confusion`.
-        np.savez_compressed(
-            tmp,
-            probabilities=evaluation.probabilities.astype(np.float32),
-            labels=evaluation.labels.astype(np.uint8),
-            images=evaluation.images,
-        )
-    atomic_write_json(
-        folder / JSON_NAME,
-        {
-            "loss": evaluation.loss,
-            "accuracy": evaluation.accuracy,
-            "n": evaluation.n,
-            "confusion": evaluation.confusion.tolist(),
-            "per_class": evaluation.per_class,
-        },
-    )
+    files = RunFiles(folder)
+    # float32: float16 rounding ties top-2 probabilities, so argmax would disagree with `confusion`.
+    arrays = {
+        "probabilities": evaluation.probabilities.astype(np.float32),
+        "labels": evaluation.labels.astype(np.uint8),
+        "images": evaluation.images,
+    }
+    files.save_arrays(EVALUATION_ARRAYS, lambda tmp: np.savez_compressed(tmp, **arrays))
+    summary = {
+        "loss": evaluation.loss,
+        "accuracy": evaluation.accuracy,
+        "n": evaluation.n,
+        "confusion": evaluation.confusion.tolist(),
+        "per_class": evaluation.per_class,
+    }
+    files.write_json(EVALUATION, summary)
 
 
 def load_evaluation(folder: Path) -> Evaluation | None:
     """The evaluation stored in a run folder, or None if it has none (or it is unreadable)."""
-    summary = read_json(folder / JSON_NAME)
+    summary = RunFiles(folder).read_json(EVALUATION)
     if not isinstance(summary, dict):
         return None
     try:
-        with np.load(folder / ARRAYS_NAME) as arrays:
+        with np.load(Path(folder) / EVALUATION_ARRAYS) as arrays:
             probabilities = arrays["probabilities"].astype(np.float32)
             labels, images = arrays["labels"].astype(np.int64), arrays["images"]
         return Evaluation(
@@ -150,7 +148,7 @@ def evaluate_model_file(
     if probabilities is None:
         from mnist_core.predict import load_predictor
 
-        probabilities = load_predictor(path).probabilities(data.x_test.astype(np.float32) / 255.0)
+        probabilities = load_predictor(path).probabilities(to_unit_float(data.x_test))
         if save:
             _store_probabilities(path, test_set, probabilities)
     return evaluate_probabilities(probabilities, data.y_test, data.x_test), data.source

@@ -4,35 +4,30 @@ Each digit is one grey 28x28 PNG, `<id>.png`, whose label and creation time live
 text chunks, so one atomic file write adds a digit and there is no index to keep consistent.
 The folder is `$DIGIT_LAB_MY_DIGITS_DIR`, else `my_digits/` beside the runs folder (default
 `./my_digits`). Images are stored as uint8, so a digit comes back quantised to 1/255 steps.
-Imports and exports are zip files (PNGs plus `labels.csv`) or `.npz` files (`images`, `labels`).
+Imports and exports (zip or npz files) live in `my_digits_archive`, over this store.
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
 import secrets
 import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from mnist_core.storage import atomic_path, atomic_write_bytes
+from mnist_core.digits import IMAGE_SHAPE, check_unit_image
+from mnist_core.storage import atomic_write_bytes
 
 MY_DIGITS_ENV = "DIGIT_LAB_MY_DIGITS_DIR"
 MAX_DIGITS = 5000  # per server: plenty for fine-tuning, small enough to load in a blink
-MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import file above 20 MB is refused before it is read
-MAX_MEMBER_BYTES = 1024 * 1024  # one zip member (a PNG, labels.csv, an npz array) may unpack to 1 MB...
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # ...and a whole import to 64 MB (zip-bomb guard)
-SHAPE = (28, 28)
-LABELS_CSV = "labels.csv"
+SHAPE = IMAGE_SHAPE
 _ID_RE = re.compile(r"^[0-9]{13}-[0-9a-f]{6}$")
 _id_clock = {"last_ms": 0}  # the newest id's millisecond in this process: ids never repeat or go back
 _id_lock = threading.Lock()
@@ -61,21 +56,13 @@ def my_digits_dir(path: str | Path | None = None) -> Path:
     return runs_dir().parent / "my_digits"
 
 
-def check_image(image28: np.ndarray) -> np.ndarray:
-    """Validate a float (28, 28) image in [0, 1]; returns it as uint8 (28, 28)."""
-    image = np.asarray(image28)
-    if image.shape != SHAPE:
-        raise MyDigitsError(
-            f"A digit must be a (28, 28) image; got shape {image.shape}. Pass what canvas_to_mnist returns."
-        )
-    if not np.issubdtype(image.dtype, np.floating):
-        raise MyDigitsError(f"A digit must be float32 in [0, 1]; got dtype {image.dtype} (divide uint8 by 255).")
-    if not np.all(np.isfinite(image)):
-        raise MyDigitsError("A digit must not contain NaN or infinite values.")
-    low, high = float(image.min()), float(image.max())
-    if low < 0 or high > 1:
-        raise MyDigitsError(f"A digit must have values in [0, 1]; got [{low:.4g}, {high:.4g}].")
-    if high == 0:
+def check_pixels(image28: np.ndarray) -> np.ndarray:
+    """Validate a float (28, 28) image in [0, 1] with some ink; returns it as uint8 (28, 28)."""
+    try:
+        image = check_unit_image(image28, "A digit must be a")
+    except ValueError as error:
+        raise MyDigitsError(str(error)) from None
+    if float(image.max()) == 0:
         raise MyDigitsError("This digit is empty (no ink); draw something first.")
     return np.round(image * 255).astype(np.uint8)
 
@@ -93,7 +80,7 @@ def add_digit(image28: np.ndarray, label: int, folder: str | Path | None = None)
     A page calls ``add_digit(canvas_to_mnist(rgba), label)`` after the user picks the label.
     Raises MyDigitsError for a bad image or label, or when the folder already holds MAX_DIGITS.
     """
-    pixels, label = check_image(image28), check_label(label)
+    pixels, label = check_pixels(image28), check_label(label)
     root = _ensure_folder(folder)
     if _count(root) >= MAX_DIGITS:
         raise MyDigitsError(f"My digits is full ({MAX_DIGITS:,} digits); delete some before adding more.")
@@ -188,50 +175,15 @@ def _count(root: Path) -> int:
     return sum(1 for path in root.glob("*.png") if _ID_RE.match(path.stem))
 
 
-def export_npz(path: str | Path, folder: str | Path | None = None) -> int:
-    """Write every digit to `path` as .npz (images uint8 (N, 28, 28), labels uint8, ids); returns N."""
-    images, labels, ids = digit_arrays(folder)
-    with atomic_path(path, suffix=".npz") as tmp:
-        np.savez_compressed(
-            tmp,
-            images=np.round(images * 255).astype(np.uint8),
-            labels=labels.astype(np.uint8),
-            ids=np.array(ids, dtype=str),
-        )
-    return len(labels)
+def add_many(images: np.ndarray, labels: np.ndarray, source: str, folder: str | Path | None = None) -> int:
+    """Store checked uint8 (N, 28, 28) digits with their labels, all or none; returns N.
 
-
-def export_zip(path: str | Path, folder: str | Path | None = None) -> int:
-    """Write every digit to `path` as a zip: `<id>.png` files plus `labels.csv` (file,label); returns N."""
-    samples = list_digits(folder)
-    with atomic_path(path, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        rows = io.StringIO()
-        writer = csv.writer(rows, lineterminator="\n")
-        writer.writerow(["file", "label"])
-        for sample in samples:
-            buffer = io.BytesIO()
-            Image.fromarray(np.round(sample.image * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
-            archive.writestr(f"{sample.id}.png", buffer.getvalue())
-            writer.writerow([f"{sample.id}.png", sample.label])
-        archive.writestr(LABELS_CSV, rows.getvalue())
-    return len(samples)
-
-
-def import_file(path: str | Path, folder: str | Path | None = None) -> int:
-    """Add the digits of a .zip or .npz file (see the module docstring); returns how many were added.
-
-    A page saves the upload to a temporary file and calls ``import_file(tmp_path)``. Everything is
-    checked before anything is written, so a bad file adds nothing; MyDigitsError says what is wrong.
-    Files are never extracted: a zip member's name is only used to look it up (zip-slip safe).
+    MyDigitsError (naming `source`, e.g. the imported file) if they would exceed MAX_DIGITS.
     """
-    from mnist_core.my_digits_io import read_import
-
-    path = Path(path)
-    images, labels = read_import(path)
     root = _ensure_folder(folder)
     if _count(root) + len(labels) > MAX_DIGITS:
         raise MyDigitsError(
-            f"{path.name}: importing {len(labels):,} digits would exceed the limit of "
+            f"{source}: importing {len(labels):,} digits would exceed the limit of "
             f"{MAX_DIGITS:,} (now {_count(root):,}); delete some first."
         )
     for pixels, label in zip(images, labels, strict=True):

@@ -1,6 +1,8 @@
-"""Reading My digits imports: a zip of PNGs with labels.csv, or an npz with images and labels.
+"""My digits in and out as one file: a zip of PNGs with labels.csv, or an npz with images and labels.
 
-Everything is validated and decoded in memory before `my_digits.import_file` writes anything.
+Exports read the store (`mnist_core.my_digits`); an import is validated and decoded in memory
+before anything is written, then added to the store all at once. Files are never extracted: a zip
+member's name is only used to look it up (zip-slip safe).
 """
 
 from __future__ import annotations
@@ -13,18 +15,57 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from mnist_core.my_digits import (
-    LABELS_CSV,
-    MAX_DIGITS,
-    MAX_IMPORT_BYTES,
-    MAX_MEMBER_BYTES,
-    MAX_UNPACKED_BYTES,
-    SHAPE,
-    MyDigitsError,
-)
+from mnist_core.my_digits import MAX_DIGITS, SHAPE, MyDigitsError, add_many, digit_arrays, list_digits
+from mnist_core.storage import atomic_path
 from mnist_core.zip_safety import UnsafeZipError, is_safe_name, open_zip, read_member
 
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import file above 20 MB is refused before it is read
+MAX_MEMBER_BYTES = 1024 * 1024  # one zip member (a PNG, labels.csv, an npz array) may unpack to 1 MB...
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024  # ...and a whole import to 64 MB (zip-bomb guard)
+LABELS_CSV = "labels.csv"
+
 _FORMATS = "a .zip of 28x28 PNGs with a labels.csv (file,label), or an .npz with 'images' and 'labels'"
+
+
+def export_npz(path: str | Path, folder: str | Path | None = None) -> int:
+    """Write every digit to `path` as .npz (images uint8 (N, 28, 28), labels uint8, ids); returns N."""
+    images, labels, ids = digit_arrays(folder)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(
+            tmp,
+            images=np.round(images * 255).astype(np.uint8),
+            labels=labels.astype(np.uint8),
+            ids=np.array(ids, dtype=str),
+        )
+    return len(labels)
+
+
+def export_zip(path: str | Path, folder: str | Path | None = None) -> int:
+    """Write every digit to `path` as a zip: `<id>.png` files plus `labels.csv` (file,label); returns N."""
+    samples = list_digits(folder)
+    with atomic_path(path, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        rows = io.StringIO()
+        writer = csv.writer(rows, lineterminator="\n")
+        writer.writerow(["file", "label"])
+        for sample in samples:
+            buffer = io.BytesIO()
+            Image.fromarray(np.round(sample.image * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
+            archive.writestr(f"{sample.id}.png", buffer.getvalue())
+            writer.writerow([f"{sample.id}.png", sample.label])
+        archive.writestr(LABELS_CSV, rows.getvalue())
+    return len(samples)
+
+
+def import_file(path: str | Path, folder: str | Path | None = None) -> int:
+    """Add the digits of a .zip or .npz file (see the module docstring); returns how many were added.
+
+    A page saves the upload to a temporary file and calls ``import_file(tmp_path)``. Everything is
+    checked before anything is written, so a bad file adds nothing; MyDigitsError says what is wrong.
+    Files are never extracted: a zip member's name is only used to look it up (zip-slip safe).
+    """
+    path = Path(path)
+    images, labels = read_import(path)
+    return add_many(images, labels, path.name, folder)
 
 
 def read_import(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,35 @@
-"""The files of one run folder, read and written in one place (see docs/DESIGN.md)."""
+"""The files of one run folder: every name, every write and the validated reads (see docs/DESIGN.md).
+
+Everything that writes into a run folder (the runs API, the worker and its callbacks, evaluation,
+watch, fine-tuning, import) goes through this module, so the folder's contract is written once.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mnist_core.config import TrainingConfig
-from mnist_core.storage import atomic_save, atomic_write_json, read_json
+from mnist_core.storage import append_jsonl, atomic_path, atomic_save, atomic_write_bytes, atomic_write_json, read_json
+
+CONFIG = "config.json"  # {"config": TrainingConfig.to_dict(), "name", "data_dir"[, "finetune"]}
+STATUS = "status.json"  # RunStatus
+METRICS = "metrics.jsonl"  # batch and epoch rows, append-only
+MODEL_BEST, MODEL_FINAL = "model_best.keras", "model_final.keras"
+EVALUATION, EVALUATION_ARRAYS = "evaluation.json", "evaluation.npz"
+WATCH = "watch.json"  # Watch it learn: guesses on fixed digits per epoch
+FINETUNE_REPORT = "finetune.json"  # a fine-tune's before/after numbers
+FINETUNE_DIGITS = "my_digits.npz"  # a fine-tune's snapshot of My digits
+STOP_REQUEST = "stop.request"  # exists once someone asked the run to stop
+WORKER_LOG = "worker.log"  # the worker process's stdout and stderr
+# What a run zip carries (sharing): the results, not the request flag, the log or the private snapshot.
+EXPORTED = (CONFIG, STATUS, METRICS, MODEL_BEST, MODEL_FINAL, EVALUATION, EVALUATION_ARRAYS, FINETUNE_REPORT, WATCH)
+NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG)  # every file a run folder may hold
 
 STATES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 ACTIVE_STATES = ("queued", "running")
@@ -48,20 +69,37 @@ class RunStatus:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
 
+def write_record(path: Path, value: Any) -> None:
+    """Write a run file's JSON atomically; refuses a name that is not in the contract (NAMES)."""
+    atomic_write_json(_named(path), value)
+
+
+def _named(path: str | Path) -> Path:
+    path = Path(path)
+    if path.name not in NAMES:
+        raise ValueError(f"{path.name!r} is not a run file; run folders hold only {', '.join(NAMES)}.")
+    return path
+
+
 class RunFiles:
     """Paths and atomic reads/writes of one run folder."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.config_file = self.path / "config.json"
-        self.status_file = self.path / "status.json"
-        self.metrics = self.path / "metrics.jsonl"
-        self.stop_flag = self.path / "stop.request"
+        self.config_file = self.path / CONFIG
+        self.status_file = self.path / STATUS
+        self.metrics = self.path / METRICS
+        self.stop_flag = self.path / STOP_REQUEST
+        self.watch_file = self.path / WATCH
+
+    def file(self, name: str) -> Path:
+        """The path of the run file `name` (one of NAMES)."""
+        return _named(self.path / name)
 
     def model_file(self, which: str = "best") -> Path:
         if which not in ("best", "final"):
             raise ValueError(f"which must be 'best' or 'final', got {which!r}")
-        return self.path / f"model_{which}.keras"
+        return self.path / (MODEL_BEST if which == "best" else MODEL_FINAL)
 
     def read_meta(self) -> dict[str, Any]:
         """config.json as stored: the TrainingConfig fields plus name and data_dir."""
@@ -84,6 +122,10 @@ class RunFiles:
     def write_meta(self, config: TrainingConfig, name: str, data_dir: str | None) -> None:
         atomic_write_json(self.config_file, {"config": config.to_dict(), "name": name, "data_dir": data_dir})
 
+    def update_meta(self, **changes: Any) -> None:
+        """Merge `changes` (a new "name", a "finetune" spec) into config.json (atomic)."""
+        atomic_write_json(self.config_file, {**self.read_meta(), **changes})
+
     def read_status(self) -> RunStatus | None:
         raw = read_json(self.status_file)
         return RunStatus.from_dict(raw) if isinstance(raw, dict) and "state" in raw else None
@@ -96,10 +138,83 @@ class RunFiles:
         atomic_write_json(self.status_file, raw)
         return RunStatus.from_dict(raw)
 
+    def append_metrics(self, rows: list[dict[str, Any]]) -> None:
+        append_jsonl(self.metrics, rows)
+
+    def request_stop(self) -> None:
+        self.stop_flag.touch()
+
     def save_model(self, model: Any, which: str) -> None:
         """model.save to a temp .keras file beside the target, then rename."""
         atomic_save(self.model_file(which), lambda tmp: model.save(tmp), suffix=".keras")
 
+    def save_arrays(self, name: str, write: Callable[[Path], None]) -> None:
+        """Let `write(tmp)` write an .npz run file (evaluation arrays, the fine-tune snapshot), then rename."""
+        with atomic_path(self.file(name), suffix=".npz") as tmp:
+            write(tmp)
+
+    def write_json(self, name: str, value: Any) -> None:
+        write_record(self.path / name, value)
+
+    def read_json(self, name: str) -> Any:
+        return read_json(self.file(name))
+
     def read_evaluation_accuracy(self) -> float | None:
-        summary = read_json(self.path / "evaluation.json")
+        summary = self.read_json(EVALUATION)
         return float(summary["accuracy"]) if isinstance(summary, dict) and "accuracy" in summary else None
+
+    def open_log(self) -> IO[bytes]:
+        """worker.log, opened for appending (the worker process writes its output there)."""
+        return open(self.path / WORKER_LOG, "ab")  # noqa: SIM115 - the caller hands it to a child process
+
+    def remove_temp_files(self) -> None:
+        """Delete the temp files a dead worker was writing (".model_best.keras.x1y2.keras", ...).
+
+        Writes are atomic, so the real names are always whole; these are only clutter. The app's own
+        rename writes ".config.json.*", so that one is left alone.
+        """
+        try:
+            for leftover in self.path.iterdir():
+                if leftover.name.startswith(".") and not leftover.name.startswith(f".{CONFIG}."):
+                    leftover.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only folder: the leftovers stay, nothing reads them
+
+
+def create_run(
+    root: Path,
+    label: str,
+    config: TrainingConfig,
+    status: dict[str, Any],
+    data_dir: str | None = None,
+    contents: Mapping[str, bytes] | None = None,
+) -> RunFiles:
+    """A new run folder `root/<time>-<slug of label>`: `contents` (an import's files), config.json, status.json.
+
+    A folder is listed as a run once it has a config.json, so the files it points at come first; if
+    a write fails the half-made folder is removed and the StorageError (an OSError) propagates.
+    """
+    files = _new_folder(root, label)
+    try:
+        for name, data in (contents or {}).items():
+            atomic_write_bytes(files.file(name), data)
+        files.write_meta(config, label, data_dir)
+        atomic_write_json(files.status_file, status)
+    except OSError:
+        shutil.rmtree(files.path, ignore_errors=True)
+        raise
+    return files
+
+
+def _new_folder(root: Path, label: str) -> RunFiles:
+    """An empty folder named by the time and `label`, with "-2", "-3", ... for same-second twins."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40].strip("-") or "run"
+    path, suffix = root / f"{stamp}-{slug}", 1
+    while True:
+        try:
+            path.mkdir()
+            return RunFiles(path)
+        except FileExistsError:
+            suffix += 1
+            path = root / f"{stamp}-{slug}-{suffix}"[:64]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from mnist_core import worker_process
 from mnist_core.config import TrainingConfig
-from mnist_core.run_files import RunFiles, RunStatus
-from mnist_core.storage import StorageError, atomic_write_json, read_jsonl
+from mnist_core.run_files import CONFIG, RunFiles, RunStatus, create_run
+from mnist_core.storage import StorageError, read_jsonl
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"
 _NAME_RE = re.compile(r"^[\w .,()+=#@-]{1,60}$")
@@ -99,7 +99,7 @@ class RunHandle:
         return status
 
     def _mark_interrupted(self, status: RunStatus) -> RunStatus:
-        worker_process.remove_temp_files(self.path)
+        self.files.remove_temp_files()
         best = self.model_path("best")
         kept = f"its last checkpoint (epoch {status.epoch}) is kept" if best else "no checkpoint was saved yet"
         message = f"The training process ended unexpectedly (server restart or crash); {kept}."
@@ -132,7 +132,7 @@ class RunHandle:
     def stop(self) -> None:
         """Ask the worker to stop after the current batch; it keeps the best weights."""
         if self.status().is_active:
-            self.files.stop_flag.touch()
+            self.files.request_stop()
 
     def wait(self, timeout: float | None = None, poll: float = 0.2) -> RunStatus:
         """Block until the run is finished (or `timeout` s passed)."""
@@ -153,9 +153,7 @@ class RunHandle:
         return path if path.is_file() else None
 
     def rename(self, new_name: str) -> None:
-        name = validate_name(new_name)
-        meta = self.files.read_meta()
-        atomic_write_json(self.files.config_file, {**meta, "name": name})
+        self.files.update_meta(name=validate_name(new_name))
 
     def delete(self) -> None:
         if self.status().is_active:
@@ -181,7 +179,7 @@ def list_runs(runs_dir_path: str | Path | None = None) -> list[RunHandle]:
     root = runs_dir(runs_dir_path)
     if not root.is_dir():
         return []
-    handles = [RunHandle(p) for p in root.iterdir() if p.is_dir() and (p / "config.json").is_file()]
+    handles = [RunHandle(p) for p in root.iterdir() if p.is_dir() and (p / CONFIG).is_file()]
     return sorted(handles, key=lambda h: h.id, reverse=True)
 
 
@@ -189,7 +187,7 @@ def load_run(run_id: str, runs_dir_path: str | Path | None = None) -> RunHandle:
     """The run with this id (its folder name)."""
     root = runs_dir(runs_dir_path)
     path = root / str(run_id)
-    if not _ID_RE.match(str(run_id)) or not (path / "config.json").is_file():
+    if not _ID_RE.match(str(run_id)) or not (path / CONFIG).is_file():
         raise RunNotFoundError(f"No run {run_id!r} in {root}. `python -m mnist_core runs` lists the runs.")
     return RunHandle(path)
 
@@ -214,8 +212,7 @@ def start_run(
     `prepare(handle)` writes what else the worker needs into the new folder (a fine-tune's snapshot
     of My digits) before the worker starts; if it raises, the half-made run is removed.
     """
-    root = runs_dir(runs_dir_path)
-    _ensure_writable(root)
+    root = writable_runs_dir(runs_dir_path)
     with _start_lock(root):
         busy = active_run(root)
         if busy is not None:
@@ -233,7 +230,9 @@ def start_run(
     return handle
 
 
-def _ensure_writable(root: Path) -> None:
+def writable_runs_dir(path: str | Path | None = None) -> Path:
+    """The runs folder (as `runs_dir`), created if need be; RunError if it cannot be written."""
+    root = runs_dir(path)
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = root / f".write-test-{os.getpid()}"
@@ -244,6 +243,7 @@ def _ensure_writable(root: Path) -> None:
             f"Cannot write to the runs folder {root}: {error.strerror or error}. "
             f"Make it writable or point {RUNS_DIR_ENV} at a writable folder."
         ) from error
+    return root
 
 
 class _start_lock:
@@ -280,27 +280,14 @@ def _mtime(path: Path) -> float:
 def _create_run_folder(root: Path, config: TrainingConfig, name: str | None, data_dir) -> RunHandle:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = validate_name(name) if name else f"{config.architecture} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"
-    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40] or "run"
-    path = root / f"{stamp}-{slug}"
-    suffix = 1
-    while path.exists():
-        suffix += 1
-        path = root / f"{stamp}-{slug}-{suffix}"[:64]
-    path.mkdir()
-    files = RunFiles(path)
+    status = {"state": "queued", "message": "Waiting for the training process to start…", "epochs": config.epochs}
+    # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
+    data_dir = str(Path(data_dir).expanduser().resolve()) if data_dir else None
     try:
-        # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
-        files.write_meta(config, label, str(Path(data_dir).expanduser().resolve()) if data_dir else None)
-        files.update_status(
-            state="queued",
-            message="Waiting for the training process to start…",
-            created_at=time.time(),
-            epochs=config.epochs,
-        )
-    except StorageError as error:  # e.g. the disk filled up after the write probe: leave no half-made run
-        shutil.rmtree(path, ignore_errors=True)
+        files = create_run(root, label, config, {**status, "created_at": time.time()}, data_dir)
+    except StorageError as error:  # e.g. the disk filled up after the write probe: no half-made run is left
         raise RunError(f"{error.strerror} The run was not started.") from error
-    return RunHandle(path)
+    return RunHandle(files.path)
 
 
 def _spawn_worker(handle: RunHandle) -> None:

@@ -12,39 +12,27 @@ import dataclasses
 import io
 import json
 import re
-import secrets
 import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlencode
 
+from mnist_core import run_files
 from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.run_files import ACTIVE_STATES, STATES, RunFiles
-from mnist_core.runs import RunError, RunHandle, RunNotFoundError, _ensure_writable, runs_dir
-from mnist_core.storage import atomic_path, atomic_write_bytes, atomic_write_json
+from mnist_core.config_text import format_field, parse_field
+from mnist_core.run_files import ACTIVE_STATES, CONFIG, EXPORTED, STATES, STATUS, create_run
+from mnist_core.runs import RunError, RunHandle, RunNotFoundError, writable_runs_dir
+from mnist_core.storage import atomic_path
 from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
 
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
 MAX_PARAMS = 100  # more query parameters than this are ignored
-RUN_FILES = (
-    "config.json",
-    "status.json",
-    "metrics.jsonl",
-    "model_best.keras",
-    "model_final.keras",
-    "evaluation.json",
-    "evaluation.npz",
-    "finetune.json",
-    "watch.json",
-)
-REQUIRED_FILES = ("config.json", "status.json")
+REQUIRED_FILES = (CONFIG, STATUS)
 MANIFEST = "digit_lab_run.json"
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # a run zip above 200 MB is refused before it is opened
 MAX_FILE_BYTES = 100 * 1024 * 1024  # one file inside may unpack to 100 MB...
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # ...and all of them to 400 MB
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 class RunImportError(RunError):
@@ -64,20 +52,7 @@ def config_to_query(config: TrainingConfig) -> dict[str, str]:
 
     A page calls ``st.query_params.from_dict(config_to_query(config))`` to make a shareable link.
     """
-    return {name: _format(value) for name, value in config.to_dict().items()}
-
-
-def query_string(config: TrainingConfig) -> str:
-    """The config as a URL query string (without "?"), for a copyable link."""
-    return urlencode(config_to_query(config))
-
-
-def _format(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return repr(value) if isinstance(value, float) else str(value)
+    return {name: format_field(value) for name, value in config.to_dict().items()}
 
 
 def config_from_query(params: Mapping[str, object], ignore: Iterable[str] = ()) -> SharedConfig:
@@ -105,11 +80,11 @@ def config_from_query(params: Mapping[str, object], ignore: Iterable[str] = ()) 
             continue
         text = _last(values[name])
         try:
-            config = config.replace(**{name: _parse(text, fields[name].default)})
+            config = config.replace(**{name: _parse(name, text)})
         except (ConfigError, ValueError, TypeError) as error:
             shown = text if len(text) <= 40 else text[:40] + "…"
             reason = str(error).rstrip(".")
-            warnings.append(f"Ignored {name}={shown!r} ({reason}); using {_format(getattr(config, name))}.")
+            warnings.append(f"Ignored {name}={shown!r} ({reason}); using {format_field(getattr(config, name))}.")
     return SharedConfig(config, tuple(warnings))
 
 
@@ -119,21 +94,11 @@ def _last(value: object) -> str:
     return str(value).strip()
 
 
-def _parse(text: str, default: object) -> object:
-    """A query string value -> the type of the field's default; ValueError if it does not parse."""
+def _parse(name: str, text: str) -> object:
+    """A query string value -> the field's type; ValueError if it is too long or does not parse."""
     if len(text) > MAX_VALUE_CHARS:
         raise ValueError(f"longer than {MAX_VALUE_CHARS} characters")
-    if isinstance(default, bool):
-        if text.lower() not in _TRUE + _FALSE:
-            raise ValueError("expected true or false")
-        return text.lower() in _TRUE
-    if isinstance(default, tuple):
-        return tuple(int(part) for part in text.split(",")) if text else ()
-    if isinstance(default, int):
-        return int(text)
-    if isinstance(default, float):
-        return float(text)
-    return text
+    return parse_field(name, text)
 
 
 def export_run_zip(run: RunHandle | str | Path, path: str | Path) -> Path:
@@ -149,7 +114,7 @@ def export_run_zip(run: RunHandle | str | Path, path: str | Path) -> Path:
     manifest = {"format": "digit-lab-run", "version": 1, "run_id": handle.id, "exported_at": time.time()}
     with atomic_path(path, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest))
-        for name in RUN_FILES:
+        for name in EXPORTED:
             if (handle.path / name).is_file():
                 archive.write(handle.path / name, name)
     return Path(path)
@@ -171,26 +136,30 @@ def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None) ->
     except UnsafeZipError as error:
         raise RunImportError(str(error)) from error
     meta, status = _check_meta(path.name, contents), _check_status(path.name, contents)
-    root = runs_dir(runs_dir_path)
-    _ensure_writable(root)
-    return _write_run(root, meta, status, contents)
+    root = writable_runs_dir(runs_dir_path)
+    rest = {file: data for file, data in contents.items() if file not in REQUIRED_FILES}
+    try:
+        files = create_run(root, meta["name"], TrainingConfig.from_dict(meta["config"]), status, None, rest)
+    except OSError as error:
+        raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
+    return RunHandle(files.path)
 
 
 def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
     """The known run files of the zip, at its top level or in its one top-level folder."""
     names = [n for n in archive.namelist() if not n.endswith("/")]
-    configs = [n for n in names if PurePosixPath(n).name == "config.json" and len(PurePosixPath(n).parts) <= 2]
+    configs = [n for n in names if PurePosixPath(n).name == CONFIG and len(PurePosixPath(n).parts) <= 2]
     if len(configs) != 1:
         raise RunImportError(
             f"{name} is not a Digit Lab run: it needs exactly one config.json "
             f"(found {len(configs)}). Export runs with the Share button."
         )
     base = PurePosixPath(configs[0]).parent
-    member = {file: str(base / file) if str(base) != "." else file for file in RUN_FILES}
+    member = {file: str(base / file) if str(base) != "." else file for file in EXPORTED}
     missing = [file for file in REQUIRED_FILES if member[file] not in names]
     if missing:
         raise RunImportError(f"{name} is not a Digit Lab run: it has no {', '.join(missing)}.")
-    return {file: read_member(archive, member[file], MAX_FILE_BYTES) for file in RUN_FILES if member[file] in names}
+    return {file: read_member(archive, member[file], MAX_FILE_BYTES) for file in EXPORTED if member[file] in names}
 
 
 def _json(name: str, contents: dict[str, bytes], file: str) -> object:
@@ -201,17 +170,17 @@ def _json(name: str, contents: dict[str, bytes], file: str) -> object:
 
 
 def _check_meta(name: str, contents: dict[str, bytes]) -> dict:
-    meta = _json(name, contents, "config.json")
+    meta = _json(name, contents, CONFIG)
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         raise RunImportError(f'{name}: config.json has no "config" settings.')
     try:
         config = TrainingConfig.from_dict(meta["config"])
     except (ConfigError, TypeError) as error:
         raise RunImportError(f"{name}: config.json has settings this version cannot use: {error}") from error
-    for file in ("evaluation.json", "finetune.json", "watch.json"):
+    for file in (run_files.EVALUATION, run_files.FINETUNE_REPORT, run_files.WATCH):
         if file in contents:
             _json(name, contents, file)
-    for file in ("model_best.keras", "model_final.keras", "evaluation.npz"):
+    for file in (run_files.MODEL_BEST, run_files.MODEL_FINAL, run_files.EVALUATION_ARRAYS):
         if file in contents and not zipfile.is_zipfile(io.BytesIO(contents[file])):
             raise RunImportError(f"{name}: {file} is damaged (not a zip archive).")
     return {"config": config.to_dict(), "name": _imported_name(meta.get("name")), "data_dir": None}
@@ -225,7 +194,7 @@ def _imported_name(name: object) -> str:
 
 
 def _check_status(name: str, contents: dict[str, bytes]) -> dict:
-    status = _json(name, contents, "status.json")
+    status = _json(name, contents, STATUS)
     if not isinstance(status, dict) or status.get("state") not in STATES:
         state = status.get("state") if isinstance(status, dict) else None
         raise RunImportError(f"{name}: status.json has state {state!r}; expected one of {', '.join(STATES)}.")
@@ -237,37 +206,3 @@ def _check_status(name: str, contents: dict[str, bytes]) -> dict:
         )
     status["pid"] = None
     return status
-
-
-def _write_run(root: Path, meta: dict, status: dict, contents: dict[str, bytes]) -> RunHandle:
-    """Write into a hidden folder, rename it to the new id, then write config.json: a run appears whole."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    slug = (re.sub(r"[^a-z0-9]+", "-", meta["name"].lower()).strip("-")[:40] or "imported").strip("-")
-    staging = root / f".import-{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        for file, data in contents.items():
-            if file not in ("config.json", "status.json"):
-                atomic_write_bytes(staging / file, data)
-        atomic_write_json(staging / "status.json", status)
-        final = _free_path(root, f"{stamp}-{slug}")
-        staging.rename(final)
-    except OSError as error:
-        _remove(staging)
-        raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
-    RunFiles(final).write_meta(TrainingConfig.from_dict(meta["config"]), meta["name"], None)
-    return RunHandle(final)
-
-
-def _free_path(root: Path, stem: str) -> Path:
-    path, suffix = root / stem, 1
-    while path.exists():
-        suffix += 1
-        path = root / f"{stem}-{suffix}"
-    return path
-
-
-def _remove(folder: Path) -> None:
-    for child in folder.iterdir():
-        child.unlink(missing_ok=True)
-    folder.rmdir()

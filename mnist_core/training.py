@@ -1,12 +1,14 @@
 """The body of a training run: read the run folder, fit, checkpoint, evaluate, write results.
 
-It runs inside the worker process (`python -m mnist_core.worker RUN_DIR`); everything it learns
-goes into the run folder, which is all the app, the CLI and the tests ever read.
+It runs inside the worker process (`python -m mnist_core.worker RUN_DIR`, which chooses between
+`train` here and `finetune_worker.finetune_run`); everything it learns goes into the run folder,
+which is all the app, the CLI and the tests ever read.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import numpy as np
 from mnist_core import run_files
 from mnist_core.config import TrainingConfig
 from mnist_core.data import MnistData, load_mnist, split_validation
+from mnist_core.digits import to_unit_float
+from mnist_core.watch import WatchedDigits
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,7 @@ def make_split(data: MnistData, config: TrainingConfig) -> Split:
             f"batch_size {config.batch_size} is larger than the {len(y):,} training digits; "
             f"choose a batch size of at most {len(y):,}."
         )
-    unit = lambda a: a.astype(np.float32) / 255.0  # noqa: E731
-    return Split(unit(x), y.astype(np.int64), unit(x_val), y_val.astype(np.int64), label)
+    return Split(to_unit_float(x), y.astype(np.int64), to_unit_float(x_val), y_val.astype(np.int64), label)
 
 
 def _dataset(split: Split, config: TrainingConfig):
@@ -65,26 +68,36 @@ def _dataset(split: Split, config: TrainingConfig):
     return ds.prefetch(tf.data.AUTOTUNE), None
 
 
+Body = Callable[[run_files.RunFiles, TrainingConfig, MnistData], str]
+
+
 def train(run_dir: Path) -> str:
     """Train the run in `run_dir` to its end; returns the final state."""
+    return run_in_folder(run_dir, _train)
+
+
+def run_in_folder(run_dir: Path, body: Body) -> str:
+    """Mark the run running, load its data and call `body(files, config, data)`; whatever breaks,
+    the run ends with a readable status. Returns the final state."""
     files = run_files.RunFiles(run_dir)
     config = files.read_config()
     files.update_status(state="running", started_at=time.time(), message="Loading data…")
     try:
-        data = load_mnist(files.data_dir())
-        if files.finetune_spec() is not None:  # a fine-tune of a trained model (mnist_core.finetune)
-            from mnist_core.finetune import finetune
-
-            return finetune(files, config, data)
-        split = make_split(data, config)
-        files.update_status(
-            data_source=data.source,
-            message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}.",
-        )
-        return _fit_and_finish(files, config, split, data)
+        return body(files, config, load_mnist(files.data_dir()))
     except Exception as error:  # the run must end with a readable status, whatever broke
         files.update_status(state="failed", ended_at=time.time(), message=f"Training failed: {error}")
         raise
+
+
+def _train(files: run_files.RunFiles, config: TrainingConfig, data: MnistData) -> str:
+    if files.finetune_spec() is not None:
+        raise ValueError("this is a fine-tune run; the worker runs it with mnist_core.finetune_worker.")
+    split = make_split(data, config)
+    files.update_status(
+        data_source=data.source,
+        message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}.",
+    )
+    return _fit_and_finish(files, config, split, data)
 
 
 @dataclass(frozen=True)
@@ -104,20 +117,22 @@ class RunCallbacks:
 
 
 def make_callbacks(
-    files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int, watch: tuple | None = None
+    files: run_files.RunFiles, config: TrainingConfig, steps_per_epoch: int, watch: WatchedDigits | None = None
 ) -> RunCallbacks:
-    """Live metrics, stop requests, NaN guard, best-weights checkpoints and, given `watch`
-    (images, labels, indices, source), the watch.json recorder for one run."""
+    """Live metrics, stop requests, NaN guard, best-weights checkpoints and, given `watch`, the
+    watch.json recorder for one run."""
     from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
-    from mnist_core.watch import WATCH_NAME, WatchDigits
+    from mnist_core.watch import WatchDigits
 
     best = BestWeights(
         lambda m: files.save_model(m, "best"),
         patience=config.early_stopping_patience,
         on_epoch=lambda epoch: files.update_status(epoch=epoch),
     )
-    logger = MetricsLogger(files.metrics, steps_per_epoch, config.batch_size)
-    watcher = WatchDigits(files.path / WATCH_NAME, *watch) if watch is not None else None
+    logger = MetricsLogger(files.append_metrics, steps_per_epoch, config.batch_size)
+    watcher = None
+    if watch is not None:
+        watcher = WatchDigits(files.watch_file, watch.images, watch.labels, watch.indices, watch.source)
     return RunCallbacks(StopRequest(files.stop_flag), NanGuard(), best, logger, watcher)
 
 
@@ -157,7 +172,7 @@ def fit_and_finish(
     split: Split,
     data: MnistData,
     model,
-    watch: tuple | None = None,
+    watch: WatchedDigits | None = None,
     keep_best: bool = True,
     report=None,
 ) -> str:
@@ -190,7 +205,7 @@ def fit_and_finish(
 def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
     from mnist_core.evaluation import evaluate_probabilities, save_evaluation
 
-    probabilities = model.predict(data.x_test.astype(np.float32) / 255.0, batch_size=1000, verbose=0)
+    probabilities = model.predict(to_unit_float(data.x_test), batch_size=1000, verbose=0)
     save_evaluation(files.path, evaluate_probabilities(probabilities, data.y_test, data.x_test))
 
 

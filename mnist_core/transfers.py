@@ -39,13 +39,13 @@ def import_bytes(data: bytes, file_name: str, load: Callable[[Path], T], max_byt
 
 
 def my_digits_zip() -> bytes:
-    from mnist_core.my_digits import export_zip
+    from mnist_core.my_digits_archive import export_zip
 
     return export_bytes(export_zip, ".zip")
 
 
 def my_digits_npz() -> bytes:
-    from mnist_core.my_digits import export_npz
+    from mnist_core.my_digits_archive import export_npz
 
     return export_bytes(export_npz, ".npz")
 

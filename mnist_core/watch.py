@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.storage import atomic_write_json, read_json
+from mnist_core.digits import NUM_CLASSES, to_unit_float
+from mnist_core.run_files import WATCH as WATCH_NAME  # the name pages know it by
+from mnist_core.run_files import write_record
+from mnist_core.storage import read_json
 
-WATCH_NAME = "watch.json"
 N_WATCH = 100  # 10 per digit: a 10x10 grid, one row per digit
-NUM_CLASSES = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,16 @@ class Watch:
         return (self.guesses == self.labels[None]).mean(axis=1)
 
 
+@dataclass(frozen=True, eq=False)
+class WatchedDigits:
+    """The fixed digits one run watches (what `WatchDigits` records the model's guesses on)."""
+
+    images: np.ndarray  # float32 (N, 28, 28) in [0, 1]
+    labels: np.ndarray  # int (N,) true digits
+    indices: np.ndarray  # each digit's position in `source`
+    source: str  # e.g. "test set", "held-out My digits"
+
+
 def fixed_watch_indices(n: int = N_WATCH, seed: int = 0, labels: np.ndarray | None = None) -> np.ndarray:
     """n // 10 test-set positions per digit, chosen once by `seed`, sorted by digit then position.
 
@@ -62,10 +73,10 @@ def fixed_watch_indices(n: int = N_WATCH, seed: int = 0, labels: np.ndarray | No
     return np.concatenate(picked).astype(np.int64)
 
 
-def test_set_watch(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """The fixed digits of a run on `data` (an MnistData): (images float32, labels, indices, source)."""
+def test_set_watch(data) -> WatchedDigits:
+    """The fixed digits of a run on `data` (an MnistData)."""
     indices = fixed_watch_indices(labels=data.y_test)
-    return data.x_test[indices].astype(np.float32) / 255, data.y_test[indices], indices, "test set"
+    return WatchedDigits(to_unit_float(data.x_test[indices]), data.y_test[indices], indices, "test set")
 
 
 def load_watch(run_dir: str | Path) -> Watch | None:
@@ -126,7 +137,7 @@ class DigitWatcher:
             }
         )
         pixels = np.round(self.x * 255).astype(np.uint8)
-        atomic_write_json(
+        write_record(
             self.path,
             {
                 "source": self.source,

@@ -21,7 +21,7 @@ NICENESS = 19  # the lowest priority: training uses the CPU that the app's answe
 
 def _request_stop(files: RunFiles):
     def handler(signum, frame):
-        files.stop_flag.touch()
+        files.request_stop()
 
     return handler
 
@@ -48,6 +48,15 @@ def _lower_priority() -> None:
         pass
 
 
+def run(run_dir: Path) -> str:
+    """Train or fine-tune the run in `run_dir`, as its config.json says; returns the final state."""
+    if RunFiles(run_dir).finetune_spec() is not None:
+        from mnist_core.finetune_worker import finetune_run as body
+    else:
+        from mnist_core.training import train as body
+    return body(Path(run_dir))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m mnist_core.worker RUN_DIR", file=sys.stderr)
@@ -58,10 +67,8 @@ def main(argv: list[str]) -> int:
         signal.signal(signum, _request_stop(files))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _lower_priority()
-    from mnist_core.training import train
-
     try:
-        state = train(files.path)
+        state = run(files.path)
     except Exception:
         traceback.print_exc()  # into worker.log; status.json already says what failed
         return 1

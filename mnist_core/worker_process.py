@@ -1,5 +1,6 @@
-"""The training worker as an operating-system process: start one for a run folder, tell a live one
-from a dead one, and clear what a dead one was writing. Imports neither TensorFlow nor Streamlit."""
+"""The training worker as an operating-system process: start one for a run folder and tell a live one
+from a dead one (`RunFiles.remove_temp_files` clears what a dead one was writing). Imports neither
+TensorFlow nor Streamlit."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ STARTING_S = 30  # a queued run without a pid counts as starting this long
 
 def spawn(run_path: Path, files: RunFiles) -> subprocess.Popen:
     """Start `python -m mnist_core.worker RUN_PATH` in a session of its own (it outlives the server)."""
-    log = open(run_path / "worker.log", "ab")  # noqa: SIM115 - the child keeps it open
+    log = files.open_log()  # the child keeps it open
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "mnist_core.worker", str(run_path)],
@@ -61,17 +62,3 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
     except OSError:
         return False
-
-
-def remove_temp_files(path: Path) -> None:
-    """Delete the temp files a dead worker was writing (".model_best.keras.x1y2.keras", ...).
-
-    Writes are atomic, so the real names are always whole; these are only clutter. The app's own
-    rename writes ".config.json.*", so that one is left alone.
-    """
-    try:
-        leftovers = [p for p in path.iterdir() if p.name.startswith(".") and not p.name.startswith(".config.json.")]
-        for leftover in leftovers:
-            leftover.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only folder: the leftovers stay, nothing reads them

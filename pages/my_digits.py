@@ -1,10 +1,11 @@
 """My digits: the drawings you kept on the Draw page; export, import, and fine-tune a model on them."""
 
+import dataclasses
 import functools
 
 import streamlit as st
 
-from mnist_core import charts, my_digits, runs, transfers
+from mnist_core import charts, my_digits, my_digits_archive, runs, transfers
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError
 from mnist_core.ui_helpers import best_accuracy, format_duration, progress_text, upscale
@@ -41,8 +42,8 @@ def import_upload() -> None:
         added = transfers.import_bytes(
             upload.getvalue(),
             upload.name,
-            my_digits.import_file,
-            my_digits.MAX_IMPORT_BYTES,
+            my_digits_archive.import_file,
+            my_digits_archive.MAX_IMPORT_BYTES,
             "a .zip or .npz of digits",
         )
     except ValueError as error:  # MyDigitsError too
@@ -145,16 +146,16 @@ def show_report(handle: runs.RunHandle) -> None:
         return
     mine_col, test_col = st.columns(2)
     for column, part, label in ((mine_col, "holdout", "Held-out My digits"), (test_col, "test", "MNIST test set")):
-        numbers = report[part]
-        after, before = numbers.get("after"), numbers.get("before")
+        numbers = getattr(report, part)
+        after, before = numbers.after, numbers.before
         column.metric(
-            f"{label} ({numbers['n']:,})",
+            f"{label} ({numbers.n:,})",
             f"{after:.1%}" if after is not None else "—",
             delta=f"{(after - before) * 100:+.1f} points" if None not in (after, before) else None,
             border=True,
             help=f"Before fine-tuning: {before:.1%}" if before is not None else None,
         )
-    rows = report.get("held_out", [])
+    rows = [dataclasses.asdict(row) for row in report.held_out]
     if rows:
         st.markdown(
             f"**Each held-out drawing** ({sum(_change(r) == 'fixed' for r in rows)} fixed, "

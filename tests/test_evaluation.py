@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 from mnist_core.evaluation import (
-    ARRAYS_NAME,
-    JSON_NAME,
     confusion_matrix,
     evaluate_model_file,
     evaluate_probabilities,
@@ -18,6 +16,8 @@ from mnist_core.evaluation import (
     save_evaluation,
     stored_evaluation_path,
 )
+from mnist_core.run_files import EVALUATION as JSON_NAME
+from mnist_core.run_files import EVALUATION_ARRAYS as ARRAYS_NAME
 
 
 def reference_confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from mnist_core import finetune as ft
-from mnist_core import runs, training
+from mnist_core import runs, worker
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.finetune import FinetuneError, finetune_report, holdout_mask, start_finetune
-from mnist_core.my_digits import add_digit, import_file
+from mnist_core.my_digits import add_digit
+from mnist_core.my_digits_archive import import_file
 from mnist_core.watch import load_watch
 
 TINY = TrainingConfig(hidden_units=(16,), epochs=1, batch_size=64)
@@ -95,7 +97,7 @@ def test_start_refuses_missing_and_foreign_models_and_too_few_digits(tmp_path, t
 
 
 def test_a_fine_tune_run_end_to_end_in_process(tmp_path, tiny_base, my_folder, mnist_dir, monkeypatch):
-    """start_finetune writes what the worker needs; training.train (run here) measures and reports."""
+    """start_finetune writes what the worker needs; worker.run (run here) measures and reports."""
     monkeypatch.setattr(runs, "_spawn_worker", lambda handle: None)
     handle = start_finetune(
         tiny_base, tmp_path / "runs", epochs=2, mnist_mix=0.5, my_digits_dir=my_folder, data_dir=mnist_dir
@@ -112,12 +114,12 @@ def test_a_fine_tune_run_end_to_end_in_process(tmp_path, tiny_base, my_folder, m
     with pytest.raises(runs.RunBusyError):  # the queued fine-tune counts as the active run
         start_finetune(tiny_base, tmp_path / "runs", my_digits_dir=my_folder)
     assert finetune_report(handle) is None
-    assert training.train(handle.path) == "completed"
+    assert worker.run(handle.path) == "completed"
     report = finetune_report(handle)
-    assert report["train"] == {"my_digits": 20, "repeat": 50, "mnist": 500}
-    assert report["holdout"]["n"] == 10 and sorted(row["label"] for row in report["held_out"]) == list(range(10))
-    assert report["test"]["n"] == 10_000 and report["test"]["after"] == handle.evaluation().accuracy
-    assert report["test"]["after"] > report["test"]["before"]  # an untrained base learns from the mix
+    assert report.train == {"my_digits": 20, "repeat": 50, "mnist": 500}
+    assert report.holdout.n == 10 and sorted(row.label for row in report.held_out) == list(range(10))
+    assert report.test.n == 10_000 and report.test.after == handle.evaluation().accuracy
+    assert report.test.after > report.test.before  # an untrained base learns from the mix
     status = handle.status()
     assert status.state == "completed" and "kept the last weights" in status.message
     assert [row["epoch"] for row in handle.metrics().epochs] == [1, 2]
@@ -197,11 +199,11 @@ def test_fine_tuning_learns_my_style_without_forgetting_mnist(tmp_path, mnist, m
     status = handle.wait(timeout=600)
     assert status.state == "completed", status.message
     report = finetune_report(handle)
-    print("\nfine-tune:", json.dumps({k: report[k] for k in ("train", "holdout", "test")}))
+    print("\nfine-tune:", json.dumps({k: dataclasses.asdict(report)[k] for k in ("train", "holdout", "test")}))
     print(
         "held-out European 1s and barred 7s (label, before, after):",
-        [(r["label"], r["before"], r["after"]) for r in report["held_out"] if r["label"] in STYLE],
+        [(r.label, r.before, r.after) for r in report.held_out if r.label in STYLE],
     )
-    assert report["holdout"]["n"] == 30 and report["test"]["n"] == 10_000
-    assert report["holdout"]["after"] >= 0.9 and report["holdout"]["after"] >= report["holdout"]["before"]
-    assert report["test"]["after"] >= report["test"]["before"] - 0.003  # at most 0.3 points lost on MNIST
+    assert report.holdout.n == 30 and report.test.n == 10_000
+    assert report.holdout.after >= 0.9 and report.holdout.after >= report.holdout.before
+    assert report.test.after >= report.test.before - 0.003  # at most 0.3 points lost on MNIST
