@@ -98,8 +98,8 @@ def clear_canvas(page) -> None:
 def run(strokes_wanted: int, model: Path | None) -> list[float]:
     from playwright.sync_api import sync_playwright
 
+    from digit_drawings import template_strokes
     from mnist_core.predict import STARTER_MODEL_PATH
-    from mnist_core.strokes import template_strokes
 
     with tempfile.TemporaryDirectory() as tmp:
         runs_dir = Path(tmp) / "runs"

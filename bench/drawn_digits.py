@@ -26,7 +26,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core import preprocess, strokes  # noqa: E402
+import digit_drawings as strokes  # noqa: E402
+from mnist_core import preprocess  # noqa: E402
 
 CANVAS = 280  # the Draw page's canvas side, pixels
 HEIGHT = (0.3, 0.9)  # ink height as a fraction of the canvas

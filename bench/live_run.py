@@ -99,7 +99,7 @@ def processes() -> tuple[int | None, int | None]:
 
 def open_sessions(browser, url: str):
     """Three sessions: Diagnostics (starter), Draw (one digit drawn), Train (watching the run, last)."""
-    from mnist_core.strokes import template_strokes
+    from digit_drawings import template_strokes
 
     pages = {}
     for name in ("diagnostics", "draw", "train"):

@@ -216,7 +216,7 @@ async def user(n: int, browser, url: str, go: asyncio.Event, ready: list, window
 
 
 def _strokes(name: str, rng: random.Random):
-    from mnist_core.strokes import template_strokes
+    from digit_drawings import template_strokes
 
     return template_strokes(
         name,

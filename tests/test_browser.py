@@ -195,8 +195,8 @@ def read_probabilities(page) -> dict[int, float]:
 
 @pytest.mark.slow
 def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, server, runs_dir):
+    from digit_drawings import template_strokes
     from mnist_core.predict import STARTER_MODEL_PATH
-    from mnist_core.strokes import template_strokes
 
     open_page(page, server, "draw")
     if not STARTER_MODEL_PATH.is_file():  # until the starter model ships: use the trained run
@@ -224,7 +224,7 @@ def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, se
 
 @pytest.mark.slow
 def test_a_stray_dot_beside_the_digit_does_not_change_the_answer(page, server):
-    from mnist_core.strokes import template_strokes
+    from digit_drawings import template_strokes
 
     open_page(page, server, "draw")
     box = canvas_box(page)

@@ -65,7 +65,7 @@ def inked_pixels(page) -> int:
 
 
 def test_the_drawing_stays_when_the_uploader_opens_above_the_canvas(page, server):
-    from mnist_core.strokes import template_strokes
+    from digit_drawings import template_strokes
 
     open_page(page, server, "draw")
     draw_strokes(page, template_strokes("3", 190, (140, 140)), canvas_box(page))
@@ -80,8 +80,8 @@ def test_the_drawing_stays_when_the_uploader_opens_above_the_canvas(page, server
 
 
 def test_keep_a_drawing_with_a_corrected_label_and_see_it_in_my_digits(page, server, folders):
+    from digit_drawings import template_strokes
     from mnist_core import my_digits
-    from mnist_core.strokes import template_strokes
 
     shutil.rmtree(folders[1], ignore_errors=True)  # a rerun of this test starts from an empty My digits too
     open_page(page, server, "draw")
@@ -131,9 +131,9 @@ def test_a_shared_train_link_fills_the_controls_and_watch_it_learn(page, server,
 
 
 def test_a_tiny_fine_tune_shows_before_and_after(page, server, folders):
+    from digit_drawings import render_strokes, template_strokes
     from mnist_core import my_digits
     from mnist_core.preprocess import canvas_to_mnist
-    from mnist_core.strokes import render_strokes, template_strokes
 
     for digit in range(10):
         for size in (170, 200):

@@ -132,7 +132,7 @@ STYLE = {1: "1 flag", 7: "7 bar"}  # a European 1 with a long flag, a 7 with a b
 
 def drawings(per_digit: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Pen drawings through the Draw page's path: template strokes -> canvas -> canvas_to_mnist."""
-    from mnist_core import strokes
+    import digit_drawings as strokes
     from mnist_core.preprocess import canvas_to_mnist
 
     rng = np.random.default_rng(seed)

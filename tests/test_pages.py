@@ -276,7 +276,7 @@ def fake_canvas(monkeypatch, image) -> None:
 
 
 def drawn_digit() -> np.ndarray:
-    from mnist_core.strokes import render_strokes, template_strokes
+    from digit_drawings import render_strokes, template_strokes
 
     return render_strokes(template_strokes("7", 180, (140, 140)), size=280, brush=18, paper=(0, 0, 0, 255))
 
@@ -299,7 +299,7 @@ def test_drawing_shows_the_digit_probabilities_and_what_the_model_sees(runs_root
 
 
 def test_the_teach_picker_follows_each_new_answer_and_keeps_a_correction(runs_root, monkeypatch):
-    from mnist_core.strokes import render_strokes, template_strokes
+    from digit_drawings import render_strokes, template_strokes
 
     def drawing(digit):
         return render_strokes(template_strokes(digit, 180, (140, 140)), size=280, brush=18, paper=(0, 0, 0, 255))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digit_drawings import BLACK, TRANSPARENT, WHITE, render_strokes, stroke_coverage, template_strokes
 from mnist_core import preprocess
 from mnist_core.preprocess import CENTRE, canvas_steps, canvas_to_mnist
-from mnist_core.strokes import BLACK, TRANSPARENT, WHITE, render_strokes, stroke_coverage, template_strokes
 
 
 def _two(height: float = 180, centre=(140, 140)) -> list:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.preprocess import canvas_to_mnist
-from mnist_core.strokes import (
+from digit_drawings import (
     BLACK,
     TEMPLATES,
     TRANSPARENT,
@@ -17,6 +16,7 @@ from mnist_core.strokes import (
     template_strokes,
     trace_skeleton,
 )
+from mnist_core.preprocess import canvas_to_mnist
 
 # --- render_strokes ------------------------------------------------------------------------------
 
