@@ -1,0 +1,43 @@
+"""docs/DESIGN.md's run-folder contract and mnist_core.run_files name the same files, and only run_files names them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from mnist_core import run_files
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log)$")
+# "config.json" is also the member of a .keras zip that holds the model's layers, not a run file.
+ELSEWHERE = {("model_files.py", "config.json")}
+
+
+def design_run_files() -> set[str]:
+    """The files named at the start of each bullet of DESIGN.md's "A run folder is the contract"."""
+    text = (ROOT / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+    section = text.split("## A run folder is the contract", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in section.splitlines():
+        if line.startswith("- "):
+            head = line[2:].split(":", 1)[0]
+            names |= {name for name in re.findall(r"`([^`]+)`", head) if FILE_NAME.match(name)}
+    return names
+
+
+def test_design_lists_exactly_the_files_run_files_names():
+    assert design_run_files() == set(run_files.NAMES)
+    assert len(run_files.NAMES) == len(set(run_files.NAMES)) and set(run_files.EXPORTED) < set(run_files.NAMES)
+
+
+def test_no_other_engine_module_spells_a_run_file_name():
+    """Every other module uses run_files' constants, so renaming a file is a one-line change."""
+    spelled = set()
+    for path in (ROOT / "mnist_core").glob("*.py"):
+        if path.name == "run_files.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in run_files.NAMES:
+                spelled.add((path.name, node.value))
+    assert spelled - ELSEWHERE == set()
