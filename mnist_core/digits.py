@@ -35,6 +35,11 @@ def to_unit_float(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def to_uint8(x: np.ndarray) -> np.ndarray:
+    """float pixels in [0, 1] -> uint8 0..255, rounded (the inverse of `to_unit_float`, for storing digits)."""
+    return np.round(np.asarray(x) * 255).astype(np.uint8)
+
+
 def check_unit_image(image: np.ndarray, expected: str = "Expected one") -> np.ndarray:
     """One float (28, 28) image in [0, 1] as float32, or ValueError saying what is wrong.
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
+from mnist_core.digits import to_uint8
 from mnist_core.my_digits import digit_arrays
 from mnist_core.run_files import CONFIG, FINETUNE_DIGITS, FINETUNE_REPORT, RunFiles
 
@@ -34,6 +35,15 @@ REPEAT_TARGET = 1000  # My-digit samples per epoch: each drawing is repeated (an
 MAX_REPEAT = 50
 LEARNING_RATE = 3e-4  # about a tenth of what the presets train with: nudge, do not retrain
 BATCH_SIZE = 64
+FIXED_SETTINGS = {  # over the base model's own config: nudge it gently, keep the last weights
+    "lr_schedule": "constant",
+    "optimizer": "adam",
+    "early_stopping_patience": 0,
+    "augmentation": False,
+    "batch_size": BATCH_SIZE,
+    "validation": "test",
+    "train_limit": 0,
+}
 
 
 class FinetuneError(ValueError):
@@ -63,31 +73,18 @@ def start_finetune(
     _check_settings(epochs, mnist_mix)
     images, labels, ids = digit_arrays(my_digits_dir)
     holdout = holdout_mask(labels, HOLDOUT, seed)
-    n_train = int((~holdout).sum())
     base = _check_base_model(Path(base_model_path))
-    config = _base_config(base).replace(
-        epochs=epochs,
-        learning_rate=learning_rate,
-        lr_schedule="constant",
-        optimizer="adam",
-        early_stopping_patience=0,
-        augmentation=False,
-        batch_size=BATCH_SIZE,
-        validation="test",
-        train_limit=0,
-        seed=seed,
-    )
+    config = _base_config(base).replace(**FIXED_SETTINGS, epochs=epochs, learning_rate=learning_rate, seed=seed)
     spec = {
         "base_model": str(base),
         "my_digits": FINETUNE_DIGITS,
         "mnist_mix": float(mnist_mix),
-        "repeat": min(MAX_REPEAT, math.ceil(REPEAT_TARGET / n_train)),
+        "repeat": min(MAX_REPEAT, math.ceil(REPEAT_TARGET / int((~holdout).sum()))),
     }
-
-    arrays = {"images": np.round(images * 255).astype(np.uint8), "labels": labels, "ids": np.array(ids, dtype=str)}
+    arrays = {"images": to_uint8(images), "labels": labels, "ids": np.array(ids, dtype=str), "holdout": holdout}
 
     def write_snapshot(handle: runs.RunHandle) -> None:  # before the worker starts: it reads these at once
-        handle.files.save_arrays(FINETUNE_DIGITS, lambda tmp: np.savez_compressed(tmp, **arrays, holdout=holdout))
+        handle.files.save_arrays(FINETUNE_DIGITS, lambda tmp: np.savez_compressed(tmp, **arrays))
         handle.files.update_meta(finetune=spec)
 
     return runs.start_run(config, name or _default_name(base), runs_dir, data_dir, prepare=write_snapshot)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from mnist_core.digits import IMAGE_SHAPE, check_unit_image
+from mnist_core.digits import IMAGE_SHAPE, check_unit_image, to_uint8
 from mnist_core.storage import atomic_write_bytes
 
 MY_DIGITS_ENV = "DIGIT_LAB_MY_DIGITS_DIR"
@@ -64,7 +64,7 @@ def check_pixels(image28: np.ndarray) -> np.ndarray:
         raise MyDigitsError(str(error)) from None
     if float(image.max()) == 0:
         raise MyDigitsError("This digit is empty (no ink); draw something first.")
-    return np.round(image * 255).astype(np.uint8)
+    return to_uint8(image)
 
 
 def check_label(label: object) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
+from mnist_core.digits import to_uint8
 from mnist_core.my_digits import MAX_DIGITS, SHAPE, MyDigitsError, add_many, digit_arrays, list_digits
 from mnist_core.storage import atomic_path
 from mnist_core.zip_safety import UnsafeZipError, is_safe_name, open_zip, read_member
@@ -33,7 +34,7 @@ def export_npz(path: str | Path, folder: str | Path | None = None) -> int:
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(
             tmp,
-            images=np.round(images * 255).astype(np.uint8),
+            images=to_uint8(images),
             labels=labels.astype(np.uint8),
             ids=np.array(ids, dtype=str),
         )
@@ -49,7 +50,7 @@ def export_zip(path: str | Path, folder: str | Path | None = None) -> int:
         writer.writerow(["file", "label"])
         for sample in samples:
             buffer = io.BytesIO()
-            Image.fromarray(np.round(sample.image * 255).astype(np.uint8), mode="L").save(buffer, format="PNG")
+            Image.fromarray(to_uint8(sample.image), mode="L").save(buffer, format="PNG")
             archive.writestr(f"{sample.id}.png", buffer.getvalue())
             writer.writerow([f"{sample.id}.png", sample.label])
         archive.writestr(LABELS_CSV, rows.getvalue())
@@ -183,7 +184,7 @@ def _check_images(name: str, images: np.ndarray) -> np.ndarray:
             raise MyDigitsError(
                 f"{name}: float 'images' must be in [0, 1]; got [{images.min():.4g}, {images.max():.4g}]."
             )
-        pixels = np.round(images * 255).astype(np.uint8)
+        pixels = to_uint8(images)
     else:
         raise MyDigitsError(f"{name}: 'images' must be uint8 (0-255) or float in [0, 1]; got {images.dtype}.")
     blank = np.flatnonzero(pixels.reshape(len(pixels), 784).max(axis=1) == 0)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.digits import NUM_CLASSES, to_unit_float
+from mnist_core.digits import NUM_CLASSES, to_uint8, to_unit_float
 from mnist_core.run_files import WATCH as WATCH_NAME  # the name pages know it by
 from mnist_core.run_files import write_record
 from mnist_core.storage import read_json
@@ -136,7 +136,7 @@ class DigitWatcher:
                 "accuracy": float(np.mean(guesses == self.labels)),
             }
         )
-        pixels = np.round(self.x * 255).astype(np.uint8)
+        pixels = to_uint8(self.x)
         write_record(
             self.path,
             {
