@@ -185,7 +185,7 @@ def _check_base_model(path: Path) -> Path:
 
 def _base_config(base: Path) -> TrainingConfig:
     """The config the base model was trained with, when it is known (a run's model or the starter)."""
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.predict import STARTER, STARTER_MODEL_PATH
     from mnist_core.presets import get_preset
 
     if (base.parent / CONFIG).is_file():
@@ -193,7 +193,7 @@ def _base_config(base: Path) -> TrainingConfig:
             return runs.RunHandle(base.parent).config
         except (ValueError, FileNotFoundError, KeyError):
             pass
-    return get_preset("starter") if base == STARTER_MODEL_PATH.resolve() else TrainingConfig()
+    return get_preset(STARTER) if base == STARTER_MODEL_PATH.resolve() else TrainingConfig()
 
 
 def _default_name(base: Path) -> str:

@@ -18,7 +18,8 @@ from mnist_core.digits import IMAGE_SHAPE, INPUT_SCALES, NUM_CLASSES, accepted_i
 from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError, check_model_file  # noqa: F401 (public here too)
 from mnist_core.models import SCALING_LAYER, describe, summary_text
 
-STARTER_MODEL_PATH = Path(__file__).parent / "assets" / "starter.keras"
+STARTER = "starter"  # the shipped model's name: the preset it was trained with, its choice in model pickers
+STARTER_MODEL_PATH = Path(__file__).parent / "assets" / f"{STARTER}.keras"
 BATCH_CHUNK = 512  # images per graph call: bounds activation memory when scoring a whole test set
 
 _EXPECTED = "expects float32 images of shape (N, 28, 28) in [0, 1]"

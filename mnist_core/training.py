@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from mnist_core.config import TrainingConfig
 from mnist_core.data import MnistData, load_mnist, split_validation
 from mnist_core.digits import to_unit_float
 from mnist_core.watch import WatchedDigits
+
+if TYPE_CHECKING:  # Keras loads only when a run trains
+    from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,11 @@ def _train(files: run_files.RunFiles, config: TrainingConfig, data: MnistData) -
 class RunCallbacks:
     """The callbacks of one run, and handles on the ones whose outcome matters afterwards."""
 
-    stop: object  # StopRequest
-    nan: object  # NanGuard
-    best: object  # BestWeights
-    logger: object  # MetricsLogger
-    watch: object = None  # WatchDigits, when the run watches fixed digits
+    stop: StopRequest  # did someone ask the run to stop?
+    nan: NanGuard  # did the loss diverge, and when?
+    best: BestWeights  # the best epoch's weights, early stopping
+    logger: MetricsLogger
+    watch: object = None  # a WatchDigits, when the run watches fixed digits
 
     @property
     def all(self) -> list:
