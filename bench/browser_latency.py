@@ -33,7 +33,7 @@ from browser_utils import (  # noqa: E402
     wait_for_idle,
 )
 
-DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of mnist_core.strokes
+DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of digit_drawings
 PAUSE_MS = 300  # between strokes, as a person pauses; every stroke starts from a page at rest
 TIMERS_JS = """() => {  // when the last mouseup happened, and when a script run last finished
   window.__up = 0; window.__done = 0;

@@ -40,7 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from browser_utils import CHROMIUM_ARGS, chromium_path, streamlit_server  # noqa: E402
 
-DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of mnist_core.strokes
+DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of digit_drawings
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 TIMERS_JS = """() => {  // the last mouseup, the script run it caused (start, end), the moment the probabilities changed
   window.__up = 0; window.__run = 0; window.__done = 0; window.__seen = 0; window.__before = null;
