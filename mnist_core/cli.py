@@ -180,7 +180,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_presets(args: argparse.Namespace) -> int:
     for preset in PRESETS.values():
-        print(f"{preset.name:8} {preset.expected_accuracy:.1%}  {preset.description}")
+        print(
+            f"{preset.name:8} {preset.expected_accuracy:6.1%} full MNIST {preset.expected_embedded:6.1%} embedded  "
+            f"{preset.description}"
+        )
     return 0
 
 

@@ -182,6 +182,53 @@ def test_train_empty_state_and_default_preset(runs_root):
     assert at.segmented_control(key="train_architecture").value == "cnn"
 
 
+@pytest.fixture
+def embedded_data(tmp_path, monkeypatch):
+    """The data of a fresh clone: no MNIST_DATA_DIR and no Keras cache, so the embedded sample."""
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+
+
+def infos(at: AppTest) -> list[str]:
+    return [i.value for i in at.info]
+
+
+def test_train_states_what_the_preset_reaches_on_the_embedded_sample(runs_root, embedded_data):
+    at = open_app("train")
+    quick = PRESETS["quick"]
+    assert (
+        f"Expected test accuracy about **{quick.expected_embedded:.1%}** on the embedded sample (4,000 "
+        in (infos(at)[0])
+    )
+    assert any(
+        "4,000 training digits in batches of 128: 32 steps an epoch, 8 epochs (256 steps; at least 250)." in c.value
+        for c in at.caption
+    )
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
+def test_a_batch_norm_run_too_short_to_settle_gets_a_hint(runs_root, embedded_data):
+    at = open_app("train")
+    at.number_input(key="train_min_steps").set_value(0).run()
+    (hint,) = [text for text in infos(at) if "Few steps for batch norm" in text]
+    assert "only 32 steps" in hint and "At least this many steps" in hint
+    at.slider(key="train_epochs").set_value(4).run()  # 128 steps: enough
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+    at.slider(key="train_epochs").set_value(1).run()
+    at.toggle(key="train_batch_norm").set_value(False).run()  # no batch norm, nothing to settle
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
+def test_train_states_the_full_mnist_figure_on_full_mnist(runs_root, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_dir))
+    at = open_app("train")
+    assert f"Expected test accuracy about **{PRESETS['quick'].expected_accuracy:.1%}** on full MNIST" in infos(at)[0]
+    at.number_input(key="train_min_steps").set_value(0).run()  # one epoch of 60,000 is 469 steps
+    assert any("60,000 training digits in batches of 128: 469 steps an epoch, 1 epoch (469 steps)." in c.value
+               for c in at.caption)  # fmt: skip
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_a_preset_fills_every_control(runs_root, name):
     at = open_app("train")
