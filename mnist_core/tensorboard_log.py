@@ -1,0 +1,90 @@
+"""TensorBoard event files beside a run's metrics: `tensorboard --logdir runs` shows every run's curves.
+
+Written with TensorFlow alone: `tf.summary.scalar` and `keras.callbacks.TensorBoard` need the
+`tensorboard` package (TBNotInstalledError without it, and tensorflow-cpu does not install it), so
+scalars go through the low-level `tf.summary.write` with the scalars plugin's metadata, exactly
+what `tf.summary.scalar` writes. The layout and tag names are Keras' own (`train/` and `validation/`
+writers, `epoch_loss`, `epoch_accuracy`, `epoch_learning_rate`, `batch_loss`), so the charts look as
+in every Keras tutorial, train and validation on one chart.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from tensorflow.core.framework.summary_pb2 import SummaryMetadata
+
+TENSORBOARD_DIR = "tensorboard"  # RUN_DIR/tensorboard/{train,validation}/events.out.tfevents.*
+PARTS = ("train", "validation")  # one writer each, as Keras' TensorBoard callback: one chart shows both
+BATCH_INTERVAL_S = 2.0  # batch_loss at most this often: a point every few seconds is a smooth curve
+_SCALAR = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+
+
+class TensorBoardLog(keras.callbacks.Callback):
+    """Epoch scalars (loss, accuracy, val_*, learning rate) and a throttled batch loss, as event files."""
+
+    def __init__(self, log_dir: str | Path, batch_interval: float | None = BATCH_INTERVAL_S):
+        super().__init__()
+        self.log_dir, self.batch_interval = Path(log_dir), batch_interval
+        self.writers: dict[str, object] = {}
+        self._step, self._last_batch = 0, 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.writers = {part: tf.summary.create_file_writer(str(self.log_dir / part)) for part in PARTS}
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._step += 1
+        now = time.monotonic()
+        if self.batch_interval is None or now - self._last_batch < self.batch_interval or not logs:
+            return
+        self._last_batch = now
+        self._write("train", {f"batch_{key}": value for key, value in logs.items()}, self._step)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = dict(logs or {})
+        logs.setdefault("learning_rate", _learning_rate(self.model))
+        train = {f"epoch_{key}": value for key, value in logs.items() if not key.startswith("val_")}
+        validation = {f"epoch_{key[4:]}": value for key, value in logs.items() if key.startswith("val_")}
+        self._write("train", train, epoch + 1)  # epochs count from 1, as in metrics.jsonl
+        self._write("validation", validation, epoch + 1)
+        for writer in self.writers.values():
+            writer.flush()  # so a running TensorBoard shows each epoch as it ends
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+    def _write(self, part: str, scalars: dict, step: int) -> None:
+        with self.writers[part].as_default():
+            for tag, value in scalars.items():
+                tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step, metadata=_SCALAR)
+
+
+def tensorboard_callback(run_dir: Path) -> TensorBoardLog:
+    """The callback that writes RUN_DIR/tensorboard/ for one run."""
+    return TensorBoardLog(Path(run_dir) / TENSORBOARD_DIR)
+
+
+def _learning_rate(model: keras.Model) -> float:
+    optimizer = model.optimizer
+    rate = optimizer.learning_rate
+    return float(rate(optimizer.iterations) if callable(rate) else rate)
+
+
+def read_scalars(log_dir: str | Path) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """{"train"/"validation": {tag: [(step, value), ...]}} from the event files under `log_dir` (tests, checks)."""
+    from tensorflow.core.util.event_pb2 import Event
+
+    found: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for path in sorted(Path(log_dir).glob("*/events.out.tfevents.*")):
+        part = found.setdefault(path.parent.name, {})
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = Event.FromString(record.numpy())
+            for value in event.summary.value:
+                number = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") else value.simple_value
+                part.setdefault(value.tag, []).append((event.step, number))
+    return found
