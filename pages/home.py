@@ -107,7 +107,7 @@ elif info.is_embedded:
         icon=":material/database:",
     )
     with banner:
-        get_full_mnist_button(cached_data_info.clear)  # issue 17
+        get_full_mnist_button()  # issue 17
 else:
     data_banner.success(f"**Data:** {info.source}", icon=":material/database:")
     show_download_done()  # issue 17
