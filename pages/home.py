@@ -109,5 +109,7 @@ elif info.is_embedded:
     with banner:
         get_full_mnist_button()  # issue 17
 else:
-    data_banner.success(f"**Data:** {info.source}", icon=":material/database:")
-    show_download_done()  # issue 17
+    banner = data_banner.container()  # issue 17: the data source, then a download's success message
+    banner.success(f"**Data:** {info.source}", icon=":material/database:")
+    with banner:
+        show_download_done()  # issue 17
