@@ -10,6 +10,8 @@ in every Keras tutorial, train and validation on one chart.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,14 +61,59 @@ class TensorBoardLog(keras.callbacks.Callback):
         self.writers = {}
 
     def _write(self, part: str, scalars: dict, step: int) -> None:
-        with self.writers[part].as_default():
-            for tag, value in scalars.items():
-                tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step, metadata=_SCALAR)
+        _write_scalars(self.writers[part], scalars, step)
+
+
+def _write_scalars(writer, scalars: dict, step: int) -> None:
+    """What tf.summary.scalar writes, without needing the tensorboard package."""
+    with writer.as_default():
+        for tag, value in scalars.items():
+            tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step, metadata=_SCALAR)
 
 
 def tensorboard_callback(run_dir: Path) -> TensorBoardLog:
     """The callback that writes RUN_DIR/tensorboard/ for one run."""
     return TensorBoardLog(Path(run_dir) / TENSORBOARD_DIR)
+
+
+def write_from_metrics(run_dir: str | Path) -> bool:
+    """Write RUN_DIR/tensorboard/ from its metrics.jsonl (an imported run, or one from before event files);
+    False when there is nothing to do. Written beside, then renamed: never a half-written folder."""
+    from mnist_core.runs import RunHandle
+
+    run_dir = Path(run_dir)
+    target, rows = run_dir / TENSORBOARD_DIR, RunHandle(run_dir).metrics()
+    if target.exists() or not rows.epochs:
+        return False
+    staging = Path(tempfile.mkdtemp(prefix=f".{TENSORBOARD_DIR}.", dir=run_dir))
+    try:
+        writers = {part: tf.summary.create_file_writer(str(staging / part)) for part in PARTS}
+        for row in rows.batches:
+            if _is_step(row.get("step")):  # an imported metrics.jsonl is a stranger's: skip what is not a row
+                _write_scalars(writers["train"], _pick(row, _BATCH_KEYS), row["step"])
+        for row in rows.epochs:
+            if _is_step(row.get("epoch")):
+                _write_scalars(writers["train"], _pick(row, _EPOCH_KEYS), row["epoch"])
+                _write_scalars(writers["validation"], _pick(row, _VALIDATION_KEYS), row["epoch"])
+        for writer in writers.values():
+            writer.close()
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return True
+
+
+_BATCH_KEYS = {"loss": "batch_loss", "accuracy": "batch_accuracy"}  # metrics.jsonl key -> tag
+_EPOCH_KEYS = {"loss": "epoch_loss", "accuracy": "epoch_accuracy", "lr": "epoch_learning_rate"}
+_VALIDATION_KEYS = {"val_loss": "epoch_loss", "val_accuracy": "epoch_accuracy"}
+
+
+def _pick(row: dict, keys: dict[str, str]) -> dict[str, float]:
+    return {tag: row[key] for key, tag in keys.items() if isinstance(row.get(key), (int, float))}
+
+
+def _is_step(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
 
 
 def _learning_rate(model: keras.Model) -> float:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -10,11 +13,13 @@ import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
+ROOT = Path(__file__).resolve().parent.parent
 
 from mnist_core.config import TrainingConfig  # noqa: E402
 from mnist_core.run_files import RunFiles  # noqa: E402
 from mnist_core.runs import RunHandle  # noqa: E402
-from mnist_core.tensorboard_log import TENSORBOARD_DIR, TensorBoardLog, read_scalars  # noqa: E402
+from mnist_core.storage import append_jsonl  # noqa: E402
+from mnist_core.tensorboard_log import TENSORBOARD_DIR, TensorBoardLog, read_scalars, write_from_metrics  # noqa: E402
 
 
 def values(points: list[tuple[int, float]]) -> list[float]:
@@ -73,3 +78,53 @@ def test_a_run_writes_tensorboard_beside_its_metrics_and_exports_without_it(tmp_
     assert not [name for name in zipfile.ZipFile(exported).namelist() if TENSORBOARD_DIR in name]
     imported = import_run_zip(exported, tmp_path / "other-runs")
     assert imported.metrics().epochs == rows and not (imported.path / TENSORBOARD_DIR).exists()
+    assert write_from_metrics(imported.path)  # python -m mnist_core tensorboard gives it the same epoch curves
+    again = read_scalars(imported.path / TENSORBOARD_DIR)
+    for part, tag in [("train", "epoch_loss"), ("validation", "epoch_accuracy"), ("train", "epoch_learning_rate")]:
+        assert [step for step, _ in again[part][tag]] == [step for step, _ in scalars[part][tag]]
+        np.testing.assert_allclose(values(again[part][tag]), values(scalars[part][tag]), rtol=1e-6)
+
+
+def old_run(root: Path) -> RunFiles:
+    """A finished run from before event files: metrics.jsonl only (with a stranger's junk row)."""
+    files = RunFiles(root / "20200101-000000-old")
+    files.path.mkdir(parents=True)
+    files.write_meta(TrainingConfig(), "old", None)
+    files.update_status(state="completed", created_at=time.time(), epochs=2)
+    append_jsonl(files.metrics, [
+        {"kind": "batch", "epoch": 1, "batch": 5, "step": 5, "loss": 2.0, "accuracy": 0.3},
+        {"kind": "epoch", "epoch": 1, "loss": 1.5, "accuracy": 0.5, "val_loss": 1.2, "val_accuracy": 0.6, "lr": 0.01},
+        {"kind": "epoch", "epoch": "two", "loss": "<img>"},
+        {"kind": "epoch", "epoch": 2, "loss": 1.0, "accuracy": 0.7, "val_loss": 0.9, "val_accuracy": 0.75, "lr": 0.005},
+    ])  # fmt: skip
+    return files
+
+
+def test_event_files_from_metrics_skip_junk_and_leave_nothing_half_written(tmp_path: Path) -> None:
+    files = old_run(tmp_path)
+    assert write_from_metrics(files.path)
+    scalars = read_scalars(files.path / TENSORBOARD_DIR)
+    assert scalars["train"]["epoch_loss"] == [(1, 1.5), (2, 1.0)]
+    assert scalars["train"]["batch_loss"] == [(5, 2.0)]
+    np.testing.assert_allclose(values(scalars["validation"]["epoch_accuracy"]), [0.6, 0.75], rtol=1e-6)
+    assert sorted(p.name for p in files.path.iterdir()) == [
+        "config.json",
+        "metrics.jsonl",
+        "status.json",
+        "tensorboard",
+    ]
+    assert not write_from_metrics(files.path)  # already there: left alone
+
+
+def test_cli_tensorboard_fills_in_runs_without_event_files(tmp_path: Path) -> None:
+    files = old_run(tmp_path / "runs")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "mnist_core", "tensorboard", "--runs-dir", str(tmp_path / "runs")]
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"wrote {files.path}/tensorboard from its metrics.jsonl",
+        "1 run(s) given event files; 0 already had them or have no epochs.",
+        f"View every run: tensorboard --logdir {tmp_path / 'runs'}  (pip install tensorboard)",
+    ]
+    assert read_scalars(files.path / TENSORBOARD_DIR)["train"]["epoch_loss"] == [(1, 1.5), (2, 1.0)]
