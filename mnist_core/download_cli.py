@@ -31,9 +31,11 @@ class TerminalBar:
         if step == self.shown:
             return
         self.shown = step
-        filled = int(BAR_WIDTH * done / total) if total else 0
-        size = f"{done / 1e6:.1f} / {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-        line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {size}"
+        if total:
+            filled = int(BAR_WIDTH * done / total)
+            line = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done / 1e6:.1f} / {total / 1e6:.1f} MB"
+        else:  # the server did not say how much is coming
+            line = f"{done / 1e6:.1f} MB downloaded"
         print("\r" + line if self.interactive else line, end="" if self.interactive else "\n", flush=True)
 
     def end(self) -> None:
