@@ -129,7 +129,7 @@ def _fetch(url: str, tmp: Path, sha256: str, progress: Progress | None, timeout:
     except urllib.error.HTTPError as error:
         raise DownloadError(f"{url} answered HTTP {error.code} {error.reason}. {_WHAT_TO_DO}") from None
     except (TimeoutError, urllib.error.URLError, http.client.HTTPException, ConnectionError) as error:
-        raise DownloadError(_network_message(url, error, done)) from None
+        raise DownloadError(_network_message(url, error, done, timeout)) from None
     if total is not None and done < total:
         raise DownloadError(f"The download from {url} stopped after {done:,} of {total:,} bytes. {_WHAT_TO_DO}")
     if digest.hexdigest() != sha256:
@@ -148,12 +148,12 @@ def _declared_size(response, url: str, max_bytes: int) -> int | None:
     return total
 
 
-def _network_message(url: str, error: Exception, done: int) -> str:
+def _network_message(url: str, error: Exception, done: int, timeout: float) -> str:
     """Offline, refused, timed out or cut off: what happened, in words."""
     host = urlsplit(url).netloc
     reason = getattr(error, "reason", error)
     if isinstance(reason, TimeoutError):
-        what = f"{host} did not answer within the time allowed"
+        what = f"{host} did not answer within {timeout:g} s (a slow or broken connection)"
     elif isinstance(reason, socket.gaierror):
         what = f"Could not find {host} (no network, or a wrong address)"
     elif isinstance(reason, ConnectionRefusedError):

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +33,12 @@ NOTHING_SAVED = (
 
 # ---------------------------------------------------------------- a local server
 class Handler(http.server.BaseHTTPRequestHandler):
-    """GET /mnist.npz (whole), /cut.npz (says its full size, sends half), /other.npz, else 404."""
+    """GET /mnist.npz (whole), /cut.npz (says its full size, sends half), /other.npz, /slow.npz (late), else 404."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/slow.npz":
+            time.sleep(1.5)  # longer than the test's timeout; the client is gone by then
+            return
         body = self.server.files.get(self.path)
         if body is None:
             self.send_error(404, "Not Found")
@@ -132,6 +136,12 @@ FAILURES = [  # (case, url path or a callable giving the url, keyword arguments,
         "http://mnist.invalid/mnist.npz",
         {},
         "Could not find mnist.invalid (no network, or a wrong address). " + NOTHING_SAVED,
+    ),
+    (
+        "timeout",
+        "/slow.npz",
+        {"timeout": 0.5},
+        "{host} did not answer within 0.5 s (a slow or broken connection). " + NOTHING_SAVED,
     ),
     ("truncated", "/cut.npz", {}, "The download from {url} stopped after {half:,} of {size:,} bytes. " + NOTHING_SAVED),
     (
