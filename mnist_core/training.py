@@ -203,7 +203,9 @@ def fit_and_finish(
     files.update_status(epochs=epochs)
     run = make_callbacks(files, config, steps_per_epoch(split, config), watch=watch)
     stop, nan, best = run.stop, run.nan, run.best
-    fit(model, split, config, run.all)
+    from mnist_core.tensorboard_log import tensorboard_callback  # issue 17: RUN_DIR/tensorboard/ event files
+
+    fit(model, split, config, [*run.all, tensorboard_callback(files.path)])  # issue 17
     if nan.failed_at:
         epoch, batch = nan.failed_at
         files.update_status(
