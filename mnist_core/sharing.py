@@ -24,6 +24,7 @@ from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.run_files import ACTIVE_STATES, STATES, RunFiles
 from mnist_core.runs import RunError, RunHandle, RunNotFoundError, _ensure_writable, runs_dir
 from mnist_core.storage import atomic_path, atomic_write_bytes, atomic_write_json
+from mnist_core.unique_folders import move_to_free_folder
 from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
 
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
@@ -250,8 +251,7 @@ def _write_run(root: Path, meta: dict, status: dict, contents: dict[str, bytes])
             if file not in ("config.json", "status.json"):
                 atomic_write_bytes(staging / file, data)
         atomic_write_json(staging / "status.json", status)
-        final = _free_path(root, f"{stamp}-{slug}")
-        staging.rename(final)
+        final = move_to_free_folder(staging, root, f"{stamp}-{slug}")  # issue 13: atomic, no name race
     except OSError as error:
         _remove(staging)
         raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
