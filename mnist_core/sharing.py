@@ -197,7 +197,7 @@ def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
 def _json(name: str, contents: dict[str, bytes], file: str) -> object:
     try:
         return json.loads(contents[file].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # issue 13: RecursionError for deep nesting
         raise RunImportError(f"{name}: {file} is not valid JSON ({error}).") from error
 
 
