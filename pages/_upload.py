@@ -16,7 +16,8 @@ UPLOAD = "upload"  # the model pickers' option for "Upload a .keras file…"
 def uploaded_model_path(key: str) -> str | None:
     """The saved path of the file in the uploader `key` (saved once per upload), or None.
 
-    Raises ValueError (empty or too large) or OSError (cannot be saved) with a message for the page.
+    Raises ValueError (empty, too large or refused: the file is removed then; the message is escaped for
+    Markdown) or OSError (cannot be saved) with a message for the page.
     """
     upload = st.file_uploader(
         "Your model (.keras, up to 50 MB)",
@@ -33,9 +34,8 @@ def uploaded_model_path(key: str) -> str | None:
             raise ValueError(refused[1])  # checked once per upload, not on every rerun
         try:
             path = accept_model_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)
-        except ValueError as error:
-            shown = escape_markdown(upload.name)  # the user's file name, as text
-            message = re.sub(r"upload-[0-9a-f]{16}\.keras", lambda _: shown, str(error))
+        except ValueError as error:  # issue 13: shown as text, with the name the user uploaded
+            message = escape_markdown(re.sub(r"upload-[0-9a-f]{16}\.keras", lambda _: upload.name, str(error)))
             st.session_state[key + "_refused"] = (upload.file_id, message)
             raise ValueError(message) from error
         saved = (upload.file_id, str(path), upload.name)
@@ -44,6 +44,6 @@ def uploaded_model_path(key: str) -> str | None:
 
 
 def in_user_terms(message: str, key: str) -> str:
-    """`message` with the saved file's generated name replaced by the name the user uploaded."""
+    """`message` with the saved file's generated name replaced by the name the user uploaded, as Markdown text."""
     saved = st.session_state.get(key + "_saved")
-    return message.replace(Path(saved[1]).name, escape_markdown(saved[2])) if saved else message  # issue 13: as text
+    return escape_markdown(message.replace(Path(saved[1]).name, saved[2]) if saved else message)  # issue 13
