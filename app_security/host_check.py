@@ -16,6 +16,7 @@ domain's subdomains, ports ignored; `*` opts out. An empty list means the local 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ OPTION = "server.allowedHosts"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # what an empty setting allows
 REFUSAL = b"Digit Lab answers only requests addressed to localhost or a name in server.allowedHosts.\n"
 _MARK = "_digit_lab_host_check"
+_INSTALLING = threading.Lock()
 
 
 def allowed_hosts() -> list[str]:
@@ -66,19 +68,25 @@ def install_host_check() -> bool:
     """
     from starlette.applications import Starlette
 
-    if getattr(Starlette.__call__, _MARK, False):
-        return False
-    answer = Starlette.__call__
+    with _INSTALLING:  # two sessions' first runs at once must not wrap it twice
+        if getattr(Starlette.__call__, _MARK, False):
+            return False
+        Starlette.__call__ = _checking(Starlette.__call__)
+        return True
+
+
+def _checking(answer: Any) -> Any:
+    """`answer` (Starlette.__call__), answering only requests whose Host is allowed."""
 
     async def checked(self: Any, scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") in ("http", "websocket") and not host_allowed(_header(scope, b"host"), allowed_hosts()):
+        host = _header(scope, b"host")
+        if scope.get("type") in ("http", "websocket") and not host_allowed(host, allowed_hosts()):
             await _refuse(scope, send)
             return
         await answer(self, scope, receive, send)
 
     setattr(checked, _MARK, True)
-    Starlette.__call__ = checked
-    return True
+    return checked
 
 
 def _header(scope: dict, name: bytes) -> str | None:

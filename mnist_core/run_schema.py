@@ -33,6 +33,7 @@ MAX_BYTES = {  # per file: a real run's files are far smaller (metrics.jsonl of 
     "evaluation.json": 256 * 1024,
     "evaluation.npz": 64 * 2**20,
     "watch.json": 2 * 2**20,
+    "finetune.json": 64 * 1024,
 }
 MAX_DEPTH = 8  # JSON nesting: the deepest run file (evaluation.json's per_class) needs 3
 MAX_TEST_DIGITS = 100_000  # evaluation arrays: MNIST's test set has 10,000
@@ -185,6 +186,13 @@ class WatchFile(_Strict):
         if any(len(row.guesses) != n or len(row.confidence) != n for row in self.rows):
             raise ValueError(f"a row does not hold {n} guesses and confidences")
         return self
+
+
+def import_cap(file: str) -> int:
+    """The most bytes one file of a run may unpack to on import (a model: the model-file cap)."""
+    from mnist_core.model_files import MAX_MODEL_BYTES
+
+    return MAX_MODEL_BYTES if file.endswith(".keras") else MAX_BYTES.get(file, 64 * 1024)
 
 
 # ---------------------------------------------------------------- readers for the run-file owner

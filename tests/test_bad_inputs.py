@@ -613,7 +613,25 @@ def simultaneous_imports(w: World) -> Callable[[], object]:
     return act
 
 
+def heavy_run_zip(w: World, file: str, size: int) -> Callable[[], object]:
+    """A small zip of a run whose `file` unpacks to `size` bytes (blank lines compress to almost nothing)."""
+    from mnist_core.sharing import import_run_zip
+
+    path = w.root / "heavy.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("config.json", "status.json"):
+            archive.write(w.run.path / name, name)
+        archive.writestr(file, b"\n" * size)
+    return lambda: import_run_zip(path, w.runs)
+
+
 CASES += [
+    Case(_I, "run-zip-100mb-metrics", "a 100 KB run zip whose metrics.jsonl unpacks to 100 MB",
+         lambda w: heavy_run_zip(w, "metrics.jsonl", 100 * 2**20),
+         RunError, "metrics.jsonl unpacks to 100.0 MB; the limit for one file is 16.0 MB."),
+    Case(_I, "run-zip-100mb-evaluation", "a run zip whose evaluation.json unpacks to 100 MB",
+         lambda w: heavy_run_zip(w, "evaluation.json", 100 * 2**20),
+         RunError, "evaluation.json unpacks to 100.0 MB; the limit for one file is 0.2 MB."),
     Case(_M, "model-dense-400000", "a 1 KB .keras whose config asks for Dense(units=400000)",
          lambda w: loads(model_config_file(w, "wide.keras", _dense_bomb())),
          ModelLoadError, "the model asks for 318,000,010 parameters and 1.5 MB of layer outputs per image; "
