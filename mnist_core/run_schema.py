@@ -3,7 +3,7 @@
 A run folder may come from anyone (an imported zip), so every file read from it is validated here
 before a page uses it. A file that fails is reported as `DamagedRunFile` naming the file and what is
 wrong; the run then shows as damaged (with a working Delete) and every other run keeps working.
-`metrics.jsonl` is the exception: its bad rows are skipped, and only its first `MAX_BYTES` are read.
+`metrics.jsonl` is the exception: its bad rows are skipped, and only its last `MAX_BYTES` are read.
 
 Pydantic (v2) does the checking: strict types (no "1" for 1, no true for 1), finite numbers,
 ranges and lengths declared once per field, and errors that name the field without quoting the
@@ -123,7 +123,7 @@ class Metrics(BaseModel):
     batches: list[BatchRow]
     epochs: list[EpochRow]
     skipped: int  # rows that were not valid JSON or did not match their kind
-    truncated: bool  # the file was longer than MAX_BYTES["metrics.jsonl"]; the rest was not read
+    truncated: bool  # the file was longer than MAX_BYTES["metrics.jsonl"]; its beginning was not read
 
 
 class ClassScore(_Strict):
@@ -217,17 +217,20 @@ def read_watch(path: Path) -> WatchFile:
 
 
 def read_metrics(path: Path) -> Metrics:
-    """metrics.jsonl's valid rows (at most MAX_BYTES of it); bad rows are counted, never raised."""
+    """metrics.jsonl's valid rows (its last MAX_BYTES at most: a live run's latest rows matter most);
+    bad rows are counted, never raised."""
     cap = MAX_BYTES["metrics.jsonl"]
     try:
         with open(path, "rb") as handle:
-            data = handle.read(cap + 1)
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - cap))
+            data = handle.read(cap)
     except OSError:
         return Metrics(batches=[], epochs=[], skipped=0, truncated=False)
-    truncated = len(data) > cap
-    lines = data[:cap].split(b"\n")
+    truncated = size > cap
+    lines = data.split(b"\n")
     if truncated:
-        lines = lines[:-1]  # the last line was cut off
+        lines = lines[1:]  # the first line was cut off
     batches, epochs, skipped = [], [], 0
     for line in filter(None, (line.strip() for line in lines)):
         try:

@@ -107,9 +107,10 @@ def test_metrics_rows_of_the_wrong_types_or_bytes_are_skipped(tmp_path: Path) ->
 def test_a_huge_metrics_file_is_read_only_so_far(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(MAX_BYTES, "metrics.jsonl", 10_000)
     path = tmp_path / "metrics.jsonl"
-    path.write_text((json.dumps(EPOCH) + "\n") * 1_000)
+    path.write_text("".join(json.dumps({**EPOCH, "epoch": i}) + "\n" for i in range(1, 1_001)))
     metrics = read_metrics(path)
     assert metrics.truncated and metrics.skipped == 0 and 0 < len(metrics.epochs) < 1_000
+    assert metrics.epochs[-1].epoch == 1_000  # the latest rows are the ones kept
 
 
 def test_an_oversized_or_deep_file_is_damaged(tmp_path: Path) -> None:
