@@ -225,6 +225,35 @@ def test_model_bombs_are_refused_at_once_and_cost_no_memory(tmp_path: Path, case
     assert result["seconds"] < 0.5 and result["grew_mb"] < 100, result
 
 
+SERVER_PROBE = """
+import json, sys, time
+from pathlib import Path
+import keras, tensorflow  # a server process has both loaded, as the Draw page does
+from mnist_core.predict import ModelLoadError, load_predictor
+def peak_mb():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]) / 1024
+before = peak_mb()
+start = time.perf_counter()
+try:
+    load_predictor(Path(sys.argv[1]))
+    message = None
+except ModelLoadError as err:
+    message = str(err)
+print(json.dumps({"seconds": time.perf_counter() - start, "grew_mb": peak_mb() - before, "message": message}))
+"""
+
+
+@pytest.mark.slow
+def test_load_predictor_in_a_server_like_process_refuses_the_bomb_cheaply(tmp_path: Path) -> None:
+    path = bomb(tmp_path, "wide.keras", BOMBS["dense-400000"])
+    out = subprocess.run(
+        [sys.executable, "-c", SERVER_PROBE, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "318,000,010 parameters" in result["message"]
+    assert result["seconds"] < 0.5 and result["grew_mb"] < 100, result
+
+
 def test_the_message_states_the_size_and_what_to_do(tmp_path: Path) -> None:
     path = bomb(tmp_path, "wide.keras", BOMBS["dense-400000"])
     with pytest.raises(ModelLoadError) as err:
