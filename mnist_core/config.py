@@ -145,6 +145,18 @@ def _cnn_needs_conv(cfg: TrainingConfig) -> None:
         raise ConfigError("conv_filters is empty; a CNN needs at least one conv block.")
 
 
+def _within_model_budget(cfg: TrainingConfig) -> None:
+    """Issue 13: a config may not describe a model that Digit Lab would refuse to load (mnist_core/model_budget)."""
+    from mnist_core.model_budget import MAX_PARAMETERS, training_parameters
+
+    params = training_parameters(cfg)
+    if params > MAX_PARAMETERS:
+        raise ConfigError(
+            f"this model would have {params:,} parameters; Digit Lab trains and loads models up to "
+            f"{MAX_PARAMETERS:,}. Use fewer or narrower layers (hidden_units, conv_filters, dense_units)."
+        )
+
+
 _CHECKS = (
     _choice("architecture", ARCHITECTURES),
     _choice("activation", ACTIVATIONS),
@@ -167,6 +179,7 @@ _CHECKS = (
     _number("validation_fraction", 0.01, 0.9),
     _number("train_limit", 0, 10_000_000, integer=True),
     _number("seed", 0, 2**31 - 1, integer=True),
+    _within_model_budget,  # issue 13: last, once every field it reads is checked
 )
 
 # Keep the field list and the docs in one place for UIs and the CLI.
