@@ -36,6 +36,7 @@ MAX_REPEAT = 50
 LEARNING_RATE = 3e-4  # about a tenth of what the presets train with: nudge, do not retrain
 BATCH_SIZE = 64
 FIXED_SETTINGS = {  # over the base model's own config: nudge it gently, keep the last weights
+    "min_steps": 0,  # a preset's step budget is for training from scratch; a fine-tune runs `epochs`
     "lr_schedule": "constant",
     "optimizer": "adam",
     "early_stopping_patience": 0,

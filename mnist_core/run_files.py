@@ -27,6 +27,7 @@ FINETUNE_REPORT = "finetune.json"  # a fine-tune's before/after numbers
 FINETUNE_DIGITS = "my_digits.npz"  # a fine-tune's snapshot of My digits
 STOP_REQUEST = "stop.request"  # exists once someone asked the run to stop
 WORKER_LOG = "worker.log"  # the worker process's stdout and stderr
+TENSORBOARD = "tensorboard"  # a folder: TensorBoard event files, derived from metrics.jsonl (tensorboard_log)
 # What a run zip carries (sharing): the results, not the request flag, the log or the private snapshot.
 EXPORTED = (CONFIG, STATUS, METRICS, MODEL_BEST, MODEL_FINAL, EVALUATION, EVALUATION_ARRAYS, FINETUNE_REPORT, WATCH)
 NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG)  # every file a run folder may hold
@@ -91,6 +92,7 @@ class RunFiles:
         self.metrics = self.path / METRICS
         self.stop_flag = self.path / STOP_REQUEST
         self.watch_file = self.path / WATCH
+        self.tensorboard_dir = self.path / TENSORBOARD
 
     def file(self, name: str) -> Path:
         """The path of the run file `name` (one of NAMES)."""
@@ -174,11 +176,16 @@ class RunFiles:
         rename writes ".config.json.*", so that one is left alone.
         """
         try:
-            for leftover in self.path.iterdir():
-                if leftover.name.startswith(".") and not leftover.name.startswith(f".{CONFIG}."):
-                    leftover.unlink(missing_ok=True)
+            leftovers = [
+                p for p in self.path.iterdir() if p.name.startswith(".") and not p.name.startswith(f".{CONFIG}.")
+            ]
         except OSError:
-            pass  # a read-only folder: the leftovers stay, nothing reads them
+            return  # an unreadable folder: the leftovers stay, nothing reads them
+        for leftover in leftovers:  # files, and the staging folder of a rewritten tensorboard/
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def create_run(
@@ -207,7 +214,11 @@ def create_run(
 
 
 def _new_folder(root: Path, label: str) -> RunFiles:
-    """An empty folder named by the time and `label`, with "-2", "-3", ... for same-second twins."""
+    """An empty folder named by the time and `label`, with "-2", "-3", ... for same-second twins.
+
+    The name is claimed with `mkdir`, which is atomic: two starts or imports in the same second
+    (sessions of one server run in one process) each get their own folder (issue 13, item 10).
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40].strip("-") or "run"
     path, suffix = root / f"{stamp}-{slug}", 1

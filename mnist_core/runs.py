@@ -235,7 +235,7 @@ def writable_runs_dir(path: str | Path | None = None) -> Path:
     root = runs_dir(path)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".write-test-{os.getpid()}"
+        probe = root / f".write-test-{os.getpid()}-{os.urandom(4).hex()}"  # issue 13: unique per call, not per process
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:

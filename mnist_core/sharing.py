@@ -159,13 +159,16 @@ def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
     missing = [file for file in REQUIRED_FILES if member[file] not in names]
     if missing:
         raise RunImportError(f"{name} is not a Digit Lab run: it has no {', '.join(missing)}.")
-    return {file: read_member(archive, member[file], MAX_FILE_BYTES) for file in EXPORTED if member[file] in names}
+    from mnist_core.run_schema import import_cap  # issue 13: each file capped at what a real one needs
+
+    caps = {file: min(MAX_FILE_BYTES, import_cap(file)) for file in EXPORTED}
+    return {file: read_member(archive, member[file], caps[file]) for file in EXPORTED if member[file] in names}
 
 
 def _json(name: str, contents: dict[str, bytes], file: str) -> object:
     try:
         return json.loads(contents[file].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # issue 13: RecursionError for deep nesting
         raise RunImportError(f"{name}: {file} is not valid JSON ({error}).") from error
 
 

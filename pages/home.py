@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_core import runs
 from mnist_core.ui_helpers import best_accuracy, data_info, format_duration, starter_available
+from pages._get_mnist import get_full_mnist_button, show_download_done  # issue 17: full MNIST download
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
@@ -97,12 +98,18 @@ info = cached_data_info()
 if info.kind == "error":
     data_banner.error(f"**No MNIST data could be loaded.** {info.source}", icon=":material/error:")
 elif info.is_embedded:
-    data_banner.warning(
+    banner = data_banner.container()  # issue 17: the warning, then the download button under it
+    banner.warning(
         f"**Using the small embedded sample** ({info.n_train:,} training and {info.n_test:,} test digits), "
         "so accuracy will be lower than on full MNIST. For the full 70,000 digits, set `MNIST_DATA_DIR` to "
         "a folder with the four MNIST IDX files (or a Keras `mnist.npz`) and restart the app:\n\n"
         "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`",
         icon=":material/database:",
     )
+    with banner:
+        get_full_mnist_button()  # issue 17
 else:
-    data_banner.success(f"**Data:** {info.source}", icon=":material/database:")
+    banner = data_banner.container()  # issue 17: the data source, then a download's success message
+    banner.success(f"**Data:** {info.source}", icon=":material/database:")
+    with banner:
+        show_download_done()  # issue 17

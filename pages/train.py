@@ -8,7 +8,7 @@ import functools
 
 import streamlit as st
 
-from mnist_core import charts, runs
+from mnist_core import charts, runs, training
 from mnist_core.config import ACTIVATIONS, FIELD_HELP, LR_SCHEDULES, OPTIMIZERS, SCALING_LABELS, ConfigError
 from mnist_core.presets import PRESETS
 from mnist_core.ui_helpers import (
@@ -19,12 +19,16 @@ from mnist_core.ui_helpers import (
     MAX_EPOCHS,
     MAX_LAYERS,
     WIDTH_OPTIONS,
+    batch_norm_hint,
     config_to_form,
+    data_info,
     describe_config,
     file_version,
     form_to_config,
     format_duration,
     overlay_series,
+    plan_text,
+    preset_expectation,
     progress_text,
     read_bytes,
     run_rows,
@@ -70,6 +74,11 @@ def test_scores(run_id: str, version: float) -> tuple[float, float] | None:
     return None if evaluation is None else (evaluation.accuracy, evaluation.loss)
 
 
+@st.cache_data(show_spinner="Looking for MNIST…")
+def cached_data_info():
+    return data_info()
+
+
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def model_summary(path: str, version: float) -> str:
     from mnist_core.predict import load_predictor
@@ -99,11 +108,8 @@ preset = preset_col.selectbox(
     persist_state="session",
     help="Fills every control below; change any of them after.",
 )
-about_col.info(
-    f"**{preset}**: {PRESETS[preset].description}. Expected test accuracy about "
-    f"**{PRESETS[preset].expected_accuracy:.1%}**; source: {PRESETS[preset].expected_from}.",
-    icon=":material/tune:",
-)
+data = cached_data_info()
+about_col.info(preset_expectation(PRESETS[preset], data), icon=":material/tune:")
 
 keep = {"persist_state": "session"}
 model_box, optim_box, data_box = st.columns(3, border=True)
@@ -158,6 +164,9 @@ with optim_box:
     )
     st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **keep)
     st.slider("Epochs", 1, MAX_EPOCHS, key=KEY + "epochs", help=FIELD_HELP["epochs"], **keep)
+    st.number_input(
+        "At least this many steps", 0, 100_000, step=50, key=KEY + "min_steps", help=FIELD_HELP["min_steps"], **keep
+    )
     st.slider(
         "Early stopping patience",
         0,
@@ -238,6 +247,11 @@ elif active is not None:
     st.caption(f":material/hourglass_top: **{active.name}** is training; Start is available again when it ends.")
 else:
     st.caption(f":material/checklist: Start trains: {describe_config(config)}")
+    if data.n_train:
+        plan = training.plan(config, data.n_train)
+        st.caption(f":material/timer: {plan_text(plan, config)}")
+        if hint := batch_norm_hint(plan, config):
+            st.info(hint, icon=":material/lightbulb:")
 
 
 # ---------------------------------------------------------------- the current run

@@ -10,6 +10,7 @@ from mnist_core import run_files
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log)$")
+FOLDER = re.compile(r"^[a-z_]+/([a-z_]+/)?$")
 # "config.json" is also the member of a .keras zip that holds the model's layers, not a run file.
 ELSEWHERE = {("model_files.py", "config.json")}
 
@@ -22,12 +23,16 @@ def design_run_files() -> set[str]:
     for line in section.splitlines():
         if line.startswith("- "):
             head = line[2:].split(":", 1)[0]
-            names |= {name for name in re.findall(r"`([^`]+)`", head) if FILE_NAME.match(name)}
+            for name in re.findall(r"`([^`]+)`", head):
+                if FILE_NAME.match(name):
+                    names.add(name)
+                elif FOLDER.match(name):  # `tensorboard/train/`: the run folder holds `tensorboard`
+                    names.add(name.split("/")[0])
     return names
 
 
 def test_design_lists_exactly_the_files_run_files_names():
-    assert design_run_files() == set(run_files.NAMES)
+    assert design_run_files() == {*run_files.NAMES, run_files.TENSORBOARD}
     assert len(run_files.NAMES) == len(set(run_files.NAMES)) and set(run_files.EXPORTED) < set(run_files.NAMES)
 
 
