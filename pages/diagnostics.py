@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from mnist_core import charts, diagnostics, runs
+from mnist_core import diagnostics, runs
 from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
-from mnist_core.ui_helpers import (
+from ui import charts
+from ui.formatting import (
     best_accuracy,
     evaluate_model_file,
     example_caption,
@@ -12,7 +13,7 @@ from mnist_core.ui_helpers import (
     has_evaluation,
     upscale,
 )
-from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
+from ui.uploads import UPLOAD, in_user_terms, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "diagnostics"})

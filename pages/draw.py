@@ -3,12 +3,13 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import charts, runs
+from mnist_core import runs
 from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
 from mnist_core.preprocess import canvas_steps
-from mnist_core.ui_helpers import best_accuracy, file_version, upscale
-from pages._teach import see_why, teach
-from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
+from ui import charts
+from ui.formatting import best_accuracy, file_version, upscale
+from ui.see_why import see_why, teach
+from ui.uploads import UPLOAD, in_user_terms, uploaded_model_path
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})

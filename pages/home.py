@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_core import runs
-from mnist_core.ui_helpers import best_accuracy, data_info, format_duration, starter_available
+from ui.formatting import best_accuracy, data_info, format_duration, starter_available
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.

@@ -4,10 +4,11 @@ import functools
 
 import streamlit as st
 
-from mnist_core import charts, my_digits, runs, transfers
+from mnist_core import my_digits, runs
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError
-from mnist_core.ui_helpers import best_accuracy, format_duration, progress_text, upscale
+from ui import charts, files
+from ui.formatting import best_accuracy, format_duration, progress_text, upscale
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "my_digits"})
@@ -38,7 +39,7 @@ def import_upload() -> None:
         return
     st.session_state[KEY + "imported"] = upload.file_id
     try:
-        added = transfers.import_bytes(
+        added = files.import_bytes(
             upload.getvalue(),
             upload.name,
             my_digits.import_file,
@@ -71,7 +72,7 @@ st.markdown(
 zip_col, npz_col, _ = st.columns([1, 1, 3])
 zip_col.download_button(
     "Export .zip (PNGs)",
-    transfers.my_digits_zip,
+    files.my_digits_zip,
     file_name="my_digits.zip",
     mime="application/zip",
     icon=":material/download:",
@@ -80,7 +81,7 @@ zip_col.download_button(
 )
 npz_col.download_button(
     "Export .npz (arrays)",
-    transfers.my_digits_npz,
+    files.my_digits_npz,
     file_name="my_digits.npz",
     mime="application/octet-stream",
     icon=":material/download:",

@@ -8,10 +8,11 @@ import functools
 
 import streamlit as st
 
-from mnist_core import charts, runs
+from mnist_core import runs
 from mnist_core.config import ACTIVATIONS, FIELD_HELP, LR_SCHEDULES, OPTIMIZERS, SCALING_LABELS, ConfigError
 from mnist_core.presets import PRESETS
-from mnist_core.ui_helpers import (
+from ui import charts
+from ui.formatting import (
     BATCH_OPTIONS,
     DENSE_OPTIONS,
     FILTER_OPTIONS,
@@ -29,7 +30,7 @@ from mnist_core.ui_helpers import (
     read_bytes,
     run_rows,
 )
-from pages._train_extras import (
+from ui.share import (
     export_button,
     import_uploader,
     restore_from_url,

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from mnist_core import charts
+from ui import charts
 
 
 def batch_row(epoch, batch, batches=10, loss=1.0, accuracy=0.5):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core import runs
 from mnist_core.predict import MAX_MODEL_BYTES
-from mnist_core.ui_helpers import save_upload
+from ui.formatting import save_upload
 
 UPLOAD = "upload"  # the model pickers' option for "Upload a .keras file…"
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from mnist_core.charts import FONT
+from ui.charts import FONT
 
 DIVERGING = [[0.0, "#2563EB"], [0.5, "#FFFFFF"], [1.0, "#DC2626"]]  # blue: against, white: 0, red: for
 GREYS = [[0.0, "#000000"], [1.0, "#FFFFFF"]]  # MNIST's look: bright ink on black

@@ -1,22 +1,33 @@
 """Train page extras: Watch it learn (guesses on 100 fixed test digits, epoch by epoch) and Share
-(settings in the URL, runs as zip files)."""
+(settings in the URL, runs as zip files).
+
+Query parameters come from anyone, so reading them never trusts them: a bad value falls back to its
+default with a warning, never an exception.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from mnist_core import explain_charts, runs, transfers
-from mnist_core.config import TrainingConfig
-from mnist_core.sharing import MAX_ZIP_BYTES, RunImportError, config_from_query, config_to_query, import_run_zip
-from mnist_core.ui_helpers import file_version
+from mnist_core import runs
+from mnist_core.config import ConfigError, TrainingConfig
+from mnist_core.sharing import MAX_ZIP_BYTES, RunImportError, import_run_zip
 from mnist_core.watch import WATCH_NAME, load_watch
+from ui import files, image_charts
+from ui.formatting import file_version
 
 KEY = "train_"
 OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
 URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider dragged end to end: ~60)
+MAX_VALUE_CHARS = 200  # a longer query value is ignored
+MAX_PARAMS = 100  # more query parameters than this are ignored
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 # ---------------------------------------------------------------- Watch it learn
@@ -51,7 +62,7 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
     grid_col, curve_col = st.columns([3, 2], vertical_alignment="center")
     right = int((watch.guesses[row] == watch.labels).sum())
     grid_col.plotly_chart(
-        explain_charts.watch_grid(watch.images, watch.labels, watch.guesses[row], watch.confidence[row]),
+        image_charts.watch_grid(watch.images, watch.labels, watch.guesses[row], watch.confidence[row]),
         key=f"{KEY}{where}_watch",
         config={"displayModeBar": False},
     )
@@ -62,13 +73,98 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
         delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None,
     )
     curve_col.plotly_chart(
-        explain_charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
+        image_charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
         key=f"{KEY}{where}_watch_curve",
         config={"displayModeBar": False},
     )
 
 
 # ---------------------------------------------------------------- Share: settings in the URL
+@dataclass(frozen=True)
+class SharedConfig:
+    """What a shared link gives: the config to use, and what was ignored on the way."""
+
+    config: TrainingConfig
+    warnings: tuple[str, ...]  # one sentence per ignored parameter; empty when all were used
+
+
+def config_to_query(config: TrainingConfig) -> dict[str, str]:
+    """Every field as a string: tuples as "512,512", booleans as "true"/"false".
+
+    A page calls ``st.query_params.from_dict(config_to_query(config))`` to make a shareable link.
+    """
+    return {name: _format(value) for name, value in config.to_dict().items()}
+
+
+def query_string(config: TrainingConfig) -> str:
+    """The config as a URL query string (without "?"), for a copyable link."""
+    return urlencode(config_to_query(config))
+
+
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def config_from_query(params: Mapping[str, object], ignore: Iterable[str] = ()) -> SharedConfig:
+    """Read a config from query parameters; never raises.
+
+    `params` maps names to strings (or lists of strings: the last one counts), e.g.
+    ``st.query_params.to_dict()``. Missing fields keep their defaults; an unknown name or a bad value
+    is skipped with a warning. Names in `ignore` (a page's own parameters) are skipped silently.
+    A page calls ``shared = config_from_query(st.query_params.to_dict(), ignore={"run"})``, shows
+    each of ``shared.warnings`` with st.warning and fills the form from ``shared.config``.
+    """
+    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+    skip = set(ignore)
+    items = [(str(k), v) for k, v in params.items() if str(k) not in skip]
+    warnings = (
+        [f"Ignored {len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}."]
+        if len(items) > MAX_PARAMS
+        else []
+    )
+    values = dict(items[:MAX_PARAMS])
+    warnings += [f"Ignored unknown setting {name[:40]!r}." for name in values if name not in fields]
+    config = TrainingConfig()
+    for name in fields:  # field order: architecture is set before conv_filters is checked against it
+        if name not in values:
+            continue
+        text = _last(values[name])
+        try:
+            config = config.replace(**{name: _parse(text, fields[name].default)})
+        except (ConfigError, ValueError, TypeError) as error:
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            reason = str(error).rstrip(".")
+            warnings.append(f"Ignored {name}={shown!r} ({reason}); using {_format(getattr(config, name))}.")
+    return SharedConfig(config, tuple(warnings))
+
+
+def _last(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def _parse(text: str, default: object) -> object:
+    """A query string value -> the type of the field's default; ValueError if it does not parse."""
+    if len(text) > MAX_VALUE_CHARS:
+        raise ValueError(f"longer than {MAX_VALUE_CHARS} characters")
+    if isinstance(default, bool):
+        if text.lower() not in _TRUE + _FALSE:
+            raise ValueError("expected true or false")
+        return text.lower() in _TRUE
+    if isinstance(default, tuple):
+        return tuple(int(part) for part in text.split(",")) if text else ()
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text
+
+
 def restore_from_url(fill_form: Callable[[TrainingConfig], None]) -> None:
     """Opened with settings in the URL (or the URL changed): fill every control from it once, and
     show what was ignored.
@@ -117,7 +213,7 @@ def _remember_url(params: dict) -> None:
 def export_button(handle: runs.RunHandle, where: str) -> None:
     st.download_button(
         "Export as zip",
-        functools.partial(transfers.run_zip, handle.id),
+        functools.partial(files.run_zip, handle.id),
         file_name=f"{handle.id}.zip",
         mime="application/zip",
         icon=":material/ios_share:",
@@ -137,7 +233,7 @@ def import_uploader() -> None:
         return
     st.session_state[KEY + "imported_run"] = upload.file_id
     try:
-        handle = transfers.import_bytes(upload.getvalue(), upload.name, import_run_zip, MAX_ZIP_BYTES, "run zips")
+        handle = files.import_bytes(upload.getvalue(), upload.name, import_run_zip, MAX_ZIP_BYTES, "run zips")
     except (ValueError, RunImportError) as error:
         st.error(str(error), icon=":material/error:")
     else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_core import explain_charts, my_digits
-from mnist_core.ui_helpers import file_version
+from mnist_core import my_digits
+from ui import image_charts
+from ui.formatting import file_version
 
 KEY = "draw_"
 CNN_COLS = 8
@@ -82,12 +83,12 @@ def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> No
     other = st.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other", width=200)
     left, right = st.columns(2)
     left.plotly_chart(
-        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted), f"Why {predicted}"),
+        image_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted), f"Why {predicted}"),
         key=KEY + "why_main",
         config={"displayModeBar": False},
     )
     right.plotly_chart(
-        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, other), f"Why (not) {other}"),
+        image_charts.saliency_figure(image, _saliency(predictor, model_key, image, other), f"Why (not) {other}"),
         key=KEY + "why_other_chart",
         config={"displayModeBar": False},
     )
@@ -96,20 +97,20 @@ def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> No
         return
     if filters.shape[1:] == (28, 28):  # an MLP: each first-layer unit's weights over the 28x28 pixels
         st.markdown(
-            f"**First layer: what {min(len(filters), explain_charts.MAX_TILES)} of its "
+            f"**First layer: what {min(len(filters), image_charts.MAX_TILES)} of its "
             f"{len(filters)} units look for** (red: ink here raises the unit, blue: lowers it)"
         )
         st.plotly_chart(
-            explain_charts.tiles_figure(filters, cols=8, height=460),
+            image_charts.tiles_figure(filters, cols=8, height=460),
             key=KEY + "why_units",
             config={"displayModeBar": False},
         )
         return
-    shown = min(len(filters), explain_charts.MAX_TILES)
+    shown = min(len(filters), image_charts.MAX_TILES)
     filters_col, maps_col = st.columns([1, 2])
     filters_col.markdown(f"**First-layer filters** ({shown} of {len(filters)})")
     filters_col.plotly_chart(
-        explain_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
+        image_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
         key=KEY + "why_filters",
         config={"displayModeBar": False},
     )
@@ -117,7 +118,7 @@ def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> No
     if maps is not None:
         maps_col.markdown("**What each filter finds in your drawing** (same order; bright: strong response)")
         maps_col.plotly_chart(
-            explain_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320, normalise_each=True),
+            image_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320, normalise_each=True),
             key=KEY + "why_maps",
             config={"displayModeBar": False},
         )
