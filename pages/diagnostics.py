@@ -5,6 +5,7 @@ import streamlit as st
 from mnist_core import diagnostics, runs
 from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
 from ui import charts
+from ui.confusion_chart import confusion_chart
 from ui.formatting import (
     best_accuracy,
     evaluate_model_file,
@@ -141,7 +142,7 @@ with matrix_col:
     )
     stored = st.session_state.get(KEY + "cell")
     cell = stored[1:] if stored and stored[0] == choice else None
-    figure = charts.confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
+    figure = confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
     st.plotly_chart(
         figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", config={"displayModeBar": False}
     )

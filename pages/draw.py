@@ -18,15 +18,6 @@ KEY = "draw_"
 CANVAS_PX = 280
 LOW_CONFIDENCE = 0.6
 STARTER = "starter"
-PAGE_CSS = """
-.dl-verdict { display: flex; align-items: center; gap: 1.5rem 2.5rem; flex-wrap: wrap; }
-.dl-answer { font-size: 6.5rem; font-weight: 800; line-height: 1; color: #4F46E5; min-width: 5rem;
-              text-align: center; }
-.dl-sure { font-size: 1.75rem; font-weight: 700; line-height: 1.3; }
-.dl-next { font-size: 1rem; color: #374151; padding-top: 0.3rem; }
-.dl-probs { font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }
-[data-testid="stImage"] img { image-rendering: pixelated; border-radius: 4px; }
-"""
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -45,7 +36,7 @@ def model_label(choice: str, trained: dict) -> str:
     return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
 
 
-st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{PAGE_CSS}</style>")
+st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{charts.PIXELATED_CSS}</style>")
 
 st.title("Draw")
 st.caption(

@@ -18,7 +18,7 @@ PER_ROW = 12
 SHOW_PER_DIGIT = 24  # newest drawings shown per digit (the exports hold all of them)
 STARTER = "starter"
 
-st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; border-radius: 3px; }</style>")
+st.html(f"<style>{charts.PIXELATED_CSS}</style>")
 st.title("My digits")
 st.caption(
     "Drawings you kept on the Draw page with their right label. Fine-tune a model on them so it learns "

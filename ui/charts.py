@@ -1,7 +1,9 @@
-"""Charts for Digit Lab: plain data in, a `go.Figure` (or, for the Draw page's bars, HTML) out.
+"""Charts for Digit Lab, and the one palette every figure and the Draw page's HTML use.
 
-Every function here is pure (no Streamlit, no I/O): the pages pass rows from `metrics.jsonl`,
-probabilities or a confusion matrix, and show the figure with `st.plotly_chart` (`st.html`).
+Plain data in, a `go.Figure` (or, for the Draw page's probability bars, HTML) out. Every function here
+is pure (no Streamlit, no I/O): the pages pass rows from `metrics.jsonl`, probabilities or per-class
+scores, and show the figure with `st.plotly_chart` (`st.html`). The confusion matrix and the figures
+made of digit images live beside this module and take their colours from it.
 """
 
 from __future__ import annotations
@@ -15,19 +17,27 @@ NUM_CLASSES = 10
 DIGITS = [str(d) for d in range(NUM_CLASSES)]
 MAX_BATCH_POINTS = 1500  # per-batch curves are thinned beyond this, so a long run stays smooth
 
+# ---------------------------------------------------------------- the palette
 PRIMARY = "#4F46E5"  # indigo: train, the chosen answer
+PRIMARY_FAINT = "rgba(79,70,229,0.35)"  # PRIMARY, see-through: the noisy per-batch curve
+LIGHT = "#818CF8"  # a lighter indigo: the runner-up, precision
 SECONDARY = "#F97316"  # orange: validation, mistakes
-TOP_COLORS = ("#4F46E5", "#818CF8", "#C7D2FE")  # 1st, 2nd, 3rd most likely digit
+TOP_COLORS = (PRIMARY, LIGHT, "#C7D2FE")  # 1st, 2nd, 3rd most likely digit
 MUTED = "#D1D5DB"
 GRID = "#ECEEF4"
-RUN_COLORS = ("#4F46E5", "#F97316", "#10B981", "#E11D48", "#0EA5E9", "#A855F7", "#EAB308", "#64748B")
+TEXT = "#374151"  # labels drawn in HTML
+RIGHT, WRONG = "#16A34A", "#DC2626"  # a guess that is right / wrong
+EMPTY_CELL = "#F3F4F8"  # a confusion-matrix cell no digit fell in
+CORRECT_SCALE = [[0, "#E0E7FF"], [1, "#3730A3"]]  # indigo, light to dark: right answers
+MISTAKE_SCALE = [[0, "#FFEDD5"], [1, "#C2410C"]]  # orange, light to dark: mistakes
+RUN_COLORS = (PRIMARY, SECONDARY, "#10B981", "#E11D48", "#0EA5E9", "#A855F7", "#EAB308", "#64748B")
+DIVERGING = [[0.0, "#2563EB"], [0.5, "#FFFFFF"], [1.0, WRONG]]  # blue: against, white: 0, red: for
+GREYS = [[0.0, "#000000"], [1.0, "#FFFFFF"]]  # MNIST's look: bright ink on black
 FONT = {"family": "Inter, 'Source Sans Pro', sans-serif", "size": 13}
-
-
 LEGEND_BELOW = {"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center"}
 
 
-def _figure(data: list[dict], height: int, margin: dict | None = None, **layout) -> go.Figure:
+def figure(data: list[dict], height: int, margin: dict | None = None, **layout) -> go.Figure:
     """One Figure built in a single call with the shared look (white, light grid, compact margins).
 
     Figures are built from plain dicts in one constructor call, with no `template=` and no
@@ -111,40 +121,17 @@ def learning_curves(
     `batches`/`epochs` are metrics.jsonl rows. With `epochs_planned` the x axis spans the whole
     run, so a live curve grows into the space it will fill.
     """
-    thin = _thin(batches)
     data = []
     for panel, key in ((1, "loss"), (2, "accuracy")):
-        data.append(
-            _line(
-                thin,
-                key,
-                panel,
-                mode="lines",
-                name="train (per batch)",
-                legendgroup="batch",
-                line={"color": "rgba(79,70,229,0.35)", "width": 1.5},
-                hovertemplate="epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>",
-            )
-        )
+        data.append(_batch_line(_thin(batches), key, panel))
         for prefix, name, color in (("", "train (epoch)", PRIMARY), ("val_", "validation", SECONDARY)):
-            data.append(
-                _line(
-                    epochs,
-                    prefix + key,
-                    panel,
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    line={"color": color, "width": 2.5},
-                    marker={"size": 8},
-                    hovertemplate=f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>",
-                )
-            )
+            hover = f"epoch %{{x:.0f}}<br>%{{y:.4f}}<extra>{name}</extra>"
+            data.append(_marked_line(epochs, prefix + key, panel, name, color, hover, marker_size=8))
     x = {"title": {"text": "epoch"}}
     if epochs_planned:
         x["range"] = [0, max(1, epochs_planned) * 1.02]
     layout = _side_by_side(("Loss", "Accuracy"), x, {}, {"tickformat": ".0%"})
-    return _figure(data, height, legend=LEGEND_BELOW, uirevision="curves", **layout)
+    return figure(data, height, legend=LEGEND_BELOW, uirevision="curves", **layout)
 
 
 def runs_overlay(runs: Mapping[str, Sequence[Mapping]], height: int = 360) -> go.Figure:
@@ -154,23 +141,29 @@ def runs_overlay(runs: Mapping[str, Sequence[Mapping]], height: int = 360) -> go
         color = RUN_COLORS[i % len(RUN_COLORS)]
         for panel, key in ((1, "loss"), (2, "accuracy")):
             use = "val_" + key if any(r.get("val_" + key) is not None for r in rows) else key
-            data.append(
-                _line(
-                    rows,
-                    use,
-                    panel,
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    line={"color": color, "width": 2.5},
-                    marker={"size": 7},
-                    hovertemplate=f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>",
-                )
-            )
+            hover = f"{name}<br>epoch %{{x:.0f}}: %{{y:.4f}}<extra></extra>"
+            data.append(_marked_line(rows, use, panel, name, color, hover, marker_size=7))
     layout = _side_by_side(
         ("Validation loss", "Validation accuracy"), {"title": {"text": "epoch"}}, {}, {"tickformat": ".1%"}
     )
-    return _figure(data, height, legend=LEGEND_BELOW, **layout)
+    return figure(data, height, legend=LEGEND_BELOW, **layout)
+
+
+def _batch_line(rows: Sequence[Mapping], key: str, panel: int) -> dict:
+    """The noisy per-batch training curve, thin and see-through."""
+    line = {"color": PRIMARY_FAINT, "width": 1.5}
+    hover = "epoch %{x:.2f}<br>%{y:.4f}<extra>batch</extra>"
+    return _line(
+        rows, key, panel, mode="lines", name="train (per batch)", legendgroup="batch", line=line, hovertemplate=hover
+    )
+
+
+def _marked_line(
+    rows: Sequence[Mapping], key: str, panel: int, name: str, color: str, hover: str, marker_size: int
+) -> dict:
+    """A per-epoch curve: a thick line with a marker on each epoch."""
+    style = {"line": {"color": color, "width": 2.5}, "marker": {"size": marker_size}, "hovertemplate": hover}
+    return _line(rows, key, panel, mode="lines+markers", name=name, legendgroup=name, **style)
 
 
 def probability_bars_html(probabilities: Sequence[float], top: int = 3) -> str:
@@ -200,134 +193,22 @@ def probability_bars_html(probabilities: Sequence[float], top: int = 3) -> str:
     return f'<div class="dl-bars" role="list" aria-label="probability of each digit">{bars}</div>'
 
 
-PROBABILITY_BARS_CSS = """
-.dl-bars { display: flex; gap: 0.45rem; height: 190px; padding: 1.4rem 0.2rem 0; margin-bottom: 0.4rem; }
-.dl-bar { flex: 1; display: flex; flex-direction: column; align-items: stretch; min-width: 0; }
-.dl-bar-track { flex: 1; display: flex; flex-direction: column; justify-content: flex-end;
-                border-bottom: 1px solid #9CA3AF; }
-.dl-bar-fill { border-radius: 3px 3px 0 0; min-height: 1px; }
-.dl-bar-value { font-size: 0.8rem; color: #374151; text-align: center; line-height: 1.3; white-space: nowrap; }
-.dl-bar-digit { font-size: 0.95rem; font-weight: 600; color: #374151; text-align: center; padding-top: 0.15rem; }
-"""
-
-
-def confusion_chart(
-    confusion: np.ndarray, normalised: bool = False, selected: tuple[int, int] | None = None, size: int = 520
-) -> go.Figure:
-    """The confusion matrix: coloured cells, and a square marker on each cell to click.
-
-    Rows are the true digit, columns the predicted one. Correct answers (the diagonal) are blue;
-    mistakes orange on their own scale, so rare confusions stay visible. `normalised` shows each
-    row as shares of that digit's test examples. The cells are heatmaps (they fill the grid at any
-    width); the clicks land on the last trace, a scatter of transparent square markers, because a
-    heatmap's clicks do not reach Streamlit's `on_select`.
-    """
-    counts = np.asarray(confusion, dtype=np.int64)
-    if counts.shape != (NUM_CLASSES, NUM_CLASSES):
-        raise ValueError(f"confusion must be {NUM_CLASSES}x{NUM_CLASSES}, got {counts.shape}.")
-    rows = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
-    value = share if normalised else counts.astype(float)
-    text = [
-        [_cell_text(n, s, normalised) if n else "" for n, s in zip(r, q, strict=True)]
-        for r, q in zip(counts, share, strict=True)
-    ]
-    diagonal = np.eye(NUM_CLASSES, dtype=bool)
-    data = [_cells(np.zeros(counts.shape), [[0, "#F3F4F8"], [1, "#F3F4F8"]], None)]
-    for mask, scale in ((diagonal, [[0, "#E0E7FF"], [1, "#3730A3"]]), (~diagonal, [[0, "#FFEDD5"], [1, "#C2410C"]])):
-        layer_text = [[cell if mask[t][p] else "" for p, cell in enumerate(row)] for t, row in enumerate(text)]
-        data.append(_cells(np.where(mask & (counts > 0), value, np.nan), scale, layer_text))
-    data.append(_click_targets(counts, share, size))
-    shapes = []
-    if selected is not None:
-        t0, p0 = selected
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": p0 - 0.5,
-                "x1": p0 + 0.5,
-                "y0": t0 - 0.5,
-                "y1": t0 + 0.5,
-                "line": {"color": "#111827", "width": 3},
-                "layer": "above",
-            }
-        )
-    axis = {
-        "tickmode": "array",
-        "tickvals": list(range(NUM_CLASSES)),
-        "ticktext": DIGITS,
-        "showgrid": False,
-        "fixedrange": True,
-        "constrain": "domain",
-        "zeroline": False,
-    }
-    return _figure(
-        data,
-        size,
-        margin={"l": 60, "r": 10, "t": 60, "b": 10},
-        showlegend=False,
-        shapes=shapes,
-        clickmode="event+select",
-        dragmode=False,
-        hovermode="closest",
-        xaxis={**axis, "title": {"text": "predicted digit"}, "side": "top", "range": [-0.5, NUM_CLASSES - 0.5]},
-        yaxis={**axis, "title": {"text": "true digit"}, "range": [NUM_CLASSES - 0.5, -0.5], "scaleanchor": "x"},
-    )
-
-
-def _cell_text(count: int, share: float, normalised: bool) -> str:
-    if not normalised:
-        return f"{count:,}"
-    return f"{share:.0%}" if share >= 0.005 else "<1%"
-
-
-def _cells(z: np.ndarray, scale: list, text) -> dict:
-    """One layer of coloured cells (NaN cells are transparent), its colours running from 0 to its maximum."""
-    top = float(np.nanmax(z)) if np.any(~np.isnan(z)) else 0.0
-    layer = {
-        "type": "heatmap",
-        "z": np.where(np.isnan(z), None, z).tolist(),
-        "x": list(range(NUM_CLASSES)),
-        "y": list(range(NUM_CLASSES)),
-        "colorscale": scale,
-        "zmin": 0,
-        "zmax": max(top, 1e-9),
-        "zauto": False,
-        "showscale": False,
-        "xgap": 2,
-        "ygap": 2,
-        "hoverinfo": "skip",
-    }
-    if text is not None:
-        layer.update(text=text, texttemplate="%{text}", textfont={"size": 12})
-    return layer
-
-
-def _click_targets(counts: np.ndarray, share: np.ndarray, size: int) -> dict:
-    """A transparent square marker on every cell: what a click selects (with the hover text)."""
-    t, p = np.divmod(np.arange(NUM_CLASSES * NUM_CLASSES), NUM_CLASSES)
-    return {
-        "type": "scatter",
-        "x": p.tolist(),
-        "y": t.tolist(),
-        "mode": "markers",
-        "showlegend": False,
-        "name": "cells",
-        "customdata": np.stack([t, p, counts[t, p], share[t, p]], axis=1).tolist(),
-        "hovertemplate": (
-            "true %{customdata[0]} → predicted %{customdata[1]}<br>"
-            "%{customdata[2]:,} digits (%{customdata[3]:.1%} of this row)"
-            "<br><i>click to see them</i><extra></extra>"
-        ),
-        "marker": {"symbol": "square", "size": _cell_pixels(size), "color": "rgba(0,0,0,0)", "line": {"width": 0}},
-        "selected": {"marker": {"opacity": 1}},
-        "unselected": {"marker": {"opacity": 1}},
-    }
-
-
-def _cell_pixels(size: int) -> int:
-    """Click-target marker size for a cell of a `size`-pixel figure (the cells themselves scale)."""
-    return max(8, int((size - 70) / NUM_CLASSES * 0.95))
+PROBABILITY_BARS_CSS = f"""
+.dl-bars {{ display: flex; gap: 0.45rem; height: 190px; padding: 1.4rem 0.2rem 0; margin-bottom: 0.4rem; }}
+.dl-bar {{ flex: 1; display: flex; flex-direction: column; align-items: stretch; min-width: 0; }}
+.dl-bar-track {{ flex: 1; display: flex; flex-direction: column; justify-content: flex-end;
+                border-bottom: 1px solid #9CA3AF; }}
+.dl-bar-fill {{ border-radius: 3px 3px 0 0; min-height: 1px; }}
+.dl-bar-value {{ font-size: 0.8rem; color: {TEXT}; text-align: center; line-height: 1.3; white-space: nowrap; }}
+.dl-bar-digit {{ font-size: 0.95rem; font-weight: 600; color: {TEXT}; text-align: center; padding-top: 0.15rem; }}
+.dl-verdict {{ display: flex; align-items: center; gap: 1.5rem 2.5rem; flex-wrap: wrap; }}
+.dl-answer {{ font-size: 6.5rem; font-weight: 800; line-height: 1; color: {PRIMARY}; min-width: 5rem;
+              text-align: center; }}
+.dl-sure {{ font-size: 1.75rem; font-weight: 700; line-height: 1.3; }}
+.dl-next {{ font-size: 1rem; color: {TEXT}; padding-top: 0.3rem; }}
+.dl-probs {{ font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }}
+"""  # the Draw page's answer: its digit, how sure, the bars and the ten values
+PIXELATED_CSS = "[data-testid='stImage'] img { image-rendering: pixelated; border-radius: 4px; }"  # digits stay sharp
 
 
 def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure:
@@ -343,13 +224,13 @@ def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure
             "hovertemplate": f"digit %{{x}}<br>{label}: %{{y:.2%}}<extra></extra>",
         }
         for key, label, color in (
-            ("precision", "precision", "#818CF8"),
+            ("precision", "precision", LIGHT),
             ("recall", "recall", SECONDARY),
             ("f1", "F1", PRIMARY),
         )
     ]
     low = min([float(row[k]) for row in per_class for k in ("precision", "recall", "f1")] or [0.0])
-    return _figure(
+    return figure(
         data,
         height,
         barmode="group",
@@ -357,4 +238,23 @@ def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure
         legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"},
         xaxis=_axis(type="category", title={"text": "digit"}),
         yaxis=_axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"),
+    )
+
+
+def accuracy_steps(epochs: Sequence[int], accuracy: Sequence[float], height: int = 200) -> go.Figure:
+    """Share of the watched digits guessed right after each epoch (0 = before training)."""
+    line = {
+        "type": "scatter",
+        "x": list(epochs),
+        "y": [float(a) for a in accuracy],
+        "mode": "lines+markers",
+        "line": {"color": PRIMARY, "width": 2.5},
+        "hovertemplate": "epoch %{x}: %{y:.0%}<extra></extra>",
+    }
+    return figure(
+        [line],
+        height,
+        margin={"l": 50, "r": 10, "t": 10, "b": 40},
+        xaxis=_axis(title={"text": "epoch"}, dtick=1),
+        yaxis=_axis(range=[0, 1.02], tickformat=".0%"),
     )

@@ -19,7 +19,7 @@ from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.sharing import MAX_ZIP_BYTES, RunImportError, import_run_zip
 from mnist_core.watch import WATCH_NAME, load_watch
-from ui import files, image_charts
+from ui import charts, files, image_charts
 from ui.formatting import file_version
 
 KEY = "train_"
@@ -73,7 +73,7 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
         delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None,
     )
     curve_col.plotly_chart(
-        image_charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
+        charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
         key=f"{KEY}{where}_watch_curve",
         config={"displayModeBar": False},
     )
