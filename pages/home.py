@@ -3,7 +3,10 @@
 import streamlit as st
 
 from mnist_core import runs
-from ui.formatting import best_accuracy, data_info, format_duration, starter_available
+from ui.data_banner import data_banner
+from ui.formatting import best_accuracy, format_duration
+from ui.live_run import live_run
+from ui.model_picker import starter_available
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
@@ -16,35 +19,11 @@ st.markdown(
     "digits and see what it thinks, and browse every digit it got wrong."
 )
 
-
-data_banner = st.empty()  # filled last: loading MNIST the first time takes a second
-
-
-@st.fragment(run_every=2)
-def current_run(run_id: str) -> None:
-    """The run in training, refreshed every 2 s."""
-    handle = runs.load_run(run_id)
-    if not handle.status().is_active:
-        st.rerun()  # it just ended: redraw Home without it
-    with st.container(border=True):
-        progress = handle.progress()
-        st.markdown(f"**:material/model_training: Training now: {handle.name}**")
-        if progress is None:
-            st.progress(0.0, text="Starting…")
-        else:
-            st.progress(
-                progress.fraction,
-                text=(
-                    f"Epoch {progress.epoch}/{progress.epochs} · {progress.fraction:.0%} · "
-                    f"{format_duration(progress.eta_s)} left"
-                ),
-            )
-        st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/arrow_forward:")
-
+data_slot = st.empty()  # filled last: loading MNIST the first time takes a second
 
 training = runs.active_run()
 if training is not None:
-    current_run(training.id)
+    live_run(training.id, "home_", compact=True)
 
 st.subheader("Start here")
 train, draw, diagnose = st.columns(3)
@@ -88,21 +67,4 @@ else:
     st.caption("No runs yet: train one on the Train page to draw digits for it and inspect its mistakes.")
 
 
-@st.cache_data(show_spinner="Looking for MNIST…")
-def cached_data_info():
-    return data_info()
-
-
-info = cached_data_info()
-if info.kind == "error":
-    data_banner.error(f"**No MNIST data could be loaded.** {info.source}", icon=":material/error:")
-elif info.is_embedded:
-    data_banner.warning(
-        f"**Using the small embedded sample** ({info.n_train:,} training and {info.n_test:,} test digits), "
-        "so accuracy will be lower than on full MNIST. For the full 70,000 digits, set `MNIST_DATA_DIR` to "
-        "a folder with the four MNIST IDX files (or a Keras `mnist.npz`) and restart the app:\n\n"
-        "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`",
-        icon=":material/database:",
-    )
-else:
-    data_banner.success(f"**Data:** {info.source}", icon=":material/database:")
+data_banner(data_slot)

@@ -22,7 +22,7 @@ from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.predict import MAX_MODEL_BYTES
 from mnist_core.sharing import import_run_zip
-from ui import formatting
+from ui import uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = [ROOT / "app.py", *sorted((ROOT / "mnist_core").rglob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
@@ -110,7 +110,7 @@ def test_raw_html_only_where_it_shows_numbers() -> None:
 
 # ---------------------------------------------------------------- uploads and names never become paths
 def test_save_upload_takes_no_file_name() -> None:
-    assert list(inspect.signature(formatting.save_upload).parameters) == ["data", "runs_root", "max_bytes"]
+    assert list(inspect.signature(uploads.save_upload).parameters) == ["data", "runs_root", "max_bytes"]
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ def test_an_uploaded_models_name_never_becomes_a_path(tmp_path: Path, monkeypatc
     at.run()
     assert not at.exception
     new_files = sorted(p for p in set(tmp_path.rglob("*")) - before if p.is_file())
-    assert [p.parent for p in new_files] == [formatting.uploads_dir(root)]
+    assert [p.parent for p in new_files] == [uploads.uploads_dir(root)]
     assert new_files[0].name.startswith("upload-") and new_files[0].suffix == ".keras"
     assert not Path("/tmp/x.keras").exists() and not (ROOT / "x.keras").exists()
 

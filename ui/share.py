@@ -1,5 +1,4 @@
-"""Train page extras: Watch it learn (guesses on 100 fixed test digits, epoch by epoch) and Share
-(settings in the URL, runs as zip files).
+"""Share on the Train page: the settings in the URL (copy it to share them), runs as zip files.
 
 Query parameters come from anyone, so reading them never trusts them: a bad value falls back to its
 default with a warning, never an exception.
@@ -17,10 +16,9 @@ import streamlit as st
 
 from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.sharing import MAX_ZIP_BYTES, RunImportError, import_run_zip
-from mnist_core.watch import WATCH_NAME, load_watch
-from ui import charts, files, image_charts
-from ui.formatting import file_version
+from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
+from ui import files
+from ui.uploads import import_once
 
 KEY = "train_"
 OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
@@ -28,55 +26,6 @@ URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider 
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
 MAX_PARAMS = 100  # more query parameters than this are ignored
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-# ---------------------------------------------------------------- Watch it learn
-@st.cache_data(show_spinner=False, max_entries=16)
-def _watch(run_path: str, version: float):
-    return load_watch(run_path)
-
-
-def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> None:
-    """The 100 watched digits with the latest guesses (live) or any epoch's (a slider, afterwards)."""
-    watch = _watch(str(handle.path), file_version(handle.path / WATCH_NAME))
-    if watch is None or not watch.epochs:
-        if live:
-            st.caption(
-                ":material/visibility: Watch it learn: the guesses on 100 test digits appear when training starts."
-            )
-        return
-    st.markdown(
-        "**:material/visibility: Watch it learn** · 10 test digits of each kind, with the model's guess "
-        "in the corner: :green[green] right, :red[red] wrong"
-    )
-    row = len(watch.epochs) - 1
-    if not live and len(watch.epochs) > 1:
-        epoch = st.select_slider(
-            "Replay: guesses after epoch",
-            watch.epochs,
-            value=watch.epochs[-1],
-            key=f"{KEY}{where}_watch_epoch",
-            help="Epoch 0 is the untrained model.",
-        )
-        row = watch.epochs.index(epoch)
-    grid_col, curve_col = st.columns([3, 2], vertical_alignment="center")
-    right = int((watch.guesses[row] == watch.labels).sum())
-    grid_col.plotly_chart(
-        image_charts.watch_grid(watch.images, watch.labels, watch.guesses[row], watch.confidence[row]),
-        key=f"{KEY}{where}_watch",
-        config={"displayModeBar": False},
-    )
-    curve_col.metric(
-        f"Right after epoch {watch.epochs[row]}",
-        f"{right} of {len(watch.labels)}",
-        border=True,
-        delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None,
-    )
-    curve_col.plotly_chart(
-        charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
-        key=f"{KEY}{where}_watch_curve",
-        config={"displayModeBar": False},
-    )
 
 
 # ---------------------------------------------------------------- Share: settings in the URL
@@ -224,18 +173,19 @@ def export_button(handle: runs.RunHandle, where: str) -> None:
     )
 
 
-def import_uploader() -> None:
-    """Import a run zip once per uploaded file; the run appears in the history, or the error says why."""
-    upload = st.file_uploader(
-        "Import a run (.zip)", type=["zip"], key=KEY + "import_run", help="A zip made with Export as zip."
+def import_uploader() -> runs.RunHandle | None:
+    """Import a run zip once per uploaded file; returns the new run (it joins the history), or None."""
+    imported = import_once(
+        "Import a run (.zip)",
+        KEY + "import_run",
+        import_run_zip,
+        types=["zip"],
+        max_bytes=MAX_ZIP_BYTES,
+        what="run zips",
+        help="A zip made with Export as zip.",
     )
-    if upload is None or st.session_state.get(KEY + "imported_run") == upload.file_id:
-        return
-    st.session_state[KEY + "imported_run"] = upload.file_id
-    try:
-        handle = files.import_bytes(upload.getvalue(), upload.name, import_run_zip, MAX_ZIP_BYTES, "run zips")
-    except (ValueError, RunImportError) as error:
-        st.error(str(error), icon=":material/error:")
-    else:
-        st.session_state[KEY + "run_id"] = handle.id
-        st.success(f"Imported **{handle.name}**.", icon=":material/check_circle:")
+    if imported is None:
+        return None
+    handle = imported[1]
+    st.success(f"Imported **{handle.name}**.", icon=":material/check_circle:")
+    return handle
