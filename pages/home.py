@@ -25,29 +25,35 @@ training = runs.active_run()
 if training is not None:
     live_run(training.id, "home_", compact=True)
 
-st.subheader("Start here")
-train, draw, diagnose = st.columns(3)
-with train.container(border=True, height="stretch"):
-    st.markdown("#### :material/model_training: Train")
-    st.markdown(
+START_HERE = (  # (title, what it does, page, link)
+    (
+        ":material/model_training: Train",
         "Pick a preset or set every knob (layers, optimiser, learning rate, augmentation…), press "
-        "Start and watch loss and accuracy curves grow batch by batch."
-    )
-    st.page_link("pages/train.py", label="Train a model", icon=":material/arrow_forward:")
-with draw.container(border=True, height="stretch"):
-    st.markdown("#### :material/draw: Draw")
-    st.markdown(
+        "Start and watch loss and accuracy curves grow batch by batch.",
+        "pages/train.py",
+        "Train a model",
+    ),
+    (
+        ":material/draw: Draw",
         "Draw a digit with your mouse or finger. The prediction, all ten probabilities and what "
-        "the model actually sees update with every stroke."
-    )
-    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/arrow_forward:")
-with diagnose.container(border=True, height="stretch"):
-    st.markdown("#### :material/troubleshoot: Diagnostics")
-    st.markdown(
+        "the model actually sees update with every stroke.",
+        "pages/draw.py",
+        "Draw a digit",
+    ),
+    (
+        ":material/troubleshoot: Diagnostics",
         "Click any cell of the confusion matrix to see the test digits behind it, with the "
-        "model's confidence, per-class scores and its most confident mistakes."
-    )
-    st.page_link("pages/diagnostics.py", label="Inspect a model", icon=":material/arrow_forward:")
+        "model's confidence, per-class scores and its most confident mistakes.",
+        "pages/diagnostics.py",
+        "Inspect a model",
+    ),
+)
+st.subheader("Start here")
+for column, (title, text, page_path, link) in zip(st.columns(3), START_HERE, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"#### {title}")
+        st.markdown(text)
+        st.page_link(page_path, label=link, icon=":material/arrow_forward:")
 
 finished = [h for h in runs.list_runs() if h.status().is_finished]
 if finished:

@@ -61,25 +61,20 @@ st.markdown(
     f"**{len(samples)} digit{'s' if len(samples) != 1 else ''}** · "
     + " · ".join(f"{d}: **{n}**" if n else f":gray[{d}: 0]" for d, n in counts.items())
 )
-zip_col, npz_col, _ = st.columns([1, 1, 3])
-zip_col.download_button(
-    "Export .zip (PNGs)",
-    files.my_digits_zip,
-    file_name="my_digits.zip",
-    mime="application/zip",
-    icon=":material/download:",
-    on_click="ignore",
-    key=KEY + "zip",
+EXPORTS = (  # (label, bytes, file name, type)
+    ("Export .zip (PNGs)", files.my_digits_zip, "my_digits.zip", "application/zip"),
+    ("Export .npz (arrays)", files.my_digits_npz, "my_digits.npz", "application/octet-stream"),
 )
-npz_col.download_button(
-    "Export .npz (arrays)",
-    files.my_digits_npz,
-    file_name="my_digits.npz",
-    mime="application/octet-stream",
-    icon=":material/download:",
-    on_click="ignore",
-    key=KEY + "npz",
-)
+for column, (label, data, file_name, mime) in zip(st.columns([1, 1, 3]), EXPORTS, strict=False):
+    column.download_button(
+        label,
+        data,
+        file_name=file_name,
+        mime=mime,
+        icon=":material/download:",
+        on_click="ignore",
+        key=KEY + file_name.rsplit(".", 1)[1],  # mine_zip, mine_npz
+    )
 
 
 # ---------------------------------------------------------------- fine-tune
