@@ -7,9 +7,9 @@ from mnist_core.evaluation import evaluate_model_file
 from mnist_core.predict import ModelLoadError
 from ui import charts
 from ui.confusion_chart import confusion_chart
-from ui.files import file_version
+from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
-from ui.model_picker import model_picker, model_summary, starter_available
+from ui.model_picker import model_picker, model_summary
 from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py

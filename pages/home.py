@@ -4,9 +4,9 @@ import streamlit as st
 
 from mnist_core import runs
 from ui.data_banner import data_banner
+from ui.files import starter_available
 from ui.formatting import best_accuracy, format_duration
 from ui.live_run import live_run
-from ui.model_picker import starter_available
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.

@@ -23,6 +23,13 @@ def file_version(path: str | Path) -> float:
         return 0.0
 
 
+def starter_available() -> bool:
+    """Whether the starter model file ships with this install (checked without loading it or NumPy)."""
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    return file_version(STARTER_MODEL_PATH) > 0
+
+
 def read_bytes(path: str | Path) -> bytes:
     """A model file's bytes, for a download button."""
     return Path(path).read_bytes()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_core import runs
-from ui import charts
 from ui.formatting import format_duration, progress_text
-from ui.watch_it_learn import watch_it_learn
 
 
 def live_run(run_id: str, key: str, *, compact: bool = False, watch: bool = False) -> None:
@@ -51,6 +49,9 @@ def _card(run_id: str) -> None:
 
 @st.fragment(run_every=1)
 def _panel(run_id: str, key: str, watch: bool) -> None:
+    from ui import charts  # here, not above: Home's card imports this module and must not load NumPy
+    from ui.watch_it_learn import watch_it_learn
+
     handle = _active(run_id)
     status = handle.status()
     title_col, stop_col = st.columns([4, 1], vertical_alignment="center")

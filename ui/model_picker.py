@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from mnist_core import predict, runs
-from ui.files import file_version
+from ui.files import file_version, starter_available
 from ui.formatting import score_label
 from ui.uploads import uploaded_model_path
 
@@ -23,11 +23,6 @@ class PickedModel:
     choice: str
     path: str | None
     run: runs.RunHandle | None  # the run behind the model, if it is one
-
-
-def starter_available() -> bool:
-    """Whether the starter model file ships with this install (checked without loading it)."""
-    return file_version(predict.STARTER_MODEL_PATH) > 0
 
 
 def model_picker(
