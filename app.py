@@ -7,7 +7,10 @@ imports TensorFlow or loads data, so Home opens fast.
 
 import streamlit as st
 
+from app_security.host_check import install_host_check
 from mnist_core import runs
+
+install_host_check()  # issue 13: refuse requests for foreign Host names (DNS rebinding); once per server
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 

@@ -22,12 +22,14 @@ import pytest  # noqa: E402
 from test_bad_inputs import CASES, DOC, Case, Outcome, expected_kind, md, run_case  # noqa: E402
 
 AREAS = {"data": "MNIST data files", "model": "Model files (Draw, Diagnostics, uploads)",
-         "training": "Training settings, runs folder and disk", "drawing": "Drawings"}  # fmt: skip
+         "training": "Training settings, runs folder and disk", "drawing": "Drawings",
+         "imports": "Imports and uploads (My digits, run zips, uploaded models)"}  # fmt: skip
 HEADER = """# What Digit Lab handles: bad inputs
 
 Every bad input below was handed to the public API (`load_mnist`, `load_predictor`, `TrainingConfig`,
-`start_run`, `train`, `RunHandle.rename`, `RunFiles.save_model`, `canvas_to_mnist`) and this is
-what came back, word for word. `…` stands for the folder that held the input.
+`start_run`, `train`, `RunHandle.rename`, `RunFiles.save_model`, `canvas_to_mnist`, `read_import`,
+`accept_model_upload`, `import_run_zip`) and this is what came back, word for word. `…` stands for
+the folder that held the input.
 
 After each one, every file that existed before is byte-for-byte the same and no new file is left
 behind (no half-made run folder, no temp file beside a model): `tests/test_bad_inputs.py` checks

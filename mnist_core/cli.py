@@ -1,4 +1,4 @@
-"""Command line: `python -m mnist_core train|runs|evaluate|presets` (the app's own code paths)."""
+"""Command line: `python -m mnist_core train|runs|evaluate|presets|download|tensorboard` (the app's own code paths)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import time
 from pathlib import Path
 
 from mnist_core.config import FIELD_HELP, ConfigError, TrainingConfig
+from mnist_core.download_cli import add_parser as add_download_parser  # issue 17
+from mnist_core.download_cli import cmd_download  # issue 17
 from mnist_core.presets import PRESETS, get_preset
 from mnist_core.runs import RunError, RunHandle, list_runs, load_run, start_run
+from mnist_core.tensorboard_cli import add_parser as add_tensorboard_parser  # issue 17
+from mnist_core.tensorboard_cli import cmd_tensorboard  # issue 17
 
 
 def _parse_value(field: dataclasses.Field, text: str):
@@ -67,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "so Diagnostics shows it without evaluating again",
     )
     commands.add_parser("presets", help="list the presets")
+    add_download_parser(commands)  # issue 17: python -m mnist_core download
+    add_tensorboard_parser(commands)  # issue 17: python -m mnist_core tensorboard
     return parser
 
 
@@ -180,13 +186,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_presets(args: argparse.Namespace) -> int:
     for preset in PRESETS.values():
-        print(f"{preset.name:8} {preset.expected_accuracy:.1%}  {preset.description}")
+        print(
+            f"{preset.name:8} {preset.expected_accuracy:6.1%} full MNIST {preset.expected_embedded:6.1%} embedded  "
+            f"{preset.description}"
+        )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate, "presets": cmd_presets}
+    commands["download"] = cmd_download  # issue 17
+    commands["tensorboard"] = cmd_tensorboard  # issue 17
     try:
         return commands[args.command](args)
     except (ConfigError, RunError, ValueError, OSError) as error:

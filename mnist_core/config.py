@@ -12,7 +12,8 @@ ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "elu")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "warmup_cosine")
 SCALINGS = ("unit", "centered", "raw")  # [0,1], [-0.5,0.5], raw 0..255
-VALIDATIONS = ("test", "split")  # the MNIST test set, or a held-out fraction of train
+VALIDATIONS = ("test", "split")
+MAX_EPOCHS = 500  # also the most epochs min_steps can add  # the MNIST test set, or a held-out fraction of train
 SCALING_LABELS = {"unit": "[0, 1]", "centered": "[-0.5, 0.5]", "raw": "raw 0-255"}
 
 
@@ -36,6 +37,7 @@ class TrainingConfig:
     lr_schedule: str = "constant"  # "constant" or "warmup_cosine" (linear warm-up, cosine decay)
     batch_size: int = 128  # samples per gradient step
     epochs: int = 5  # maximum number of passes over the training data
+    min_steps: int = 0  # train at least this many batches: a small dataset gets more epochs; 0 = off
     early_stopping_patience: int = 0  # stop after this many epochs without val improvement; 0 = off
     scaling: str = "unit"  # input scaling inside the model: unit, centered or raw
     augmentation: bool = False  # random shifts, rotations, scale and stroke width while training
@@ -50,6 +52,11 @@ class TrainingConfig:
         object.__setattr__(self, "conv_filters", _widths("conv_filters", self.conv_filters))
         for check in _CHECKS:
             check(self)
+
+    def planned_epochs(self, steps_per_epoch: int) -> int:
+        """The epochs a run trains for when one epoch has `steps_per_epoch` batches: `epochs`, or more
+        where `min_steps` needs them (4,000 digits in batches of 128 are 32 steps an epoch)."""
+        return min(MAX_EPOCHS, max(self.epochs, -(-self.min_steps // max(1, steps_per_epoch))))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field."""
@@ -138,6 +145,18 @@ def _cnn_needs_conv(cfg: TrainingConfig) -> None:
         raise ConfigError("conv_filters is empty; a CNN needs at least one conv block.")
 
 
+def _within_model_budget(cfg: TrainingConfig) -> None:
+    """Issue 13: a config may not describe a model that Digit Lab would refuse to load (mnist_core/model_budget)."""
+    from mnist_core.model_budget import MAX_PARAMETERS, training_parameters
+
+    params = training_parameters(cfg)
+    if params > MAX_PARAMETERS:
+        raise ConfigError(
+            f"this model would have {params:,} parameters; Digit Lab trains and loads models up to "
+            f"{MAX_PARAMETERS:,}. Use fewer or narrower layers (hidden_units, conv_filters, dense_units)."
+        )
+
+
 _CHECKS = (
     _choice("architecture", ARCHITECTURES),
     _choice("activation", ACTIVATIONS),
@@ -154,11 +173,13 @@ _CHECKS = (
     _number("dropout", 0.0, 1.0, high_open=True),
     _number("learning_rate", 1e-7, 10.0),
     _number("batch_size", 1, 60000, integer=True),
-    _number("epochs", 1, 500, integer=True),
+    _number("epochs", 1, MAX_EPOCHS, integer=True),
+    _number("min_steps", 0, 100_000, integer=True),
     _number("early_stopping_patience", 0, 100, integer=True),
     _number("validation_fraction", 0.01, 0.9),
     _number("train_limit", 0, 10_000_000, integer=True),
     _number("seed", 0, 2**31 - 1, integer=True),
+    _within_model_budget,  # issue 13: last, once every field it reads is checked
 )
 
 # Keep the field list and the docs in one place for UIs and the CLI.
@@ -175,6 +196,7 @@ FIELD_HELP: dict[str, str] = {
     "lr_schedule": "constant or warmup_cosine",
     "batch_size": "samples per gradient step",
     "epochs": "maximum passes over the training data",
+    "min_steps": "train at least this many batches, adding epochs on a small dataset (0 = off)",
     "early_stopping_patience": "epochs without improvement before stopping (0 = off)",
     "scaling": "input scaling: unit [0,1], centered [-0.5,0.5], raw 0-255",
     "augmentation": "random shifts, rotations, scale and stroke width",

@@ -68,6 +68,7 @@ def start_finetune(
     base = _check_base_model(Path(base_model_path))
     config = _base_config(base).replace(
         epochs=epochs,
+        min_steps=0,  # a preset's step budget is for training from scratch; a fine-tune runs `epochs`
         learning_rate=learning_rate,
         lr_schedule="constant",
         optimizer="adam",

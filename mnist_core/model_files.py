@@ -7,9 +7,12 @@ without ever being deserialised.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mnist_core.model_budget import ModelSize
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # uploads and files above 50 MB are refused before parsing
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -20,8 +23,10 @@ class ModelLoadError(ValueError):
     """A model file that Digit Lab cannot or will not load; the message says why and what to do."""
 
 
-def check_model_file(path: Path, size: int) -> None:
-    """Refuse folders, oversized, unknown, damaged and code-carrying files; raises `ModelLoadError`."""
+def check_model_file(path: Path, size: int) -> ModelSize:
+    """Refuse folders, oversized, unknown, damaged, code-carrying and over-budget files; raises `ModelLoadError`.
+
+    Returns what the model will cost (`model_budget.ModelSize`)."""
     name = path.name
     if path.is_dir():
         raise ModelLoadError(
@@ -38,7 +43,11 @@ def check_model_file(path: Path, size: int) -> None:
             f"{name}: unsupported file type {suffix!r}. Digit Lab loads Keras models saved with "
             "model.save('model.keras') (legacy .h5 files work too)."
         )
-    _check_config(_keras_zip_config(path) if suffix == ".keras" else _h5_config(path), name)
+    config = _keras_zip_config(path) if suffix == ".keras" else _h5_config(path)
+    _check_config(config, name)
+    from mnist_core.model_budget import check_budget  # issue 13: what the model will cost, before Keras builds it
+
+    return check_budget(config, name)
 
 
 def _keras_zip_config(path: Path) -> dict:
@@ -64,7 +73,7 @@ def _keras_zip_config(path: Path) -> dict:
                     f"{name} is a zip archive but not a Keras model (it has no config.json). "
                     "Save the model with model.save('model.keras')."
                 )
-            return json.loads(archive.read("config.json"))
+            return _parse(archive.read("config.json"), name)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
         if isinstance(err, ModelLoadError):
             raise
@@ -93,7 +102,14 @@ def _h5_config(path: Path) -> dict:
             f"{path.name} holds only weights, not a model. Save the whole model with "
             "model.save('model.keras') (not save_weights)."
         )
-    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    return _parse(raw, path.name)
+
+
+def _parse(raw: bytes | str, name: str) -> object:
+    """JSON with bounded nesting (issue 13: deep JSON was a RecursionError); see model_budget."""
+    from mnist_core.model_budget import parse_config  # imported here: model_budget imports ModelLoadError
+
+    return parse_config(raw, name)
 
 
 def _check_config(config: object, name: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -70,7 +71,14 @@ def _csv_rows(name: str, data: bytes) -> list[tuple[int, tuple[str, str]]]:
     except UnicodeDecodeError as error:
         raise MyDigitsError(f"{name}: {LABELS_CSV} is not UTF-8 text.") from error
     rows = []
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    try:
+        parsed = list(enumerate(csv.reader(io.StringIO(text)), start=1))
+    except csv.Error as error:  # issue 13: a field over csv's 128 KB limit, a NUL byte
+        raise MyDigitsError(
+            f"{name}: {LABELS_CSV} is not a readable 'file,label' list ({error}); "
+            "each line holds a PNG name and a digit."
+        ) from error
+    for line, row in parsed:
         cells = [cell.strip() for cell in row]
         if not any(cells) or (line == 1 and [c.lower() for c in cells[:2]] == ["file", "label"]):
             continue
@@ -114,20 +122,48 @@ def _read_npz(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarr
             f"{name}: an .npz needs arrays 'images' and 'labels'; it has {', '.join(sorted(keys)) or 'none'}."
         )
     try:
-        with np.load(io.BytesIO(_npz_bytes(archive)), allow_pickle=False) as arrays:
+        with np.load(io.BytesIO(_npz_bytes(name, archive)), allow_pickle=False) as arrays:
             images, labels = arrays["images"], arrays["labels"]
+    except MyDigitsError:
+        raise
     except (ValueError, OSError, zipfile.BadZipFile) as error:
         raise MyDigitsError(f"{name}: could not read the arrays ({error}).") from error
     return _check_images(name, images), _check_labels(name, labels, len(images))
 
 
-def _npz_bytes(archive: zipfile.ZipFile) -> bytes:
+def _npz_bytes(name: str, archive: zipfile.ZipFile) -> bytes:
     """Re-pack only 'images' and 'labels' (size-checked) so np.load never sees anything else."""
+    names = set(archive.namelist())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as out:
-        for key in ("images.npy", "labels.npy"):
-            out.writestr(key, read_member(archive, key, MAX_UNPACKED_BYTES))
+        for key in ("images", "labels"):
+            # issue 13: np.savez names members images.npy; a hand-made zip may say just "images"
+            member = f"{key}.npy" if f"{key}.npy" in names else key
+            data = read_member(archive, member, MAX_UNPACKED_BYTES)
+            _check_npy_header(name, key, data)
+            out.writestr(f"{key}.npy", data)
     return buffer.getvalue()
+
+
+def _check_npy_header(name: str, key: str, data: bytes) -> None:
+    """Issue 13: an .npy header may claim 10^12 elements; numpy would try to allocate them. Refuse any
+    array whose header does not match the bytes that follow it."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(stream)  # the header only, no data
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as error:
+        raise MyDigitsError(f"{name}: '{key}' is not a readable .npy array ({error}).") from error
+    if dtype.hasobject:
+        return  # pickled objects: np.load(allow_pickle=False) refuses them before reading any data
+    claimed = math.prod(shape) * dtype.itemsize
+    held = len(data) - stream.tell()
+    if claimed != held:
+        raise MyDigitsError(
+            f"{name}: '{key}' claims shape {shape} ({claimed:,} bytes) but holds {held:,} bytes; "
+            "save the arrays again with np.savez."
+        )
 
 
 def _check_images(name: str, images: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_core.model_budget import prediction_chunk
 from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError, check_model_file  # noqa: F401 (public here too)
 from mnist_core.models import SCALING_LAYER, describe, summary_text
 
@@ -40,6 +41,8 @@ class Prediction:
 class Predictor:
     """A loaded model with a fast `probabilities` path; build it with `load_predictor`."""
 
+    chunk = BATCH_CHUNK  # images per graph call; load_predictor lowers it for heavy models (issue 13)
+
     def __init__(self, model, path: Path, input_scale: str) -> None:
         self.model = model
         self.path = path
@@ -60,7 +63,7 @@ class Predictor:
         if len(x) == 1:
             out = self._single(_tf().constant(x)).numpy()
         else:
-            parts = [self._batch(_tf().constant(x[i : i + BATCH_CHUNK])).numpy() for i in range(0, len(x), BATCH_CHUNK)]
+            parts = [self._batch(_tf().constant(x[i : i + self.chunk])).numpy() for i in range(0, len(x), self.chunk)]
             out = np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
         return _softmax(out) if self.outputs_logits else out
 
@@ -112,8 +115,10 @@ def load_predictor(path: str | Path | None = None, input_scale: str | None = Non
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: Path, mtime_ns: int, size: int, input_scale: str) -> Predictor:
     """The cache key includes mtime and size so that a rewritten file is loaded again."""
-    check_model_file(path, size)
-    return Predictor(_load_model(path), path, input_scale)
+    cost = check_model_file(path, size)
+    predictor = Predictor(_load_model(path), path, input_scale)
+    predictor.chunk = prediction_chunk(cost.activation_bytes, BATCH_CHUNK)  # issue 13: bounded activation memory
+    return predictor
 
 
 def _resolve(path: str | Path | None) -> Path:

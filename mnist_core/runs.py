@@ -236,7 +236,7 @@ def start_run(
 def _ensure_writable(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".write-test-{os.getpid()}"
+        probe = root / f".write-test-{os.getpid()}-{os.urandom(4).hex()}"  # issue 13: unique per call, not per process
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:

@@ -19,6 +19,7 @@ from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.run_files import ACTIVE_STATES, STATES, RunFiles
 from mnist_core.runs import RunError, RunHandle, RunNotFoundError, _ensure_writable, runs_dir
 from mnist_core.storage import atomic_path, atomic_write_bytes, atomic_write_json
+from mnist_core.unique_folders import move_to_free_folder
 from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
 
 RUN_FILES = (
@@ -97,13 +98,16 @@ def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:
     missing = [file for file in REQUIRED_FILES if member[file] not in names]
     if missing:
         raise RunImportError(f"{name} is not a Digit Lab run: it has no {', '.join(missing)}.")
-    return {file: read_member(archive, member[file], MAX_FILE_BYTES) for file in RUN_FILES if member[file] in names}
+    from mnist_core.run_schema import import_cap  # issue 13: each file capped at what a real one needs
+
+    caps = {file: min(MAX_FILE_BYTES, import_cap(file)) for file in RUN_FILES}
+    return {file: read_member(archive, member[file], caps[file]) for file in RUN_FILES if member[file] in names}
 
 
 def _json(name: str, contents: dict[str, bytes], file: str) -> object:
     try:
         return json.loads(contents[file].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # issue 13: RecursionError for deep nesting
         raise RunImportError(f"{name}: {file} is not valid JSON ({error}).") from error
 
 
@@ -157,8 +161,7 @@ def _write_run(root: Path, meta: dict, status: dict, contents: dict[str, bytes])
             if file not in ("config.json", "status.json"):
                 atomic_write_bytes(staging / file, data)
         atomic_write_json(staging / "status.json", status)
-        final = _free_path(root, f"{stamp}-{slug}")
-        staging.rename(final)
+        final = move_to_free_folder(staging, root, f"{stamp}-{slug}")  # issue 13: atomic, no name race
     except OSError as error:
         _remove(staging)
         raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error

@@ -75,7 +75,7 @@ def read_json(path: str | Path, default: Any = None) -> Any:
     """Read a JSON file; `default` if it is missing or unreadable."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # issue 13: deeply nested JSON is unreadable too
         return default
 
 
@@ -89,7 +89,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     for line in lines:
         try:
             row = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # issue 13: deeply nested JSON is a bad row too
             continue
         if isinstance(row, dict):
             rows.append(row)

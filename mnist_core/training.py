@@ -49,6 +49,28 @@ def make_split(data: MnistData, config: TrainingConfig) -> Split:
     return Split(unit(x), y.astype(np.int64), unit(x_val), y_val.astype(np.int64), label)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How long a config trains on a dataset, known before it starts (the Train page shows it)."""
+
+    digits: int  # training digits, after train_limit and the validation split
+    steps_per_epoch: int
+    epochs: int  # config.epochs, or more where min_steps needs them
+
+    @property
+    def steps(self) -> int:
+        return self.steps_per_epoch * self.epochs
+
+
+def plan(config: TrainingConfig, available: int) -> Plan:
+    """The Plan of `config` on a train set of `available` digits (the same counts make_split gives)."""
+    digits = min(config.train_limit, available) if config.train_limit else available
+    if config.validation == "split":
+        digits -= round(digits * config.validation_fraction)
+    per_epoch = -(-max(1, digits) // config.batch_size)
+    return Plan(digits, per_epoch, config.planned_epochs(per_epoch))
+
+
 def _dataset(split: Split, config: TrainingConfig):
     """Numpy arrays for plain runs; a shuffled, augmented tf.data pipeline otherwise."""
     if not config.augmentation:
@@ -79,7 +101,8 @@ def train(run_dir: Path) -> str:
         split = make_split(data, config)
         files.update_status(
             data_source=data.source,
-            message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}.",
+            message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}."
+            + _more_epochs_note(split, config),
         )
         return _fit_and_finish(files, config, split, data)
     except Exception as error:  # the run must end with a readable status, whatever broke
@@ -128,7 +151,7 @@ def fit(model, split: Split, config: TrainingConfig, callbacks: list):
         x,
         y,
         batch_size=None if y is None else config.batch_size,
-        epochs=config.epochs,
+        epochs=epochs_to_run(split, config),
         validation_data=(split.x_val, split.y_val),
         shuffle=y is not None,  # a Dataset shuffles itself
         callbacks=callbacks,
@@ -151,6 +174,19 @@ def steps_per_epoch(split: Split, config: TrainingConfig) -> int:
     return -(-len(split.y_train) // config.batch_size)
 
 
+def _more_epochs_note(split: Split, config: TrainingConfig) -> str:
+    """' 8 epochs of 32 steps, to train at least 250 steps.' where min_steps adds epochs, else ''."""
+    epochs = epochs_to_run(split, config)
+    if epochs == config.epochs:
+        return ""
+    return f" {epochs} epochs of {steps_per_epoch(split, config)} steps, to train at least {config.min_steps} steps."
+
+
+def epochs_to_run(split: Split, config: TrainingConfig) -> int:
+    """config.epochs, or more where config.min_steps needs them on this split."""
+    return config.planned_epochs(steps_per_epoch(split, config))
+
+
 def fit_and_finish(
     files: run_files.RunFiles,
     config: TrainingConfig,
@@ -163,9 +199,13 @@ def fit_and_finish(
 ) -> str:
     """Fit a compiled `model`, keep its best (else its last) weights, evaluate it on the test set,
     call `report(model)` if given, and write the final status; returns the final state."""
+    epochs = epochs_to_run(split, config)
+    files.update_status(epochs=epochs)
     run = make_callbacks(files, config, steps_per_epoch(split, config), watch=watch)
     stop, nan, best = run.stop, run.nan, run.best
-    fit(model, split, config, run.all)
+    from mnist_core.tensorboard_log import tensorboard_callback  # issue 17: RUN_DIR/tensorboard/ event files
+
+    fit(model, split, config, [*run.all, tensorboard_callback(files.path)])  # issue 17
     if nan.failed_at:
         epoch, batch = nan.failed_at
         files.update_status(
@@ -184,7 +224,7 @@ def fit_and_finish(
     _evaluate(files, model, data)
     if report is not None:
         report(model)
-    return _finish(files, config, stop.requested, best if keep_best else None)
+    return _finish(files, config, epochs, stop.requested, best if keep_best else None)
 
 
 def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
@@ -194,7 +234,7 @@ def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
     save_evaluation(files.path, evaluate_probabilities(probabilities, data.y_test, data.x_test))
 
 
-def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, best) -> str:
+def _finish(files: run_files.RunFiles, config: TrainingConfig, epochs: int, stopped: bool, best) -> str:
     accuracy = files.read_evaluation_accuracy()
     result = f"test accuracy {accuracy:.2%}" if accuracy is not None else "no evaluation"
     kept = f"best weights from epoch {best.best_epoch}" if best and best.best_epoch else "last weights"
@@ -209,7 +249,9 @@ def _finish(files: run_files.RunFiles, config: TrainingConfig, stopped: bool, be
             ),
         )
     else:
-        epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
-        state, message = "completed", f"Completed {epochs}; kept the {kept}: {result}."
+        state, message = (
+            "completed",
+            f"Completed {epochs} epoch{'' if epochs == 1 else 's'}; kept the {kept}: {result}.",
+        )
     files.update_status(state=state, ended_at=time.time(), message=message)
     return state

@@ -16,7 +16,7 @@ from ui.live_run import live_run
 from ui.model_picker import model_summary
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
-from ui.train_form import KEY, fill_form, settings_form, start_with_a_preset
+from ui.train_form import KEY, fill_form, settings_form, show_plan, start_with_a_preset
 from ui.watch_it_learn import watch_it_learn
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
@@ -69,6 +69,7 @@ elif active is not None:
     st.caption(f":material/hourglass_top: **{active.name}** is training; Start is available again when it ends.")
 else:
     st.caption(f":material/checklist: Start trains: {describe_config(config)}")
+    show_plan(config)  # how many steps that is on this app's data
 
 
 # ---------------------------------------------------------------- the current run

@@ -30,6 +30,7 @@ import pytest
 from mnist_core import training
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.data import DataError, load_mnist
+from mnist_core.my_digits import MyDigitsError
 from mnist_core.predict import MAX_MODEL_BYTES, ModelLoadError, load_predictor
 from mnist_core.preprocess import canvas_to_mnist
 from mnist_core.run_files import RunFiles
@@ -506,6 +507,156 @@ CASES = [
 ]  # fmt: skip
 
 
+# ---------------------------------------------------------------- issue 13: model budget, imports, uploads, races
+_I = "imports"
+
+
+def model_config_file(w: World, name: str, config_json: str) -> Path:
+    """A .keras zip holding only a config.json: all the model budget needs to refuse it."""
+    path = w.root / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", config_json)
+    return path
+
+
+def _dense_bomb() -> str:
+    layer = {"module": "keras.layers", "registered_name": None}
+    layers = [
+        {**layer, "class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28], "name": "digit"}},
+        {**layer, "class_name": "Flatten", "config": {"name": "flatten"}},
+        {**layer, "class_name": "Dense", "config": {"name": "dense", "units": 400_000}},
+        {**layer, "class_name": "Dense", "config": {"name": "out", "units": 10}},
+    ]
+    return json.dumps({"module": "keras", "class_name": "Sequential", "config": {"name": "m", "layers": layers}})
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def digits_npz(w: World, name: str, images: bytes, labels: bytes, suffix: str = ".npy") -> Path:
+    path = w.root / name
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("images" + suffix, images)
+        archive.writestr("labels" + suffix, labels)
+    return path
+
+
+_INKED = np.zeros((2, 28, 28), np.uint8)
+_INKED[:, 10:18, 13:15] = 255
+_LABELS = np.array([1, 7])
+
+
+def npy_claiming(count: int) -> bytes:
+    """An .npy of two digits whose header claims `count` of them."""
+    return _npy(_INKED).replace(b"(2, 28, 28)", f"({count}, 28, 28)".encode(), 1)
+
+
+def labels_csv_zip(w: World) -> Path:
+    path = w.root / "digits.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("labels.csv", "file,label\n" + "x" * 140_000 + ",1\n")
+    return path
+
+
+def reads_digits(path: Path) -> Callable[[], object]:
+    from mnist_core.my_digits_io import read_import
+
+    def act() -> str:
+        images, labels = read_import(path)
+        return f"reads {len(labels)} digits (labels {', '.join(map(str, labels))})"
+
+    return act
+
+
+def upload(w: World, data: bytes) -> Callable[[], object]:
+    from mnist_core.uploads import accept_model_upload
+
+    return lambda: accept_model_upload(data, w.runs, MAX_MODEL_BYTES)
+
+
+def simultaneous_imports(w: World) -> Callable[[], object]:
+    """Three sessions import one run zip at the same moment, ten times over (into a folder of their own)."""
+    import tempfile
+    import threading
+
+    from mnist_core.sharing import import_run_zip
+
+    source = w.root / "shared.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        for file in ("config.json", "status.json", "metrics.jsonl"):
+            archive.write(w.run.path / file, file)
+
+    def act() -> str:
+        errors: list[Exception] = []
+        with tempfile.TemporaryDirectory() as folder:
+            for _ in range(10):
+                start = threading.Barrier(3)
+
+                def one(start: threading.Barrier = start) -> None:
+                    start.wait()
+                    try:
+                        import_run_zip(source, Path(folder))
+                    except Exception as error:  # noqa: BLE001 - counted in the outcome
+                        errors.append(error)
+
+                threads = [threading.Thread(target=one) for _ in range(3)]
+                [t.start() for t in threads]
+                [t.join() for t in threads]
+            runs = sum(1 for p in Path(folder).iterdir() if (p / "config.json").is_file())
+        if errors:
+            raise errors[0]
+        return f"{runs} runs imported from 30 imports, none failed"
+
+    return act
+
+
+def heavy_run_zip(w: World, file: str, size: int) -> Callable[[], object]:
+    """A small zip of a run whose `file` unpacks to `size` bytes (blank lines compress to almost nothing)."""
+    from mnist_core.sharing import import_run_zip
+
+    path = w.root / "heavy.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("config.json", "status.json"):
+            archive.write(w.run.path / name, name)
+        archive.writestr(file, b"\n" * size)
+    return lambda: import_run_zip(path, w.runs)
+
+
+CASES += [
+    Case(_I, "run-zip-100mb-metrics", "a 100 KB run zip whose metrics.jsonl unpacks to 100 MB",
+         lambda w: heavy_run_zip(w, "metrics.jsonl", 100 * 2**20),
+         RunError, "metrics.jsonl unpacks to 100.0 MB; the limit for one file is 16.0 MB."),
+    Case(_I, "run-zip-100mb-evaluation", "a run zip whose evaluation.json unpacks to 100 MB",
+         lambda w: heavy_run_zip(w, "evaluation.json", 100 * 2**20),
+         RunError, "evaluation.json unpacks to 100.0 MB; the limit for one file is 0.2 MB."),
+    Case(_M, "model-dense-400000", "a 1 KB .keras whose config asks for Dense(units=400000)",
+         lambda w: loads(model_config_file(w, "wide.keras", _dense_bomb())),
+         ModelLoadError, "the model asks for 318,000,010 parameters and 1.5 MB of layer outputs per image; "
+         "Digit Lab loads models up to 5,000,000 parameters and 8 MB per image"),
+    Case(_M, "model-deep-json", "a .keras whose config.json nests 100,000 lists deep",
+         lambda w: loads(model_config_file(w, "deep.keras", "[" * 100_000 + "]" * 100_000)),
+         ModelLoadError, "nested more than 64 levels deep"),
+    Case(_I, "npz-members-without-npy", "My digits .npz whose members are named images and labels (no .npy)",
+         lambda w: reads_digits(digits_npz(w, "mine.npz", _npy(_INKED), _npy(_LABELS), suffix="")),
+         None, "reads 2 digits (labels 1, 7)"),
+    Case(_I, "npy-header-1e12", "My digits .npz whose images header claims 10^12 digits",
+         lambda w: reads_digits(digits_npz(w, "mine.npz", npy_claiming(10**12), _npy(_LABELS))),
+         MyDigitsError, "'images' claims shape (1000000000000, 28, 28)"),
+    Case(_I, "labels-csv-field-140kb", "My digits zip whose labels.csv has a 140 KB field",
+         lambda w: reads_digits(labels_csv_zip(w)),
+         MyDigitsError, "labels.csv is not a readable 'file,label' list (field larger than field limit (131072))"),
+    Case(_I, "refused-upload-removed", "an uploaded .keras that is not a model (the saved upload is removed)",
+         lambda w: upload(w, b"PK\x03\x04 not really a model"),
+         ModelLoadError, "is not a Keras .keras file (the zip archive is truncated or damaged)"),
+    Case(_I, "simultaneous-imports", "three sessions importing one run zip at the same moment, ten times",
+         simultaneous_imports,
+         None, "30 runs imported from 30 imports, none failed"),
+]  # fmt: skip
+
+
 # ---------------------------------------------------------------- running a case
 @dataclass(frozen=True)
 class Outcome:
@@ -586,7 +737,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, tmp_path: 
 
 def test_table_covers_every_area_with_enough_cases() -> None:
     areas = {c.area for c in CASES}
-    assert areas == {"data", "model", "training", "drawing"} and len(CASES) >= 25
+    assert areas == {"data", "model", "training", "drawing", "imports"} and len(CASES) >= 25
     assert len({c.id for c in CASES}) == len(CASES)
     assert set(doc_rows()) == {c.id for c in CASES}, "run `python bench/bad_inputs_table.py`"
 

@@ -64,8 +64,8 @@ def trainings(tmp_path_factory: pytest.TempPathFactory):
     """A quick run to completion and a long one to interrupt with Ctrl-C, both on the embedded data."""
     tmp = tmp_path_factory.mktemp("cli")
     env = cli_env(tmp)
-    quick = ["train", "--preset", "quick", "--train-limit", "500", "--epochs", "1", "--runs-dir", tmp / "quick",
-             "--export", tmp / "exported.keras"]  # fmt: skip
+    quick = ["train", "--preset", "quick", "--train-limit", "500", "--epochs", "1", "--min-steps", "0",
+             "--runs-dir", tmp / "quick", "--export", tmp / "exported.keras"]  # fmt: skip
     long = ["train", "--preset", "seed001", "--hidden-units", "16", "--epochs", "500", "--train-limit", "2000",
             "--batch-size", "32", "--runs-dir", tmp / "long", "--export", tmp / "long-final.keras",
             "--export-which", "final"]  # fmt: skip
@@ -136,7 +136,7 @@ def test_train_completes_and_prints_the_run_folder(quick_run) -> None:
     status = json.loads((folder / "status.json").read_text())
     assert status["state"] == "completed" and status["data_source"].startswith("Embedded sample")
     config = TrainingConfig.from_dict(json.loads((folder / "config.json").read_text())["config"])
-    assert config == PRESETS["quick"].config.replace(train_limit=500, epochs=1)
+    assert config == PRESETS["quick"].config.replace(train_limit=500, epochs=1, min_steps=0)
 
 
 @pytest.mark.slow

@@ -32,6 +32,9 @@ BAD_VALUES = [
     ({"batch_size": True}, "batch_size must be a number, got True."),
     ({"epochs": 0}, "epochs is 0; it must be in [1, 500]."),
     ({"epochs": 501}, "epochs is 501; it must be in [1, 500]."),
+    ({"min_steps": -1}, "min_steps is -1; it must be in [0, 100000]."),
+    ({"min_steps": 100_001}, "min_steps is 100001; it must be in [0, 100000]."),
+    ({"min_steps": 2.5}, "min_steps must be a whole number, got 2.5."),
     ({"early_stopping_patience": -1}, "early_stopping_patience is -1; it must be in [0, 100]."),
     ({"validation_fraction": 0}, "validation_fraction is 0; it must be in [0.01, 0.9]."),
     ({"validation_fraction": 1}, "validation_fraction is 1; it must be in [0.01, 0.9]."),
@@ -127,6 +130,29 @@ def test_presets_are_valid_and_described(name: str) -> None:
     assert TrainingConfig(**preset.config.to_dict()) == preset.config  # passes validation again
     assert 0.0 < preset.expected_accuracy <= 1.0
     assert preset.description.strip() and preset.expected_from.strip()
+
+
+@pytest.mark.parametrize(
+    ("epochs", "min_steps", "steps_per_epoch", "planned"),
+    [
+        (1, 0, 32, 1),  # no budget: epochs as set
+        (1, 250, 469, 1),  # full MNIST, batch 128: one epoch is already 469 steps
+        (1, 250, 32, 8),  # the embedded sample's 4,000 digits: 8 epochs make 256 steps
+        (4, 600, 32, 19),
+        (10, 250, 32, 10),  # never fewer epochs than asked for
+        (1, 100_000, 1, 500),  # never more than the engine's most epochs
+    ],
+)
+def test_min_steps_adds_epochs_on_small_datasets(epochs: int, min_steps: int, steps_per_epoch: int, planned: int):
+    config = TrainingConfig(epochs=epochs, min_steps=min_steps)
+    assert config.planned_epochs(steps_per_epoch) == planned
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_states_what_to_expect_on_both_datasets(name: str) -> None:
+    preset = PRESETS[name]
+    assert 0.0 < preset.expected_embedded <= preset.expected_accuracy + 0.005  # 1,000 test digits: small slack
+    assert (preset.expected_on(True), preset.expected_on(False)) == (preset.expected_embedded, preset.expected_accuracy)
 
 
 def test_quick_preset_exists_for_the_cli_default() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_core.config import TrainingConfig
-from mnist_core.models import SCALING_LAYER, build_model, build_optimizer, describe, summary_text
+from mnist_core.models import SCALING_LAYER, batch_norm_momentum, build_model, build_optimizer, describe, summary_text
 
 keras = pytest.importorskip("keras")
 
@@ -119,6 +119,24 @@ def test_saved_model_loads_in_safe_mode_and_predicts_the_same(tmp_path: Path, co
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
     np.testing.assert_allclose(np.asarray(loaded(PIXELS)), np.asarray(model(PIXELS)), rtol=1e-5, atol=1e-6)
     assert loaded.get_layer(SCALING_LAYER) is not None
+
+
+@pytest.mark.parametrize(
+    ("total_steps", "momentum"), [(1, 0.0), (10, 0.0), (32, 1 - 10 / 32), (50, 0.8), (100, 0.9), (469, 0.9)]
+)
+def test_batch_norm_momentum_follows_the_length_of_the_run(total_steps: int, momentum: float) -> None:
+    assert batch_norm_momentum(total_steps) == pytest.approx(momentum)
+
+
+def test_batch_norm_layers_get_the_momentum_of_the_run() -> None:
+    def momenta(config: TrainingConfig, steps_per_epoch: int) -> list[float]:
+        model = build_model(config, steps_per_epoch=steps_per_epoch)
+        return [layer.momentum for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+    short = TINY_CNN.replace(batch_norm=True, epochs=1)  # two conv blocks and a dense layer: 3 batch norms
+    assert momenta(short, 32) == pytest.approx([1 - 10 / 32] * 3)  # one epoch of the embedded sample
+    assert momenta(short, 469) == pytest.approx([0.9] * 3)  # one epoch of full MNIST
+    assert momenta(short.replace(min_steps=250), 32) == pytest.approx([0.9] * 3)  # min_steps: 8 epochs
 
 
 def test_describe_and_summary() -> None:

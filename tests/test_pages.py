@@ -13,6 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app_security.text import escape_markdown
 from mnist_core import evaluation, runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.evaluation import evaluate_probabilities, save_evaluation
@@ -180,6 +181,53 @@ def test_train_empty_state_and_default_preset(runs_root):
     assert at.segmented_control(key="train_architecture").value == "cnn"
 
 
+@pytest.fixture
+def embedded_data(tmp_path, monkeypatch):
+    """The data of a fresh clone: no MNIST_DATA_DIR and no Keras cache, so the embedded sample."""
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+
+
+def infos(at: AppTest) -> list[str]:
+    return [i.value for i in at.info]
+
+
+def test_train_states_what_the_preset_reaches_on_the_embedded_sample(runs_root, embedded_data):
+    at = open_app("train")
+    quick = PRESETS["quick"]
+    assert (
+        f"Expected test accuracy about **{quick.expected_embedded:.1%}** on the embedded sample (4,000 "
+        in (infos(at)[0])
+    )
+    assert any(
+        "4,000 training digits in batches of 128: 32 steps an epoch, 8 epochs (256 steps; at least 250)." in c.value
+        for c in at.caption
+    )
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
+def test_a_batch_norm_run_too_short_to_settle_gets_a_hint(runs_root, embedded_data):
+    at = open_app("train")
+    at.number_input(key="train_min_steps").set_value(0).run()
+    (hint,) = [text for text in infos(at) if "Few steps for batch norm" in text]
+    assert "only 32 steps" in hint and "At least this many steps" in hint
+    at.slider(key="train_epochs").set_value(4).run()  # 128 steps: enough
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+    at.slider(key="train_epochs").set_value(1).run()
+    at.toggle(key="train_batch_norm").set_value(False).run()  # no batch norm, nothing to settle
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
+def test_train_states_the_full_mnist_figure_on_full_mnist(runs_root, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_dir))
+    at = open_app("train")
+    assert f"Expected test accuracy about **{PRESETS['quick'].expected_accuracy:.1%}** on full MNIST" in infos(at)[0]
+    at.number_input(key="train_min_steps").set_value(0).run()  # one epoch of 60,000 is 469 steps
+    assert any("60,000 training digits in batches of 128: 469 steps an epoch, 1 epoch (469 steps)." in c.value
+               for c in at.caption)  # fmt: skip
+    assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_a_preset_fills_every_control(runs_root, name):
     at = open_app("train")
@@ -328,11 +376,10 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter,
     at.file_uploader(key="draw_upload").upload("evil.keras", b"this is not a model", "application/octet-stream")
     at.run()
     assert not at.exception
-    assert "evil.keras is not a Keras .keras file" in at.error[0].value  # the name the user uploaded
-    assert any("starter model instead" in c.value for c in at.caption)
+    assert escape_markdown("evil.keras is not a Keras .keras file") in at.error[0].value  # the user's name, as text
+    assert any("until then the starter model answers" in i.value for i in at.info)
     assert any('class="dl-answer"' in h.value for h in at.get("html"))  # still predicting
-    saved = list(uploads.uploads_dir(runs_root).iterdir())
-    assert [p.name.startswith("upload-") and p.suffix == ".keras" for p in saved] == [True]
+    assert list(uploads.uploads_dir(runs_root).iterdir()) == []  # a refused upload is removed (issue 13)
 
 
 def test_draw_without_a_starter_model_explains(runs_root, monkeypatch, tmp_path):
@@ -360,7 +407,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
     monkeypatch.setattr(evaluation, "evaluate_model_file", lambda path: (fake_evaluation(), "faked"))
     at = open_app("diagnostics")
     at.selectbox(key="diag_model").set_value("upload").run()
-    at.file_uploader(key="diag_upload").upload("evil.keras", b"this is not a model", "application/octet-stream")
+    at.file_uploader(key="diag_upload").upload("mine.keras", starter.read_bytes(), "application/octet-stream")
     at.run()
     assert not at.exception
     assert at.metric[0].value == f"{fake_evaluation().accuracy:.2%}"  # evaluate_model_file faked: it "loads"
@@ -370,7 +417,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
     at.file_uploader(key="diag_upload").upload("evil2.keras", b"still not a model", "application/octet-stream")
     at.run()
     assert not at.exception
-    assert "This model cannot be used:** evil2.keras is not a Keras .keras file" in at.error[0].value  # the user's name
+    assert escape_markdown("evil2.keras is not a Keras .keras file") in at.error[0].value  # the user's name, as text
     assert not at.get("plotly_chart")
 
 

@@ -29,6 +29,7 @@ EVERY_FIELD_CHANGED = TrainingConfig(
     lr_schedule="warmup_cosine",
     batch_size=32,
     epochs=7,
+    min_steps=300,
     early_stopping_patience=2,
     scaling="raw",
     augmentation=True,

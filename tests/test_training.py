@@ -138,3 +138,48 @@ def test_split_validation_run_with_augmentation(tmp_path: Path, mnist_dir: Path)
     epochs = handle.metrics().epochs
     assert len(epochs) == 1 and 0.0 <= epochs[0]["val_accuracy"] <= 1.0
     assert handle.evaluation().confusion.sum() == 10_000  # the test set stays for the final evaluation
+
+
+# --- a budget of steps: small datasets train for more epochs -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        TrainingConfig(batch_size=128),
+        TrainingConfig(batch_size=128, train_limit=300),
+        TrainingConfig(batch_size=32, validation="split", validation_fraction=0.25),
+        TrainingConfig(batch_size=10, validation="split", validation_fraction=0.1, train_limit=333),
+        TrainingConfig(batch_size=7, train_limit=5000),  # more than there is: all 1,000
+    ],
+)
+def test_plan_counts_the_digits_and_steps_make_split_gives(config: TrainingConfig) -> None:
+    from mnist_core.training import plan, steps_per_epoch
+
+    split = make_split(numbered_data(), config)
+    planned = plan(config, N_TRAIN)
+    assert (planned.digits, planned.steps_per_epoch) == (len(split.y_train), steps_per_epoch(split, config))
+    assert planned.epochs == config.epochs and planned.steps == planned.steps_per_epoch * config.epochs
+
+
+@pytest.mark.slow
+def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: Path, mnist_dir: Path) -> None:
+    config = TrainingConfig(hidden_units=(8,), batch_size=100, train_limit=300, epochs=1, min_steps=10)
+    messages: list[str] = []
+    original = RunFiles.update_status
+
+    def spy(self: RunFiles, **changes):
+        messages.append(changes.get("message", ""))
+        return original(self, **changes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunFiles, "update_status", spy)
+        handle = run_here(tmp_path, config, mnist_dir)
+    status = handle.status()
+    assert (
+        "Training on 300 digits, validating on the test set (10,000). 4 epochs of 3 steps, to train at least 10 steps."
+        in messages
+    )
+    assert (status.state, status.epoch, status.epochs) == ("completed", 4, 4)
+    assert status.message.startswith("Completed 4 epochs; kept the ")
+    assert [row["epoch"] for row in handle.metrics().epochs] == [1, 2, 3, 4]

@@ -33,23 +33,33 @@ def data_info() -> DataInfo:
 
 
 @st.cache_data(show_spinner="Looking for MNIST…")
-def _cached_info() -> DataInfo:
+def cached_data_info() -> DataInfo:
+    """data_info(), once per server until a download clears st.cache_data (Home and Train use it)."""
     return data_info()
 
 
 def data_banner(slot) -> DataInfo:
-    """Fill `slot` (an st.empty()) with what data_info() finds: full MNIST, the embedded sample or an error."""
-    info = _cached_info()
+    """Fill `slot` (an st.empty()) with what data_info() finds: full MNIST, or the embedded sample with the
+    Get full MNIST button under it, or an error."""
+    from ui.get_mnist import get_full_mnist_button, show_download_done  # here: it loads NumPy, after the page shows
+
+    info = cached_data_info()
     if info.kind == "error":
         slot.error(f"**No MNIST data could be loaded.** {info.source}", icon=":material/error:")
-    elif info.is_embedded:
-        slot.warning(
+        return info
+    banner = slot.container()  # the banner, then the download button or a download's success message under it
+    if info.is_embedded:
+        banner.warning(
             f"**Using the small embedded sample** ({info.n_train:,} training and {info.n_test:,} test digits), "
             "so accuracy will be lower than on full MNIST. For the full 70,000 digits, set `MNIST_DATA_DIR` to "
             "a folder with the four MNIST IDX files (or a Keras `mnist.npz`) and restart the app:\n\n"
             "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`",
             icon=":material/database:",
         )
+        with banner:
+            get_full_mnist_button()
     else:
-        slot.success(f"**Data:** {info.source}", icon=":material/database:")
+        banner.success(f"**Data:** {info.source}", icon=":material/database:")
+        with banner:
+            show_download_done()
     return info

@@ -33,11 +33,50 @@ def describe_config(config: TrainingConfig) -> str:
         f"batch {config.batch_size}",
         f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}",
     ]
+    if config.min_steps:
+        parts.append(f"≥{config.min_steps:,} steps")
     if config.augmentation:
         parts.append("augmented")
     if config.train_limit:
         parts.append(f"{config.train_limit:,} digits")
     return " · ".join(parts)
+
+
+def plan_text(plan, config: TrainingConfig) -> str:
+    """'4,000 training digits in batches of 128: 32 steps an epoch, 8 epochs (256 steps; at least 250).'"""
+    text = (
+        f"{plan.digits:,} training digits in batches of {config.batch_size}: {plan.steps_per_epoch:,} "
+        f"step{'s' if plan.steps_per_epoch != 1 else ''} an epoch, {plan.epochs} epoch{'s' if plan.epochs != 1 else ''}"
+    )
+    if config.min_steps:
+        return text + f" ({plan.steps:,} steps; at least {config.min_steps:,})."
+    return text + f" ({plan.steps:,} steps)."
+
+
+def batch_norm_hint(plan, config: TrainingConfig) -> str | None:
+    """A short lesson when a batch-norm run is too short for its test-time statistics to settle."""
+    from mnist_core.models import BN_SETTLED_STEPS
+
+    if not config.batch_norm or plan.steps >= BN_SETTLED_STEPS:
+        return None
+    return (
+        f"**Few steps for batch norm.** This run trains for only {plan.steps} steps. Batch norm tests with "
+        "averages of the batches it saw while training; after so few steps they lag behind the weights, so "
+        "expect test accuracy below the training accuracy on the curve. For at least "
+        f"{BN_SETTLED_STEPS} steps, add epochs, use smaller batches or raise *At least this many steps*."
+    )
+
+
+def preset_expectation(preset, data) -> str:
+    """What a preset is and the test accuracy to expect on the data this app trains on (a DataInfo)."""
+    expected = f"**{preset.name}**: {preset.description}. Expected test accuracy about "
+    if data.is_embedded:
+        return (
+            expected + f"**{preset.expected_embedded:.1%}** on the embedded sample ({data.n_train:,} training "
+            f"digits; measured with bench/presets.py), {preset.expected_accuracy:.1%} on full MNIST "
+            f"({preset.expected_from})."
+        )
+    return expected + f"**{preset.expected_accuracy:.1%}** on full MNIST; source: {preset.expected_from}."
 
 
 def format_duration(seconds: float | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from mnist_core import training
 from mnist_core.config import (
     ACTIVATIONS,
     FIELD_HELP,
@@ -22,6 +23,8 @@ from mnist_core.config import (
     TrainingConfig,
 )
 from mnist_core.presets import PRESETS
+from ui.data_banner import cached_data_info
+from ui.formatting import batch_norm_hint, plan_text, preset_expectation
 
 KEY = "train_"  # every session-state key of the Train page starts with it
 MAX_LAYERS = 4  # hidden dense layers / conv blocks the sliders offer
@@ -113,11 +116,7 @@ def settings_form() -> tuple[TrainingConfig | None, str | None]:
         help="Fills every control below; change any of them after.",
         **KEEP,
     )
-    about_col.info(
-        f"**{preset}**: {PRESETS[preset].description}. Expected test accuracy about "
-        f"**{PRESETS[preset].expected_accuracy:.1%}**; source: {PRESETS[preset].expected_from}.",
-        icon=":material/tune:",
-    )
+    about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
     model_box, optim_box, data_box = st.columns(3, border=True)
     with model_box:
         _model_knobs()
@@ -170,6 +169,8 @@ def _optimisation_knobs() -> None:
     )
     st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **KEEP)
     st.slider("Epochs", 1, MAX_EPOCHS, key=KEY + "epochs", help=FIELD_HELP["epochs"], **KEEP)
+    steps_help = FIELD_HELP["min_steps"]
+    st.number_input("At least this many steps", 0, 100_000, step=50, key=KEY + "min_steps", help=steps_help, **KEEP)
     patience_help = FIELD_HELP["early_stopping_patience"]
     st.slider("Early stopping patience", 0, 10, key=KEY + "early_stopping_patience", help=patience_help, **KEEP)
 
@@ -200,3 +201,14 @@ def _data_knobs() -> None:
     limit_help = FIELD_HELP["train_limit"]
     st.number_input("Training digits (0 = all)", 0, 60_000, step=1000, key=KEY + "train_limit", help=limit_help, **KEEP)
     st.number_input("Seed", 0, 2**31 - 1, step=1, key=KEY + "seed", **KEEP)
+
+
+def show_plan(config: TrainingConfig) -> None:
+    """How many steps `config` trains on this app's data, and a hint when batch norm will not settle."""
+    data = cached_data_info()
+    if not data.n_train:
+        return
+    plan = training.plan(config, data.n_train)
+    st.caption(f":material/timer: {plan_text(plan, config)}")
+    if hint := batch_norm_hint(plan, config):
+        st.info(hint, icon=":material/lightbulb:")

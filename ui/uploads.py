@@ -4,20 +4,21 @@ generated name), and the importers of run zips (Train) and digits (My digits).
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.predict import MAX_MODEL_BYTES
 from mnist_core.runs import RunError
+from mnist_core.uploads import UPLOADS_FOLDER, accept_model_upload  # issue 13: refused removed, old cleaned
 from ui.files import import_bytes
 
 T = TypeVar("T")
-UPLOADS_FOLDER = "uploads"  # inside the runs folder: never listed as a run (it has no config.json)
 
 
 def uploads_dir(runs_root: Path) -> Path:
@@ -25,32 +26,11 @@ def uploads_dir(runs_root: Path) -> Path:
     return Path(runs_root) / UPLOADS_FOLDER
 
 
-def save_upload(data: bytes, runs_root: Path, max_bytes: int) -> Path:
-    """Store uploaded model bytes under a generated name (never the user's file name); return the path.
-
-    The name is the content's hash, so uploading the same file twice reuses one file (and one cached
-    predictor). Raises ValueError when the file is empty or larger than `max_bytes`.
-    """
-    from mnist_core.storage import atomic_write_bytes
-
-    if not data:
-        raise ValueError("The uploaded file is empty. Upload a Keras model saved with model.save('x.keras').")
-    if len(data) > max_bytes:
-        raise ValueError(
-            f"The uploaded file is {len(data) / 1e6:.1f} MB; models up to {max_bytes / 1e6:.0f} MB are accepted."
-        )
-    folder = uploads_dir(runs_root)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"upload-{hashlib.sha256(data).hexdigest()[:16]}.keras"
-    if not path.is_file():
-        atomic_write_bytes(path, data)
-    return path
-
-
 def uploaded_model_path(key: str) -> str | None:
     """The saved path of the file in the uploader `key` (saved once per upload), or None.
 
-    Raises ValueError (empty or too large) or OSError (cannot be saved) with a message for the page.
+    Raises ValueError (empty, too large or refused: the file is removed then; the message is escaped for
+    Markdown) or OSError (cannot be saved) with a message for the page.
     """
     upload = st.file_uploader(
         "Your model (.keras, up to 50 MB)",
@@ -61,16 +41,25 @@ def uploaded_model_path(key: str) -> str | None:
     if upload is None:
         return None
     saved = st.session_state.get(key + "_saved")
-    if saved is None or saved[0] != upload.file_id:
-        saved = (upload.file_id, str(save_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)), upload.name)
+    if saved is None or saved[0] != upload.file_id or not Path(saved[1]).is_file():  # cleaned up: save it again
+        refused = st.session_state.get(key + "_refused")
+        if refused is not None and refused[0] == upload.file_id:
+            raise ValueError(refused[1])  # checked once per upload, not on every rerun
+        try:
+            path = accept_model_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)
+        except ValueError as error:  # issue 13: shown as text, with the name the user uploaded
+            message = escape_markdown(re.sub(r"upload-[0-9a-f]{16}\.keras", lambda _: upload.name, str(error)))
+            st.session_state[key + "_refused"] = (upload.file_id, message)
+            raise ValueError(message) from error
+        saved = (upload.file_id, str(path), upload.name)
         st.session_state[key + "_saved"] = saved
     return saved[1]
 
 
 def in_user_terms(message: str, key: str) -> str:
-    """`message` with the saved file's generated name replaced by the name the user uploaded."""
+    """`message` with the saved file's generated name replaced by the name the user uploaded, as Markdown text."""
     saved = st.session_state.get(key + "_saved")
-    return message.replace(Path(saved[1]).name, saved[2]) if saved else message
+    return escape_markdown(message.replace(Path(saved[1]).name, saved[2]) if saved else message)  # issue 13
 
 
 def import_once(

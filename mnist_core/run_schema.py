@@ -1,0 +1,327 @@
+"""One schema for every file of a run folder: types, ranges, shapes and sizes (issue 13, item 1).
+
+A run folder may come from anyone (an imported zip), so every file read from it is validated here
+before a page uses it. A file that fails is reported as `DamagedRunFile` naming the file and what is
+wrong; the run then shows as damaged (with a working Delete) and every other run keeps working.
+`metrics.jsonl` is the exception: its bad rows are skipped, and only its last `MAX_BYTES` are read.
+
+Pydantic (v2) does the checking: strict types (no "1" for 1, no true for 1), finite numbers,
+ranges and lengths declared once per field, and errors that name the field without quoting the
+value. Nothing here writes; the run-file owner (run_files.py) calls these readers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mnist_core.config import ConfigError, TrainingConfig
+from mnist_core.model_budget import json_depth
+from mnist_core.run_files import STATES
+
+MAX_BYTES = {  # per file: a real run's files are far smaller (metrics.jsonl of 500 epochs: ~5 MB)
+    "config.json": 64 * 1024,
+    "status.json": 16 * 1024,
+    "metrics.jsonl": 16 * 2**20,
+    "evaluation.json": 256 * 1024,
+    "evaluation.npz": 64 * 2**20,
+    "watch.json": 2 * 2**20,
+    "finetune.json": 64 * 1024,
+}
+MAX_DEPTH = 8  # JSON nesting: the deepest run file (evaluation.json's per_class) needs 3
+MAX_TEST_DIGITS = 100_000  # evaluation arrays: MNIST's test set has 10,000
+MAX_WATCH_DIGITS, MAX_WATCH_ROWS = 1_000, 1_001
+
+Time = Annotated[float, Field(ge=0, le=4e9, allow_inf_nan=False)]  # unix seconds, up to the year 2096
+Seconds = Annotated[float, Field(ge=0, le=1e8, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+Digit = Annotated[int, Field(ge=0, le=9)]
+
+
+class DamagedRunFile(ValueError):
+    """A run file that does not match its schema; the message names the file and what is wrong."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class Status(_Strict):
+    """status.json."""
+
+    state: Literal[STATES]  # type: ignore[valid-type]
+    message: str = Field("", max_length=4000)
+    created_at: Time
+    started_at: Time | None = None
+    ended_at: Time | None = None
+    epoch: Annotated[int, Field(ge=0, le=100_000)] = 0
+    epochs: Annotated[int, Field(ge=0, le=100_000)] = 0
+    pid: Annotated[int, Field(ge=0, le=2**31)] | None = None
+    data_source: str = Field("", max_length=4000)
+
+
+class Meta(_Strict):
+    """config.json: the TrainingConfig fields, the run's name and where its data came from."""
+
+    config: dict[str, Any]
+    name: str = Field(min_length=1, max_length=100)
+    data_dir: str | None = Field(None, max_length=4096)
+    finetune: dict[str, Any] | None = None
+
+    @field_validator("config")
+    @classmethod
+    def _a_training_config(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            TrainingConfig.from_dict(value)
+        except (ConfigError, TypeError) as error:
+            raise ValueError(f"not a valid training config ({error})") from None
+        return value
+
+
+class _Row(BaseModel):
+    """What batch and epoch rows share: any further value is a logged metric, a finite number."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+    epoch: Annotated[int, Field(ge=1, le=100_000)]
+    t: Seconds
+
+    @model_validator(mode="after")
+    def _metrics_are_numbers(self) -> _Row:
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{key[:40]} is not a finite number")
+        return self
+
+
+class BatchRow(_Row):
+    kind: Literal["batch"]
+    batch: Annotated[int, Field(ge=1, le=10**7)]
+    batches: Annotated[int, Field(ge=1, le=10**7)]
+    step: Annotated[int, Field(ge=1, le=10**10)]
+    seen: Count
+    samples_per_s: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+class EpochRow(_Row):
+    kind: Literal["epoch"]
+    epoch_s: Seconds | None = None
+    lr: Annotated[float, Field(ge=0, le=1e3, allow_inf_nan=False)] | None = None
+
+
+class Metrics(BaseModel):
+    """The readable rows of metrics.jsonl, and what was left out."""
+
+    model_config = ConfigDict(frozen=True)
+    batches: list[BatchRow]
+    epochs: list[EpochRow]
+    skipped: int  # rows that were not valid JSON or did not match their kind
+    truncated: bool  # the file was longer than MAX_BYTES["metrics.jsonl"]; its beginning was not read
+
+
+class ClassScore(_Strict):
+    digit: Digit
+    precision: Share
+    recall: Share
+    f1: Share
+    support: Count
+
+
+class EvaluationSummary(_Strict):
+    """evaluation.json: the test-set scores (its arrays are in evaluation.npz)."""
+
+    loss: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    accuracy: Share
+    n: Annotated[int, Field(ge=1, le=MAX_TEST_DIGITS)]
+    confusion: Annotated[
+        list[Annotated[list[Count], Field(min_length=10, max_length=10)]], Field(min_length=10, max_length=10)
+    ]
+    per_class: Annotated[list[ClassScore], Field(min_length=10, max_length=10)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvaluationSummary:
+        if sum(map(sum, self.confusion)) != self.n:
+            raise ValueError("the confusion matrix does not add up to n")
+        if abs(sum(self.confusion[i][i] for i in range(10)) / self.n - self.accuracy) > 1e-6:
+            raise ValueError("accuracy does not match the confusion matrix")
+        return self
+
+
+class WatchRow(_Strict):
+    epoch: Annotated[int, Field(ge=0, le=100_000)]
+    guesses: Annotated[list[Digit], Field(max_length=MAX_WATCH_DIGITS)]
+    confidence: Annotated[list[Share], Field(max_length=MAX_WATCH_DIGITS)]
+    accuracy: Share | None = None
+    cost_s: Seconds | None = None
+
+
+class WatchFile(_Strict):
+    """watch.json: fixed digits (images as base64 of uint8 (N, 28, 28)) and one row of guesses per epoch."""
+
+    source: str = Field(max_length=200)
+    indices: Annotated[list[Count], Field(max_length=MAX_WATCH_DIGITS)]
+    labels: Annotated[list[Digit], Field(max_length=MAX_WATCH_DIGITS)]
+    images: str = Field(max_length=(MAX_WATCH_DIGITS * 784 * 4) // 3 + 4)
+    rows: Annotated[list[WatchRow], Field(max_length=MAX_WATCH_ROWS)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WatchFile:
+        import base64
+        import binascii
+
+        n = len(self.labels)
+        try:
+            pixels = base64.b64decode(self.images, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("images is not base64") from None
+        if len(self.indices) != n or len(pixels) != n * 784:
+            raise ValueError(f"indices and images do not hold {n} digits like labels")
+        if any(len(row.guesses) != n or len(row.confidence) != n for row in self.rows):
+            raise ValueError(f"a row does not hold {n} guesses and confidences")
+        return self
+
+
+def import_cap(file: str) -> int:
+    """The most bytes one file of a run may unpack to on import (a model: the model-file cap)."""
+    from mnist_core.model_files import MAX_MODEL_BYTES
+
+    return MAX_MODEL_BYTES if file.endswith(".keras") else MAX_BYTES.get(file, 64 * 1024)
+
+
+# ---------------------------------------------------------------- readers for the run-file owner
+def read_status(path: Path) -> Status:
+    """status.json -> `Status`, or `DamagedRunFile`."""
+    return _validated(Status, path)
+
+
+def read_meta(path: Path) -> Meta:
+    """config.json -> `Meta` (its config a valid TrainingConfig), or `DamagedRunFile`."""
+    return _validated(Meta, path)
+
+
+def read_evaluation_summary(path: Path) -> EvaluationSummary:
+    """evaluation.json -> `EvaluationSummary`, or `DamagedRunFile`."""
+    return _validated(EvaluationSummary, path)
+
+
+def read_watch(path: Path) -> WatchFile:
+    """watch.json -> `WatchFile`, or `DamagedRunFile`."""
+    return _validated(WatchFile, path)
+
+
+def read_metrics(path: Path) -> Metrics:
+    """metrics.jsonl's valid rows (its last MAX_BYTES at most: a live run's latest rows matter most);
+    bad rows are counted, never raised."""
+    cap = MAX_BYTES["metrics.jsonl"]
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - cap))
+            data = handle.read(cap)
+    except OSError:
+        return Metrics(batches=[], epochs=[], skipped=0, truncated=False)
+    truncated = size > cap
+    lines = data.split(b"\n")
+    if truncated:
+        lines = lines[1:]  # the first line was cut off
+    batches, epochs, skipped = [], [], 0
+    for line in filter(None, (line.strip() for line in lines)):
+        try:
+            row = _parsed(line, "metrics.jsonl")
+            kind = row.get("kind") if isinstance(row, dict) else None
+            model = {"batch": BatchRow, "epoch": EpochRow}.get(kind) if isinstance(kind, str) else None
+            if model is None:
+                raise DamagedRunFile("metrics.jsonl: a row of no known kind")
+            (batches if model is BatchRow else epochs).append(_checked(model, row, "metrics.jsonl"))
+        except DamagedRunFile:
+            skipped += 1
+    return Metrics(batches=batches, epochs=epochs, skipped=skipped, truncated=truncated)
+
+
+def check_evaluation_arrays(path: Path, summary: EvaluationSummary) -> None:
+    """evaluation.npz agrees with evaluation.json: shapes, dtypes, labels 0-9, probabilities, confusion."""
+    arrays = _npz_arrays(
+        path, {"probabilities": (summary.n, 10), "labels": (summary.n,), "images": (summary.n, 28, 28)}
+    )
+    probabilities, labels, images = arrays["probabilities"], arrays["labels"], arrays["images"]
+    if probabilities.dtype.kind != "f" or labels.dtype.kind not in "iu" or images.dtype != np.uint8:
+        raise DamagedRunFile("evaluation.npz: probabilities must be floats, labels integers and images uint8.")
+    if not np.all(np.isfinite(probabilities)) or probabilities.min() < 0 or probabilities.max() > 1:
+        raise DamagedRunFile("evaluation.npz: probabilities must be finite numbers in [0, 1].")
+    if labels.min() < 0 or labels.max() > 9:
+        raise DamagedRunFile(f"evaluation.npz: labels must be digits 0-9; one is {int(labels.max())}.")
+    confusion = np.zeros((10, 10), np.int64)
+    np.add.at(confusion, (labels.astype(np.int64), probabilities.argmax(axis=1)), 1)
+    if confusion.tolist() != summary.confusion:
+        raise DamagedRunFile("evaluation.npz: the predictions do not match evaluation.json's confusion matrix.")
+
+
+# ---------------------------------------------------------------- helpers
+def _validated(model: type[BaseModel], path: Path) -> Any:
+    file = Path(path).name
+    cap = MAX_BYTES.get(file, 64 * 1024)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as error:
+        raise DamagedRunFile(f"{file} cannot be read ({error.strerror or error}).") from None
+    if len(data) > cap:
+        raise DamagedRunFile(f"{file} is larger than {cap:,} bytes; a real one is far smaller.")
+    return _checked(model, _parsed(data, file), file)
+
+
+def _parsed(data: bytes, file: str) -> object:
+    """JSON bytes -> value, as `DamagedRunFile` when not UTF-8, not JSON or nested too deeply."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DamagedRunFile(f"{file} is not UTF-8 text.") from None
+    except RecursionError:
+        raise DamagedRunFile(f"{file} is nested more than {MAX_DEPTH} levels deep.") from None
+    except ValueError as error:
+        raise DamagedRunFile(f"{file} is not valid JSON ({str(error)[:80]}).") from None
+    if json_depth(value, MAX_DEPTH) > MAX_DEPTH:
+        raise DamagedRunFile(f"{file} is nested more than {MAX_DEPTH} levels deep.")
+    return value
+
+
+def _checked(model: type[BaseModel], value: object, file: str) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        problems = [f"{'.'.join(str(p) for p in e['loc'][:4]) or 'the file'}: {e['msg']}" for e in error.errors()[:3]]
+        more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
+        raise DamagedRunFile(f"{file}: {'; '.join(problems)}{more}.") from None
+
+
+def _npz_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """The named arrays of an .npz, each header checked (shape, no objects, bytes present) before loading."""
+    from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
+
+    cap = MAX_BYTES["evaluation.npz"]
+    out = {}
+    try:
+        with open_zip(Path(path), cap, 4 * cap, max_members=10) as archive:
+            for key, shape in shapes.items():
+                data = read_member(archive, f"{key}.npy", 4 * cap)
+                stream = io.BytesIO(data)
+                version = np.lib.format.read_magic(stream)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                found, _, dtype = read(stream)
+                if found != shape or dtype.hasobject:
+                    raise DamagedRunFile(f"evaluation.npz: {key} has shape {found}; expected {shape}.")
+                if math.prod(found) * dtype.itemsize != len(data) - stream.tell():
+                    raise DamagedRunFile(f"evaluation.npz: {key} holds fewer bytes than its shape needs.")
+                out[key] = np.load(io.BytesIO(data), allow_pickle=False)
+    except (UnsafeZipError, KeyError, ValueError, OSError, EOFError, SyntaxError, zipfile.BadZipFile) as error:
+        if isinstance(error, DamagedRunFile):
+            raise
+        raise DamagedRunFile(f"evaluation.npz is damaged ({str(error)[:120]}).") from None
+    return out
