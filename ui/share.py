@@ -18,9 +18,9 @@ from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
+from ui.train_form import KEY  # the Train page's prefix: these widgets live on it
 from ui.uploads import import_once
 
-KEY = "train_"
 OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
 URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider dragged end to end: ~60)
 MAX_VALUE_CHARS = 200  # a longer query value is ignored

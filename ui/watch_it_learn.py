@@ -8,8 +8,7 @@ from mnist_core import runs
 from mnist_core.watch import WATCH_NAME, load_watch
 from ui import charts, image_charts
 from ui.files import file_version
-
-KEY = "train_"
+from ui.train_form import KEY  # the Train page's prefix: these widgets live on it
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
