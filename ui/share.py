@@ -10,7 +10,6 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -43,11 +42,6 @@ def config_to_query(config: TrainingConfig) -> dict[str, str]:
     A page calls ``st.query_params.from_dict(config_to_query(config))`` to make a shareable link.
     """
     return {name: _format(value) for name, value in config.to_dict().items()}
-
-
-def query_string(config: TrainingConfig) -> str:
-    """The config as a URL query string (without "?"), for a copyable link."""
-    return urlencode(config_to_query(config))
 
 
 def _format(value: object) -> str:
