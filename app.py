@@ -1,7 +1,8 @@
 """Digit Lab: train neural networks on MNIST, draw digits, browse the mistakes.
 
 Run with `streamlit run app.py`. This file sets up the page, the navigation and the shared
-sidebar; each page lives in pages/. Nothing here imports TensorFlow or loads data, so Home opens fast.
+sidebar; each page lives in pages/, the code pages share in ui/, the engine in mnist_core/. Nothing here
+imports TensorFlow or loads data, so Home opens fast.
 """
 
 import streamlit as st

@@ -1,33 +1,26 @@
-"""Share an experiment: a TrainingConfig as URL query parameters, a whole run as a zip file.
+"""Share a run as one zip file: export a finished run, import one as a new run.
 
-Query parameters and zip files come from anyone, so reading them never trusts them: a bad query
-value falls back to its default with a warning (never an exception), and a zip is size-capped,
-checked member by member and never extracted under its own names (zip-slip safe).
-Nothing here imports TensorFlow.
+A zip comes from anyone, so reading it never trusts it: it is size-capped, checked member by member
+and never extracted under its own names (zip-slip safe). Nothing here imports TensorFlow.
+(A config as URL query parameters is the app's business: ui/share.py.)
 """
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import re
 import time
 import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from mnist_core import run_files
 from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.config_text import format_field, parse_field
 from mnist_core.run_files import ACTIVE_STATES, CONFIG, EXPORTED, STATES, STATUS, create_run
 from mnist_core.runs import RunError, RunHandle, RunNotFoundError, writable_runs_dir
 from mnist_core.storage import atomic_path
 from mnist_core.zip_safety import UnsafeZipError, open_zip, read_member
 
-MAX_VALUE_CHARS = 200  # a longer query value is ignored
-MAX_PARAMS = 100  # more query parameters than this are ignored
 REQUIRED_FILES = (CONFIG, STATUS)
 MANIFEST = "digit_lab_run.json"
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # a run zip above 200 MB is refused before it is opened
@@ -37,68 +30,6 @@ MAX_UNPACKED_BYTES = 400 * 1024 * 1024  # ...and all of them to 400 MB
 
 class RunImportError(RunError):
     """A run zip that cannot be imported; the message says why."""
-
-
-@dataclass(frozen=True)
-class SharedConfig:
-    """What a shared link gives: the config to use, and what was ignored on the way."""
-
-    config: TrainingConfig
-    warnings: tuple[str, ...]  # one sentence per ignored parameter; empty when all were used
-
-
-def config_to_query(config: TrainingConfig) -> dict[str, str]:
-    """Every field as a string: tuples as "512,512", booleans as "true"/"false".
-
-    A page calls ``st.query_params.from_dict(config_to_query(config))`` to make a shareable link.
-    """
-    return {name: format_field(value) for name, value in config.to_dict().items()}
-
-
-def config_from_query(params: Mapping[str, object], ignore: Iterable[str] = ()) -> SharedConfig:
-    """Read a config from query parameters; never raises.
-
-    `params` maps names to strings (or lists of strings: the last one counts), e.g.
-    ``st.query_params.to_dict()``. Missing fields keep their defaults; an unknown name or a bad value
-    is skipped with a warning. Names in `ignore` (a page's own parameters) are skipped silently.
-    A page calls ``shared = config_from_query(st.query_params.to_dict(), ignore={"run"})``, shows
-    each of ``shared.warnings`` with st.warning and fills the form from ``shared.config``.
-    """
-    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
-    skip = set(ignore)
-    items = [(str(k), v) for k, v in params.items() if str(k) not in skip]
-    warnings = (
-        [f"Ignored {len(items) - MAX_PARAMS} parameters beyond the first {MAX_PARAMS}."]
-        if len(items) > MAX_PARAMS
-        else []
-    )
-    values = dict(items[:MAX_PARAMS])
-    warnings += [f"Ignored unknown setting {name[:40]!r}." for name in values if name not in fields]
-    config = TrainingConfig()
-    for name in fields:  # field order: architecture is set before conv_filters is checked against it
-        if name not in values:
-            continue
-        text = _last(values[name])
-        try:
-            config = config.replace(**{name: _parse(name, text)})
-        except (ConfigError, ValueError, TypeError) as error:
-            shown = text if len(text) <= 40 else text[:40] + "…"
-            reason = str(error).rstrip(".")
-            warnings.append(f"Ignored {name}={shown!r} ({reason}); using {format_field(getattr(config, name))}.")
-    return SharedConfig(config, tuple(warnings))
-
-
-def _last(value: object) -> str:
-    if isinstance(value, (list, tuple)):
-        value = value[-1] if value else ""
-    return str(value).strip()
-
-
-def _parse(name: str, text: str) -> object:
-    """A query string value -> the field's type; ValueError if it is too long or does not parse."""
-    if len(text) > MAX_VALUE_CHARS:
-        raise ValueError(f"longer than {MAX_VALUE_CHARS} characters")
-    return parse_field(name, text)
 
 
 def export_run_zip(run: RunHandle | str | Path, path: str | Path) -> Path:

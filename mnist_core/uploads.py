@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-UPLOADS_FOLDER = "uploads"  # inside the runs folder (the same name as ui_helpers.UPLOADS_FOLDER)
+UPLOADS_FOLDER = "uploads"  # inside the runs folder; never listed as a run (it has no config.json)
 MAX_AGE_S = 24 * 3600
 MAX_FILES = 50
 MAX_TOTAL_BYTES = 1 << 30

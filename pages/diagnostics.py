@@ -2,23 +2,20 @@
 
 import streamlit as st
 
-from mnist_core import charts, diagnostics, runs
-from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
-from mnist_core.ui_helpers import (
-    best_accuracy,
-    evaluate_model_file,
-    example_caption,
-    file_version,
-    has_evaluation,
-    upscale,
-)
-from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
+from mnist_core import diagnostics, runs
+from mnist_core.evaluation import evaluate_model_file
+from mnist_core.predict import ModelLoadError
+from ui import charts
+from ui.confusion_chart import confusion_chart
+from ui.files import file_version, starter_available
+from ui.formatting import example_caption, has_evaluation, upscale
+from ui.model_picker import model_picker, model_summary
+from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "diagnostics"})
 
 KEY = "diag_"
-STARTER = "starter"
 GALLERY_MAX = 40  # digits shown for one confusion cell
 THUMB_PX = 72
 
@@ -26,26 +23,13 @@ THUMB_PX = 72
 @st.cache_data(show_spinner="Evaluating the model on the test set…", max_entries=4)
 def file_evaluation(path: str, version: float):
     """The starter's or an uploaded file's evaluation (the starter's comes stored beside it)."""
-    return evaluate_model_file(path)
+    evaluation, _source = evaluate_model_file(path)
+    return evaluation
 
 
 @st.cache_data(show_spinner="Loading the evaluation…", max_entries=8)
 def run_evaluation(run_id: str, version: float):
     return runs.load_run(run_id).evaluation()
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def model_summary(path: str, version: float) -> str:
-    return load_predictor(path).summary()
-
-
-def model_label(choice: str, evaluated: dict) -> str:
-    if choice == STARTER:
-        return "Starter model (ships with Digit Lab)"
-    if choice == UPLOAD:
-        return "Upload a .keras file…"
-    accuracy, kind = best_accuracy(evaluated[choice])
-    return f"{evaluated[choice].name} ({accuracy:.1%} {kind})"
 
 
 def remember_click() -> None:
@@ -77,36 +61,27 @@ st.caption(
     "the test digits behind it."
 )
 
-evaluated = {h.id: h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)}
-starter_ok = file_version(STARTER_MODEL_PATH) > 0
+evaluated = [h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)]
 if not evaluated:
-    st.info(
-        "No runs yet. Train one on the Train page"
-        + (", or pick the starter model (shown below)." if starter_ok else "; or upload a model of your own below."),
-        icon=":material/info:",
+    also = (
+        ", or pick the starter model (shown below)."
+        if starter_available()
+        else "; or upload a model of your own below."
     )
-options = [*evaluated, STARTER, UPLOAD] if starter_ok else [*evaluated, UPLOAD]
-choice = st.selectbox(
-    "Model", options, key=KEY + "model", persist_state="session", format_func=lambda c: model_label(c, evaluated)
-)
-handle = evaluated.get(choice)
+    st.info("No runs yet. Train one on the Train page" + also, icon=":material/info:")
+picked = model_picker(KEY + "model", evaluated, starter_first=False, upload_key=KEY + "upload")
+choice, handle, model_path = picked.choice, picked.run, picked.path
+if model_path is None and handle is None:
+    st.info(
+        "Upload a model to see how it does on the test set: its accuracy, confusion matrix and mistakes.",
+        icon=":material/upload:",
+    )
+    st.stop()
 if handle is not None:
-    model_path = handle.model_path("best")
     evaluation = run_evaluation(choice, file_version(handle.path / "evaluation.json"))
 else:
     try:
-        model_path = STARTER_MODEL_PATH if choice == STARTER else uploaded_model_path(KEY + "upload")
-    except (ValueError, OSError) as error:
-        st.error(str(error), icon=":material/error:")
-        st.stop()
-    if model_path is None:
-        st.info(
-            "Upload a model to see how it does on the test set: its accuracy, confusion matrix and mistakes.",
-            icon=":material/upload:",
-        )
-        st.stop()
-    try:
-        evaluation = file_evaluation(str(model_path), file_version(model_path))
+        evaluation = file_evaluation(model_path, file_version(model_path))
     except ModelLoadError as error:
         st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
         st.stop()
@@ -140,7 +115,7 @@ with matrix_col:
     )
     stored = st.session_state.get(KEY + "cell")
     cell = stored[1:] if stored and stored[0] == choice else None
-    figure = charts.confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
+    figure = confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
     st.plotly_chart(
         figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", config={"displayModeBar": False}
     )
@@ -197,5 +172,5 @@ if handle is not None:
     st.plotly_chart(
         charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)), key=KEY + "curves"
     )
-if model_path is not None and st.toggle("Show the model summary", key=KEY + "summary"):
-    st.code(model_summary(str(model_path), file_version(model_path)), language=None)
+if model_path is not None:
+    model_summary(model_path, KEY + "summary")

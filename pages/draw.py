@@ -3,12 +3,15 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import charts, runs
-from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError, load_predictor
+from mnist_core import runs
+from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
-from mnist_core.ui_helpers import best_accuracy, file_version, upscale
-from pages._teach import see_why, teach
-from pages._upload import UPLOAD, in_user_terms, uploaded_model_path
+from ui import charts
+from ui.formatting import upscale
+from ui.model_picker import STARTER, UPLOAD, load_model, model_picker
+from ui.see_why import see_why
+from ui.teach import teach
+from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
@@ -16,35 +19,8 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 KEY = "draw_"
 CANVAS_PX = 280
 LOW_CONFIDENCE = 0.6
-STARTER = "starter"
-PAGE_CSS = """
-.dl-verdict { display: flex; align-items: center; gap: 1.5rem 2.5rem; flex-wrap: wrap; }
-.dl-answer { font-size: 6.5rem; font-weight: 800; line-height: 1; color: #4F46E5; min-width: 5rem;
-              text-align: center; }
-.dl-sure { font-size: 1.75rem; font-weight: 700; line-height: 1.3; }
-.dl-next { font-size: 1rem; color: #374151; padding-top: 0.3rem; }
-.dl-probs { font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }
-[data-testid="stImage"] img { image-rendering: pixelated; border-radius: 4px; }
-"""
 
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def get_predictor(path: str | None, version: float):
-    """One loaded model per file version (None: the starter), shared by every session (read-only)."""
-    return load_predictor(path)
-
-
-def model_label(choice: str, trained: dict) -> str:
-    if choice == STARTER:
-        return "Starter model (ships with Digit Lab)"
-    if choice == UPLOAD:
-        return "Upload a .keras file…"
-    handle = trained[choice]
-    accuracy, kind = best_accuracy(handle)
-    return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
-
-
-st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{PAGE_CSS}</style>")
+st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{charts.PIXELATED_CSS}</style>")
 
 st.title("Draw")
 st.caption(
@@ -56,33 +32,19 @@ st.caption(
 # ---------------------------------------------------------------- which model
 def pick_predictor():
     """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
-    trained = {h.id: h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")}
-    choice = st.selectbox(
-        "Model",
-        [STARTER, *trained, UPLOAD],
-        key=KEY + "model",
-        persist_state="session",
-        format_func=lambda c: model_label(c, trained),
-    )
-    path = None  # the starter model
-    if choice in trained:
-        path = str(trained[choice].model_path("best"))
-    elif choice == UPLOAD:
-        try:
-            path = uploaded_model_path(KEY + "upload")
-        except (ValueError, OSError) as error:
-            st.error(str(error), icon=":material/error:")
-        if path is None:
-            st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
+    trained = [h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")]
+    picked = model_picker(KEY + "model", trained, upload_key=KEY + "upload")
+    if picked.choice == UPLOAD and picked.path is None:
+        st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
     try:
-        predictor = get_predictor(path, file_version(path or STARTER_MODEL_PATH))
+        predictor = load_model(picked.path)
     except ModelLoadError as error:
         st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
-        if path is None:
+        if picked.path is None or picked.choice == STARTER:
             st.stop()
         st.caption("Drawing with the starter model instead.")
         try:
-            predictor = get_predictor(None, file_version(STARTER_MODEL_PATH))
+            predictor = load_model(None)
         except ModelLoadError:
             st.stop()
     st.caption(f":material/memory: {predictor.description}")

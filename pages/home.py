@@ -3,8 +3,10 @@
 import streamlit as st
 
 from mnist_core import runs
-from mnist_core.ui_helpers import best_accuracy, data_info, format_duration, starter_available
-from pages._get_mnist import get_full_mnist_button, show_download_done  # issue 17: full MNIST download
+from ui.data_banner import data_banner
+from ui.files import starter_available
+from ui.formatting import best_accuracy, format_duration
+from ui.live_run import live_run
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
@@ -17,59 +19,41 @@ st.markdown(
     "digits and see what it thinks, and browse every digit it got wrong."
 )
 
-
-data_banner = st.empty()  # filled last: loading MNIST the first time takes a second
-
-
-@st.fragment(run_every=2)
-def current_run(run_id: str) -> None:
-    """The run in training, refreshed every 2 s."""
-    handle = runs.load_run(run_id)
-    if not handle.status().is_active:
-        st.rerun()  # it just ended: redraw Home without it
-    with st.container(border=True):
-        progress = handle.progress()
-        st.markdown(f"**:material/model_training: Training now: {handle.name}**")
-        if progress is None:
-            st.progress(0.0, text="Starting…")
-        else:
-            st.progress(
-                progress.fraction,
-                text=(
-                    f"Epoch {progress.epoch}/{progress.epochs} · {progress.fraction:.0%} · "
-                    f"{format_duration(progress.eta_s)} left"
-                ),
-            )
-        st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/arrow_forward:")
-
+data_slot = st.empty()  # filled last: loading MNIST the first time takes a second
 
 training = runs.active_run()
 if training is not None:
-    current_run(training.id)
+    live_run(training.id, "home_", compact=True)
 
-st.subheader("Start here")
-train, draw, diagnose = st.columns(3)
-with train.container(border=True, height="stretch"):
-    st.markdown("#### :material/model_training: Train")
-    st.markdown(
+START_HERE = (  # (title, what it does, page, link)
+    (
+        ":material/model_training: Train",
         "Pick a preset or set every knob (layers, optimiser, learning rate, augmentation…), press "
-        "Start and watch loss and accuracy curves grow batch by batch."
-    )
-    st.page_link("pages/train.py", label="Train a model", icon=":material/arrow_forward:")
-with draw.container(border=True, height="stretch"):
-    st.markdown("#### :material/draw: Draw")
-    st.markdown(
+        "Start and watch loss and accuracy curves grow batch by batch.",
+        "pages/train.py",
+        "Train a model",
+    ),
+    (
+        ":material/draw: Draw",
         "Draw a digit with your mouse or finger. The prediction, all ten probabilities and what "
-        "the model actually sees update with every stroke."
-    )
-    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/arrow_forward:")
-with diagnose.container(border=True, height="stretch"):
-    st.markdown("#### :material/troubleshoot: Diagnostics")
-    st.markdown(
+        "the model actually sees update with every stroke.",
+        "pages/draw.py",
+        "Draw a digit",
+    ),
+    (
+        ":material/troubleshoot: Diagnostics",
         "Click any cell of the confusion matrix to see the test digits behind it, with the "
-        "model's confidence, per-class scores and its most confident mistakes."
-    )
-    st.page_link("pages/diagnostics.py", label="Inspect a model", icon=":material/arrow_forward:")
+        "model's confidence, per-class scores and its most confident mistakes.",
+        "pages/diagnostics.py",
+        "Inspect a model",
+    ),
+)
+st.subheader("Start here")
+for column, (title, text, page_path, link) in zip(st.columns(3), START_HERE, strict=True):
+    with column.container(border=True, height="stretch"):
+        st.markdown(f"#### {title}")
+        st.markdown(text)
+        st.page_link(page_path, label=link, icon=":material/arrow_forward:")
 
 finished = [h for h in runs.list_runs() if h.status().is_finished]
 if finished:
@@ -89,27 +73,4 @@ else:
     st.caption("No runs yet: train one on the Train page to draw digits for it and inspect its mistakes.")
 
 
-@st.cache_data(show_spinner="Looking for MNIST…")
-def cached_data_info():
-    return data_info()
-
-
-info = cached_data_info()
-if info.kind == "error":
-    data_banner.error(f"**No MNIST data could be loaded.** {info.source}", icon=":material/error:")
-elif info.is_embedded:
-    banner = data_banner.container()  # issue 17: the warning, then the download button under it
-    banner.warning(
-        f"**Using the small embedded sample** ({info.n_train:,} training and {info.n_test:,} test digits), "
-        "so accuracy will be lower than on full MNIST. For the full 70,000 digits, set `MNIST_DATA_DIR` to "
-        "a folder with the four MNIST IDX files (or a Keras `mnist.npz`) and restart the app:\n\n"
-        "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`",
-        icon=":material/database:",
-    )
-    with banner:
-        get_full_mnist_button()  # issue 17
-else:
-    banner = data_banner.container()  # issue 17: the data source, then a download's success message
-    banner.success(f"**Data:** {info.source}", icon=":material/database:")
-    with banner:
-        show_download_done()  # issue 17
+data_banner(data_slot)

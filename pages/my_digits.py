@@ -5,10 +5,15 @@ import functools
 
 import streamlit as st
 
-from mnist_core import charts, my_digits, my_digits_archive, runs, transfers
+from mnist_core import my_digits, my_digits_archive, runs
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
-from mnist_core.predict import STARTER_MODEL_PATH, ModelLoadError
-from mnist_core.ui_helpers import best_accuracy, format_duration, progress_text, upscale
+from mnist_core.predict import ModelLoadError
+from ui import charts, files
+from ui.formatting import upscale
+from ui.live_run import live_run
+from ui.model_picker import model_picker
+from ui.run_outcome import run_outcome
+from ui.uploads import import_once
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "my_digits"})
@@ -16,9 +21,8 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 KEY = "mine_"
 PER_ROW = 12
 SHOW_PER_DIGIT = 24  # newest drawings shown per digit (the exports hold all of them)
-STARTER = "starter"
 
-st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; border-radius: 3px; }</style>")
+st.html(f"<style>{charts.PIXELATED_CSS}</style>")
 st.title("My digits")
 st.caption(
     "Drawings you kept on the Draw page with their right label. Fine-tune a model on them so it learns "
@@ -28,30 +32,19 @@ st.caption(
 
 def import_upload() -> None:
     """The uploader: each new file is imported once; errors are shown, nothing half-imported."""
-    upload = st.file_uploader(
+    imported = import_once(
         "Import digits (.zip or .npz, up to 20 MB)",
-        type=["zip", "npz"],
-        key=KEY + "import",
+        KEY + "import",
+        my_digits_archive.import_file,
+        types=["zip", "npz"],
+        max_bytes=my_digits_archive.MAX_IMPORT_BYTES,
+        what="a .zip or .npz of digits",
         help="A zip of 28×28 PNGs with labels.csv (file,label), or an .npz with 'images' and "
         "'labels', like the exports below.",
     )
-    if upload is None or st.session_state.get(KEY + "imported") == upload.file_id:
-        return
-    st.session_state[KEY + "imported"] = upload.file_id
-    try:
-        added = transfers.import_bytes(
-            upload.getvalue(),
-            upload.name,
-            my_digits_archive.import_file,
-            my_digits_archive.MAX_IMPORT_BYTES,
-            "a .zip or .npz of digits",
-        )
-    except ValueError as error:  # MyDigitsError too
-        st.error(str(error), icon=":material/error:")
-    else:
-        st.success(
-            f"Imported {added} digit{'s' if added != 1 else ''} from {upload.name}.", icon=":material/check_circle:"
-        )
+    if imported is not None:
+        name, added = imported
+        st.success(f"Imported {added} digit{'s' if added != 1 else ''} from {name}.", icon=":material/check_circle:")
 
 
 with st.popover("Import", icon=":material/upload:"):
@@ -69,39 +62,23 @@ st.markdown(
     f"**{len(samples)} digit{'s' if len(samples) != 1 else ''}** · "
     + " · ".join(f"{d}: **{n}**" if n else f":gray[{d}: 0]" for d, n in counts.items())
 )
-zip_col, npz_col, _ = st.columns([1, 1, 3])
-zip_col.download_button(
-    "Export .zip (PNGs)",
-    transfers.my_digits_zip,
-    file_name="my_digits.zip",
-    mime="application/zip",
-    icon=":material/download:",
-    on_click="ignore",
-    key=KEY + "zip",
+EXPORTS = (  # (label, bytes, file name, type)
+    ("Export .zip (PNGs)", files.my_digits_zip, "my_digits.zip", "application/zip"),
+    ("Export .npz (arrays)", files.my_digits_npz, "my_digits.npz", "application/octet-stream"),
 )
-npz_col.download_button(
-    "Export .npz (arrays)",
-    transfers.my_digits_npz,
-    file_name="my_digits.npz",
-    mime="application/octet-stream",
-    icon=":material/download:",
-    on_click="ignore",
-    key=KEY + "npz",
-)
+for column, (label, data, file_name, mime) in zip(st.columns([1, 1, 3]), EXPORTS, strict=False):
+    column.download_button(
+        label,
+        data,
+        file_name=file_name,
+        mime=mime,
+        icon=":material/download:",
+        on_click="ignore",
+        key=KEY + file_name.rsplit(".", 1)[1],  # mine_zip, mine_npz
+    )
 
 
 # ---------------------------------------------------------------- fine-tune
-def base_models() -> dict[str, tuple[str, str]]:
-    """choice -> (label, model path): the starter model and every finished run with a model."""
-    choices = {STARTER: ("Starter model", str(STARTER_MODEL_PATH))} if STARTER_MODEL_PATH.is_file() else {}
-    for handle in runs.list_runs():
-        if handle.status().is_finished and handle.model_path("best"):
-            accuracy, kind = best_accuracy(handle)
-            score = f" ({accuracy:.1%} {kind})" if accuracy is not None else ""
-            choices[handle.id] = (handle.name + score, str(handle.model_path("best")))
-    return choices
-
-
 def start(path: str, epochs: int) -> None:
     try:
         handle = start_finetune(path, epochs=epochs)
@@ -111,36 +88,10 @@ def start(path: str, epochs: int) -> None:
         st.session_state[KEY + "run_id"] = handle.id
 
 
-@st.fragment(run_every=1)
-def live_finetune(run_id: str) -> None:
-    """Progress and curves of the fine-tune, re-read from its folder every second."""
-    handle = runs.load_run(run_id)
-    status = handle.status()
-    if not status.is_active:
-        st.rerun()
-    title_col, stop_col = st.columns([4, 1], vertical_alignment="center")
-    title_col.markdown(f"**:material/model_training: {handle.name}**  \n{status.message}")
-    stop_col.button("Stop", icon=":material/stop:", key=KEY + "stop", on_click=handle.stop, width="stretch")
-    progress = handle.progress()
-    st.progress(
-        progress.fraction if progress else 0.0,
-        text=progress_text(progress) if progress else "Starting: loading the model and the data…",
-    )
-    metrics = handle.metrics()
-    if metrics.batches or metrics.epochs:
-        st.plotly_chart(
-            charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epochs), key=KEY + "curves"
-        )
-
-
 def show_report(handle: runs.RunHandle) -> None:
     """Before/after on held-out My digits and on MNIST test, and each held-out digit."""
-    status = handle.status()
+    run_outcome(handle)
     report = finetune_report(handle)
-    show = {"completed": st.success, "stopped": st.warning}.get(status.state, st.error)
-    show(
-        f"**{handle.name}**: {status.message} ({format_duration(status.duration_s)})", icon=":material/model_training:"
-    )
     if report is None:
         st.caption("No before/after numbers: the fine-tune ended before it was measured.")
         return
@@ -155,33 +106,38 @@ def show_report(handle: runs.RunHandle) -> None:
             border=True,
             help=f"Before fine-tuning: {before:.1%}" if before is not None else None,
         )
-    rows = [dataclasses.asdict(row) for row in report.held_out]
-    if rows:
-        st.markdown(
-            f"**Each held-out drawing** ({sum(_change(r) == 'fixed' for r in rows)} fixed, "
-            f"{sum(_change(r) == 'broken' for r in rows)} broken)"
-        )
-        st.dataframe(
-            [
-                {
-                    "label": r["label"],
-                    "before": r["before"],
-                    "after": r["after"],
-                    "change": _change(r),
-                    "confidence before": r["confidence_before"],
-                    "confidence after": r["confidence_after"],
-                }
-                for r in rows
-            ],
-            hide_index=True,
-            key=KEY + "held_out",
-            column_config={
-                "confidence before": st.column_config.NumberColumn(format="percent"),
-                "confidence after": st.column_config.NumberColumn(format="percent"),
-            },
-        )
+    held_out_table([dataclasses.asdict(row) for row in report.held_out])
     st.page_link(
         "pages/draw.py", label="Draw with the fine-tuned model (pick it on the Draw page)", icon=":material/draw:"
+    )
+
+
+def held_out_table(rows: list[dict]) -> None:
+    """Each held-out drawing: its label, the answer before and after, and whether fine-tuning fixed it."""
+    if not rows:
+        return
+    st.markdown(
+        f"**Each held-out drawing** ({sum(_change(r) == 'fixed' for r in rows)} fixed, "
+        f"{sum(_change(r) == 'broken' for r in rows)} broken)"
+    )
+    st.dataframe(
+        [
+            {
+                "label": r["label"],
+                "before": r["before"],
+                "after": r["after"],
+                "change": _change(r),
+                "confidence before": r["confidence_before"],
+                "confidence after": r["confidence_after"],
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        key=KEY + "held_out",
+        column_config={
+            "confidence before": st.column_config.NumberColumn(format="percent"),
+            "confidence after": st.column_config.NumberColumn(format="percent"),
+        },
     )
 
 
@@ -193,13 +149,14 @@ def _change(row: dict) -> str:
 
 
 st.subheader("Fine-tune on my digits")
-choices = base_models()
+trained = [h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")]
 active = runs.active_run()
-if not choices:
+base_col, epochs_col, go_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+with base_col:
+    base = model_picker(KEY + "base", trained, label="Base model")
+if base is None:
     st.info("Train a model on the Train page first: there is nothing to fine-tune.", icon=":material/info:")
 else:
-    base_col, epochs_col, go_col = st.columns([3, 1, 1], vertical_alignment="bottom")
-    base = base_col.selectbox("Base model", list(choices), key=KEY + "base", format_func=lambda c: choices[c][0])
     epochs = epochs_col.number_input("Epochs", 1, 20, 3, key=KEY + "epochs")
     reason = (
         f"Fine-tuning needs at least {MIN_DIGITS} of My digits; you have {len(samples)}. Keep a few more "
@@ -217,7 +174,7 @@ else:
         disabled=reason is not None,
         width="stretch",
         on_click=start,
-        args=(choices[base][1], int(epochs)),
+        args=(base.path, int(epochs)),
     )
     if reason:
         st.caption(f":material/block: {reason}")
@@ -238,7 +195,7 @@ if current:
     except runs.RunError:
         handle = None
     if handle is not None and handle.status().is_active:
-        live_finetune(current)
+        live_run(current, KEY)
     elif handle is not None:
         show_report(handle)
 

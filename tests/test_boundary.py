@@ -1,4 +1,5 @@
-"""The engine boundary: mnist_core never imports streamlit, and its light modules never load TensorFlow."""
+"""The engine boundary: mnist_core never imports streamlit, plotly or the app's ui package, and its light
+modules never load TensorFlow."""
 
 from __future__ import annotations
 
@@ -22,18 +23,30 @@ LIGHT_MODULES = [
     "mnist_core.cli",  # `python -m mnist_core --help` must answer at once
 ]
 HEAVY = ("tensorflow", "keras", "streamlit")
+APP_SIDE = ("streamlit", "plotly", "ui")  # what the engine never imports: the app imports the engine
+
+
+def _loaded_after_import(modules: list[str], watched: tuple[str, ...]) -> list[str]:
+    """Which of the `watched` top-level packages are loaded after importing `modules` in a fresh Python."""
+    code = (
+        f"import sys, json\nimport {', '.join(modules)}\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(watched)!r}))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_light_modules_import_no_tensorflow_keras_or_streamlit() -> None:
-    code = (
-        f"import sys, json\nimport {', '.join(LIGHT_MODULES)}\n"
-        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _loaded_after_import(LIGHT_MODULES, HEAVY) == []
+
+
+@pytest.mark.slow
+def test_the_whole_engine_imports_neither_streamlit_nor_plotly_nor_ui() -> None:
+    every = [f"mnist_core.{path.stem}" for path in sorted(PACKAGE.glob("*.py")) if path.stem != "__main__"]
+    assert _loaded_after_import(every, APP_SIDE) == []
 
 
 def _imported_names(tree: ast.AST) -> list[tuple[str, int]]:
@@ -53,12 +66,14 @@ def _imported_names(tree: ast.AST) -> list[tuple[str, int]]:
 
 
 @pytest.mark.parametrize("module", sorted(PACKAGE.rglob("*.py")), ids=lambda path: path.name)
-def test_no_engine_module_imports_streamlit(module: Path) -> None:
+def test_no_engine_module_imports_streamlit_plotly_or_ui(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
-    offenders = [f"line {line}: {name}" for name, line in _imported_names(tree) if name.split(".")[0] == "streamlit"]
-    assert offenders == [], f"{module.name} imports streamlit ({'; '.join(offenders)}); keep UI code in pages/"
+    offenders = [f"line {line}: {name}" for name, line in _imported_names(tree) if name.split(".")[0] in APP_SIDE]
+    assert offenders == [], f"{module.name} imports the app side ({'; '.join(offenders)}); keep UI code in ui/"
 
 
 def test_the_scan_sees_every_kind_of_import() -> None:
     source = "import streamlit as st\nfrom streamlit import x\nimportlib.import_module('streamlit')\n"
     assert [name for name, _ in _imported_names(ast.parse(source))] == ["streamlit"] * 3
+    source = "import plotly.graph_objects as go\nfrom ui.charts import x\n__import__('ui')\n"
+    assert [name.split(".")[0] for name, _ in _imported_names(ast.parse(source))] == ["plotly", "ui", "ui"]

@@ -1,7 +1,4 @@
-"""The pages, run for real with Streamlit's AppTest (runs folder in tmp_path, slow services patched).
-
-Also the small pure helpers the pages lean on (mnist_core.ui_helpers).
-"""
+"""The pages, run for real with Streamlit's AppTest (runs folder in tmp_path, slow services patched)."""
 
 from __future__ import annotations
 
@@ -17,12 +14,13 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app_security.text import escape_markdown
-from mnist_core import runs, ui_helpers
+from mnist_core import evaluation, runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.evaluation import evaluate_probabilities, save_evaluation
 from mnist_core.presets import PRESETS
 from mnist_core.run_files import RunFiles
 from mnist_core.storage import append_jsonl
+from ui import data_banner, train_form, uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -154,16 +152,16 @@ def test_home_renders_with_links_to_every_page(runs_root):
 
 
 def test_home_says_how_to_get_full_mnist_when_on_the_embedded_sample(runs_root, monkeypatch):
-    info = ui_helpers.DataInfo("embedded", "Embedded sample", 4000, 1000)
-    monkeypatch.setattr(ui_helpers, "data_info", lambda: info)
+    info = data_banner.DataInfo("embedded", "Embedded sample", 4000, 1000)
+    monkeypatch.setattr(data_banner, "data_info", lambda: info)
     at = open_app()
     assert "MNIST_DATA_DIR" in at.warning[0].value
     assert "4,000" in at.warning[0].value
 
 
 def test_home_shows_a_data_error_without_a_traceback(runs_root, monkeypatch):
-    info = ui_helpers.DataInfo("error", "MNIST_DATA_DIR=/nope: no such file or folder.", 0, 0)
-    monkeypatch.setattr(ui_helpers, "data_info", lambda: info)
+    info = data_banner.DataInfo("error", "MNIST_DATA_DIR=/nope: no such file or folder.", 0, 0)
+    monkeypatch.setattr(data_banner, "data_info", lambda: info)
     at = open_app()
     assert "/nope" in at.error[0].value
 
@@ -249,8 +247,8 @@ def test_a_preset_fills_every_control(runs_root, name):
         filters = [at.select_slider(key=f"train_filters_{i}").value for i in range(len(config.conv_filters))]
         assert tuple(filters) == config.conv_filters
     assert (
-        ui_helpers.form_to_config(
-            {k[6:]: state[k] for k in state if k.startswith("train_") and k[6:] in ui_helpers.config_to_form(config)}
+        train_form.form_to_config(
+            {k[6:]: state[k] for k in state if k.startswith("train_") and k[6:] in train_form.config_to_form(config)}
         )
         == config
     )
@@ -277,7 +275,7 @@ def test_a_config_error_is_shown_not_raised(runs_root, monkeypatch):
     def bad(form):
         raise ConfigError("dropout is 1.5; it must be in [0, 1).")
 
-    monkeypatch.setattr(ui_helpers, "form_to_config", bad)
+    monkeypatch.setattr(train_form, "form_to_config", bad)
     at = open_app("train")
     assert not at.exception
     assert at.error[0].value == "dropout is 1.5; it must be in [0, 1)."  # at once, before Start
@@ -381,7 +379,7 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter,
     assert escape_markdown("evil.keras is not a Keras .keras file") in at.error[0].value  # the user's name, as text
     assert any("until then the starter model answers" in i.value for i in at.info)
     assert any('class="dl-answer"' in h.value for h in at.get("html"))  # still predicting
-    assert list(ui_helpers.uploads_dir(runs_root).iterdir()) == []  # a refused upload is removed (issue 13)
+    assert list(uploads.uploads_dir(runs_root).iterdir()) == []  # a refused upload is removed (issue 13)
 
 
 def test_draw_without_a_starter_model_explains(runs_root, monkeypatch, tmp_path):
@@ -405,8 +403,8 @@ def test_diagnostics_with_nothing_to_inspect(runs_root, monkeypatch, tmp_path):
 
 
 def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter, monkeypatch):
-    real = ui_helpers.evaluate_model_file
-    monkeypatch.setattr(ui_helpers, "evaluate_model_file", lambda path: fake_evaluation())
+    real = evaluation.evaluate_model_file
+    monkeypatch.setattr(evaluation, "evaluate_model_file", lambda path: (fake_evaluation(), "faked"))
     at = open_app("diagnostics")
     at.selectbox(key="diag_model").set_value("upload").run()
     at.file_uploader(key="diag_upload").upload("mine.keras", starter.read_bytes(), "application/octet-stream")
@@ -415,7 +413,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
     assert at.metric[0].value == f"{fake_evaluation().accuracy:.2%}"  # evaluate_model_file faked: it "loads"
     assert not any(s.value == "Training curves" for s in at.subheader)  # an upload has no run behind it
 
-    monkeypatch.setattr(ui_helpers, "evaluate_model_file", real)
+    monkeypatch.setattr(evaluation, "evaluate_model_file", real)
     at.file_uploader(key="diag_upload").upload("evil2.keras", b"still not a model", "application/octet-stream")
     at.run()
     assert not at.exception
@@ -424,7 +422,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
 
 
 def test_diagnostics_of_the_starter_model_when_there_are_no_runs(runs_root, starter, monkeypatch):
-    monkeypatch.setattr(ui_helpers, "evaluate_model_file", lambda path: fake_evaluation())
+    monkeypatch.setattr(evaluation, "evaluate_model_file", lambda path: (fake_evaluation(), "faked"))
     at = open_app("diagnostics")
     assert "Train one on the Train page, or pick the starter model" in at.info[0].value
     assert at.selectbox(key="diag_model").value == "starter"
@@ -446,54 +444,3 @@ def test_diagnostics_of_a_run_and_a_confusion_cell(runs_root, starter):
     assert len(gallery) == evaluation.confusion[t, p]
     at.segmented_control(key="diag_scale").set_value("normalised").run()
     assert not at.exception
-
-
-# ---------------------------------------------------------------- helpers
-@pytest.mark.parametrize("name", list(PRESETS))
-def test_form_round_trips_every_preset(name):
-    config = PRESETS[name].config
-    assert ui_helpers.form_to_config(ui_helpers.config_to_form(config)) == config
-
-
-def test_form_snaps_values_the_sliders_do_not_offer():
-    form = ui_helpers.config_to_form(TrainingConfig(learning_rate=0.0021, batch_size=100, epochs=300))
-    assert form["learning_rate"] in ui_helpers.LR_OPTIONS
-    assert form["batch_size"] in ui_helpers.BATCH_OPTIONS
-    assert form["epochs"] == ui_helpers.MAX_EPOCHS
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"", "empty"),
-        (b"x" * 101, "models up to"),
-    ],
-)
-def test_save_upload_refuses_empty_and_oversized_files(tmp_path, data, message):
-    with pytest.raises(ValueError, match=message):
-        ui_helpers.save_upload(data, tmp_path, max_bytes=100)
-
-
-def test_save_upload_uses_a_generated_name_in_the_uploads_folder(tmp_path):
-    first = ui_helpers.save_upload(b"model bytes", tmp_path, max_bytes=100)
-    again = ui_helpers.save_upload(b"model bytes", tmp_path, max_bytes=100)
-    assert first == again and first.parent == tmp_path / "uploads"
-    assert first.name.startswith("upload-") and first.suffix == ".keras"
-    assert first.read_bytes() == b"model bytes"
-
-
-@pytest.mark.parametrize(
-    ("shape", "size", "expected"),
-    [((28, 28), 140, (140, 140)), ((20, 5), 100, (100, 100)), ((280, 280), 140, (280, 280))],
-)
-def test_upscale_pads_to_a_square_and_keeps_pixels_sharp(shape, size, expected):
-    image = np.random.default_rng(0).random(shape).astype(np.float32)
-    big = ui_helpers.upscale(image, size)
-    assert big.shape == expected and big.dtype == np.uint8
-    if shape == (28, 28):
-        assert np.all(big[:5, :5] == big[0, 0])  # one source pixel -> a 5x5 block
-
-
-@pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (5.4, "5 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
-def test_format_duration(seconds, text):
-    assert ui_helpers.format_duration(seconds) == text

@@ -8,7 +8,7 @@ from test_pages import drawn_digit, fake_canvas, make_run, open_app, runs_root, 
 
 from mnist_core import my_digits
 from mnist_core.config import TrainingConfig
-from mnist_core.sharing import config_to_query
+from ui.share import config_to_query
 
 
 @pytest.fixture
@@ -150,10 +150,11 @@ def test_watch_grid_of_a_finished_run_replays_each_epoch(runs_root):  # noqa: F8
 
 
 def test_export_then_import_a_run_and_a_bad_zip_is_a_message(runs_root):  # noqa: F811
-    from mnist_core import runs, transfers
+    from mnist_core import runs
+    from ui.files import run_zip
 
     files = make_run(runs_root, "shared", name="shared run")
-    data = transfers.run_zip(files.path.name)
+    data = run_zip(files.path.name)
     at = open_app("train")
     at.file_uploader(key="train_import_run").upload("bad.zip", b"PK nothing", "application/zip")
     at.run()

@@ -1,16 +1,29 @@
-"""The model uploader shared by Draw and Diagnostics: the file is saved once, under a generated name."""
+"""Uploads, each handled once per file: the model uploader of Draw and Diagnostics (the file is saved under a
+generated name), and the importers of run zips (Train) and digits (My digits).
+"""
+
+from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.predict import MAX_MODEL_BYTES
-from mnist_core.uploads import accept_model_upload  # issue 13: refused uploads removed, old ones cleaned up
+from mnist_core.runs import RunError
+from mnist_core.uploads import UPLOADS_FOLDER, accept_model_upload  # issue 13: refused removed, old cleaned
+from ui.files import import_bytes
 
-UPLOAD = "upload"  # the model pickers' option for "Upload a .keras file…"
+T = TypeVar("T")
+
+
+def uploads_dir(runs_root: Path) -> Path:
+    """Where uploaded models are kept: a folder in the runs folder, per server."""
+    return Path(runs_root) / UPLOADS_FOLDER
 
 
 def uploaded_model_path(key: str) -> str | None:
@@ -47,3 +60,20 @@ def in_user_terms(message: str, key: str) -> str:
     """`message` with the saved file's generated name replaced by the name the user uploaded, as Markdown text."""
     saved = st.session_state.get(key + "_saved")
     return escape_markdown(message.replace(Path(saved[1]).name, saved[2]) if saved else message)  # issue 13
+
+
+def import_once(
+    label: str, key: str, load: Callable[[Path], T], *, types: list[str], max_bytes: int, what: str, help: str
+) -> tuple[str, T] | None:
+    """An uploader whose file is imported once (a rerun does not import it again): returns (the file's name,
+    what `load(path)` made of it) on the run it is imported, else None. Shows why when it cannot be imported.
+    """
+    upload = st.file_uploader(label, type=types, key=key, help=help)
+    if upload is None or st.session_state.get(key + "_done") == upload.file_id:
+        return None
+    st.session_state[key + "_done"] = upload.file_id
+    try:
+        return upload.name, import_bytes(upload.getvalue(), upload.name, load, max_bytes, what)
+    except (ValueError, RunError) as error:  # too big or empty; MyDigitsError; RunImportError
+        st.error(str(error), icon=":material/error:")
+        return None

@@ -1,4 +1,5 @@
-"""Files in and out of the browser: bytes for download buttons, uploads through a temporary file.
+"""Files in and out of the browser: bytes for download buttons, uploads through a temporary file, and
+a file's version for cache keys.
 
 The engine's exporters and importers work on paths (atomic writes, size-capped reads); pages deal
 in bytes. These helpers bridge the two so the pages never touch the file system.
@@ -12,6 +13,26 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+def file_version(path: str | Path) -> float:
+    """A file's modification time (a cache key that changes when the file is replaced); 0 if missing."""
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def starter_available() -> bool:
+    """Whether the starter model file ships with this install (checked without loading it or NumPy)."""
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    return file_version(STARTER_MODEL_PATH) > 0
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """A model file's bytes, for a download button."""
+    return Path(path).read_bytes()
 
 
 def export_bytes(export: Callable[[Path], object], suffix: str) -> bytes:

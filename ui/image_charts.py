@@ -1,4 +1,4 @@
-"""Plotly figures for See why, Watch it learn and My digits: arrays in, a `go.Figure` out (no Streamlit).
+"""Figures made of digit images, for See why and Watch it learn: arrays in, a `go.Figure` out (no Streamlit).
 
 Grids of small images (filters, activation maps, the 100 watched digits) are tiled into one array
 and drawn as a single heatmap: one trace instead of a hundred keeps a figure cheap to build and draw.
@@ -6,34 +6,25 @@ and drawn as a single heatmap: one trace instead of a hundred keeps a figure che
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import plotly.graph_objects as go
 
-from mnist_core.charts import FONT
+from ui.charts import DIVERGING, GREYS, RIGHT, WRONG, figure
 
-DIVERGING = [[0.0, "#2563EB"], [0.5, "#FFFFFF"], [1.0, "#DC2626"]]  # blue: against, white: 0, red: for
-GREYS = [[0.0, "#000000"], [1.0, "#FFFFFF"]]  # MNIST's look: bright ink on black
-RIGHT, WRONG = "#16A34A", "#DC2626"
 MAX_TILES = 32  # first-layer units shown at most
 
 
-def _image_layout(height: int, width: int | None = None, **extra) -> dict:
+def _image_layout(**extra) -> dict:
+    """Axes for a picture: hidden, square pixels, row 0 at the top."""
     axis = {"visible": False, "fixedrange": True, "constrain": "domain"}
-    layout = {
-        "height": height,
-        "font": FONT,
-        "margin": {"l": 5, "r": 5, "t": 30, "b": 5},
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-        "xaxis": {**axis},
-        "yaxis": {**axis, "autorange": "reversed", "scaleanchor": "x"},
-        **extra,
-    }
-    if width:
-        layout["width"] = width
-    return layout
+    return {"xaxis": {**axis}, "yaxis": {**axis, "autorange": "reversed", "scaleanchor": "x"}, **extra}
+
+
+def _titled(title: str) -> dict:
+    return {"title": {"text": title, "x": 0.5, "font": {"size": 14}}}
+
+
+IMAGE_MARGIN = {"l": 5, "r": 5, "t": 30, "b": 5}
 
 
 def saliency_figure(image: np.ndarray, saliency: np.ndarray, title: str, height: int = 300) -> go.Figure:
@@ -59,9 +50,7 @@ def saliency_figure(image: np.ndarray, saliency: np.ndarray, title: str, height:
         "line": {"color": "rgba(17,24,39,0.55)", "width": 1.5},
         "colorscale": [[0, "#111827"], [1, "#111827"]],
     }
-    return go.Figure(
-        data=[heat, ink], layout=_image_layout(height, title={"text": title, "x": 0.5, "font": {"size": 14}})
-    )
+    return figure([heat, ink], height, margin=IMAGE_MARGIN, **_image_layout(**_titled(title)))
 
 
 def tile(images: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
@@ -108,7 +97,7 @@ def tiles_figure(
             else {"zmin": 0.0, "zmax": 1.0}
         ),
     }
-    return go.Figure(data=[heat], layout=_image_layout(height, title={"text": title, "x": 0.5, "font": {"size": 14}}))
+    return figure([heat], height, margin=IMAGE_MARGIN, **_image_layout(**_titled(title)))
 
 
 def watch_grid(
@@ -126,10 +115,8 @@ def watch_grid(
     of 100 shapes and annotations took over a second to build, too slow to redraw every second.
     """
     labels, guesses = np.asarray(labels), np.asarray(guesses)
-    right = guesses == labels
-    n, step = len(labels), 28 + WATCH_GAP
-    r, c = np.divmod(np.arange(n), cols)
-    sure = np.ones(n) if confidence is None else np.asarray(confidence, dtype=float)
+    right, step = guesses == labels, 28 + WATCH_GAP
+    sure = np.ones(len(labels)) if confidence is None else np.asarray(confidence, dtype=float)
     picture = {
         "type": "image",
         "source": _png_uri(_framed(np.asarray(images), right, cols)),
@@ -139,25 +126,31 @@ def watch_grid(
         "y0": -WATCH_GAP / 2,
         "hoverinfo": "skip",
     }
-    x, y = (c * step + 25).tolist(), (r * step + 3).tolist()
-    badges = {
+    layout = _image_layout(hovermode="closest")
+    rows = -(-len(labels) // cols)
+    layout["xaxis"]["range"] = [-WATCH_GAP / 2, cols * step - WATCH_GAP / 2]
+    layout["yaxis"]["range"] = [rows * step - WATCH_GAP / 2, -WATCH_GAP / 2]
+    layout["yaxis"].pop("autorange")
+    badges = _badges(labels, guesses, sure, cols)
+    return figure([picture, badges], height, margin={"l": 5, "r": 5, "t": 5, "b": 5}, **layout)
+
+
+def _badges(labels: np.ndarray, guesses: np.ndarray, sure: np.ndarray, cols: int) -> dict:
+    """The guess in each digit's top-right corner, on a green (right) or red (wrong) square, with hover text."""
+    r, c = np.divmod(np.arange(len(labels)), cols)
+    step = 28 + WATCH_GAP
+    return {
         "type": "scatter",
-        "x": x,
-        "y": y,
+        "x": (c * step + 25).tolist(),
+        "y": (r * step + 3).tolist(),
         "mode": "markers+text",
         "showlegend": False,
-        "marker": {"symbol": "square", "size": 15, "color": [RIGHT if ok else WRONG for ok in right]},
+        "marker": {"symbol": "square", "size": 15, "color": [RIGHT if ok else WRONG for ok in guesses == labels]},
         "text": [f"<b>{g}</b>" for g in guesses.tolist()],
         "textfont": {"size": 11, "color": "white"},
         "customdata": np.stack([labels, guesses, sure], axis=1).tolist(),
         "hovertemplate": "true %{customdata[0]} · guess %{customdata[1]} (%{customdata[2]:.0%})<extra></extra>",
     }
-    layout = _image_layout(height, margin={"l": 5, "r": 5, "t": 5, "b": 5}, hovermode="closest")
-    rows = -(-n // cols)
-    layout["xaxis"]["range"] = [-WATCH_GAP / 2, cols * step - WATCH_GAP / 2]
-    layout["yaxis"]["range"] = [rows * step - WATCH_GAP / 2, -WATCH_GAP / 2]
-    layout["yaxis"].pop("autorange")
-    return go.Figure(data=[picture, badges], layout=layout)
 
 
 WATCH_GAP = 4  # pixels between watched digits; the frame is drawn in it
@@ -191,27 +184,3 @@ def _png_uri(rgb: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def accuracy_steps(epochs: Sequence[int], accuracy: Sequence[float], height: int = 200) -> go.Figure:
-    """Share of the watched digits guessed right after each epoch (0 = before training)."""
-    line = {
-        "type": "scatter",
-        "x": list(epochs),
-        "y": [float(a) for a in accuracy],
-        "mode": "lines+markers",
-        "line": {"color": "#4F46E5", "width": 2.5},
-        "hovertemplate": "epoch %{x}: %{y:.0%}<extra></extra>",
-    }
-    return go.Figure(
-        data=[line],
-        layout={
-            "height": height,
-            "font": FONT,
-            "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
-            "plot_bgcolor": "white",
-            "paper_bgcolor": "white",
-            "xaxis": {"title": {"text": "epoch"}, "dtick": 1, "gridcolor": "#ECEEF4"},
-            "yaxis": {"range": [0, 1.02], "tickformat": ".0%", "gridcolor": "#ECEEF4"},
-        },
-    )

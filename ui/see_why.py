@@ -1,38 +1,15 @@
-"""Draw page extras: "Teach it" (keep a drawing in My digits with its label) and "See why"."""
+"""See why, on the Draw page: which pixels pushed the model to its answer, and what its first layer looks for."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from mnist_core import explain_charts, my_digits
-from mnist_core.ui_helpers import file_version
+from ui import image_charts
+from ui.files import file_version
 
 KEY = "draw_"
 CNN_COLS = 8
-
-
-def teach(image: np.ndarray, predicted: int) -> None:
-    """A label picker pre-filled with the prediction and a button that stores the drawing with it."""
-    st.markdown("**:material/school: Teach it**")
-    # The key follows the prediction, so a new answer resets the picker to it; the user corrects it.
-    label_col, keep_col = st.columns([1, 2], vertical_alignment="bottom")
-    label = label_col.selectbox(
-        "The right digit",
-        range(10),
-        index=int(predicted),
-        key=f"{KEY}teach_label_{predicted}",
-        help="Change it when the model is wrong, then keep the drawing: My digits can "
-        "fine-tune a model on what you keep.",
-    )
-    if keep_col.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
-        try:
-            my_digits.add_digit(image, label)
-        except my_digits.MyDigitsError as error:
-            st.error(str(error), icon=":material/error:")
-        else:
-            total = sum(my_digits.count_by_label().values())
-            st.toast(f"Kept as a {label}: {total} in My digits.", icon=":material/check_circle:")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -82,34 +59,39 @@ def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> No
     other = st.selectbox("Compare with digit", range(10), index=(predicted + 1) % 10, key=KEY + "why_other", width=200)
     left, right = st.columns(2)
     left.plotly_chart(
-        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted), f"Why {predicted}"),
+        image_charts.saliency_figure(image, _saliency(predictor, model_key, image, predicted), f"Why {predicted}"),
         key=KEY + "why_main",
         config={"displayModeBar": False},
     )
     right.plotly_chart(
-        explain_charts.saliency_figure(image, _saliency(predictor, model_key, image, other), f"Why (not) {other}"),
+        image_charts.saliency_figure(image, _saliency(predictor, model_key, image, other), f"Why (not) {other}"),
         key=KEY + "why_other_chart",
         config={"displayModeBar": False},
     )
+    _first_layer(predictor, model_key, image)
+
+
+def _first_layer(predictor, model_key: str, image: np.ndarray) -> None:
+    """An MLP's first-layer weights as pictures; a CNN's filters and what each finds in the drawing."""
     filters = _filters(predictor, model_key)
     if filters is None:
         return
     if filters.shape[1:] == (28, 28):  # an MLP: each first-layer unit's weights over the 28x28 pixels
         st.markdown(
-            f"**First layer: what {min(len(filters), explain_charts.MAX_TILES)} of its "
+            f"**First layer: what {min(len(filters), image_charts.MAX_TILES)} of its "
             f"{len(filters)} units look for** (red: ink here raises the unit, blue: lowers it)"
         )
         st.plotly_chart(
-            explain_charts.tiles_figure(filters, cols=8, height=460),
+            image_charts.tiles_figure(filters, cols=8, height=460),
             key=KEY + "why_units",
             config={"displayModeBar": False},
         )
         return
-    shown = min(len(filters), explain_charts.MAX_TILES)
+    shown = min(len(filters), image_charts.MAX_TILES)
     filters_col, maps_col = st.columns([1, 2])
     filters_col.markdown(f"**First-layer filters** ({shown} of {len(filters)})")
     filters_col.plotly_chart(
-        explain_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
+        image_charts.tiles_figure(filters, cols=CNN_COLS, height=220),
         key=KEY + "why_filters",
         config={"displayModeBar": False},
     )
@@ -117,7 +99,7 @@ def _explain(predictor, model_key: str, image: np.ndarray, predicted: int) -> No
     if maps is not None:
         maps_col.markdown("**What each filter finds in your drawing** (same order; bright: strong response)")
         maps_col.plotly_chart(
-            explain_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320, normalise_each=True),
+            image_charts.tiles_figure(maps, cols=CNN_COLS, diverging=False, height=320, normalise_each=True),
             key=KEY + "why_maps",
             config={"displayModeBar": False},
         )

@@ -1,0 +1,214 @@
+"""The Train form: config <-> widget values, the sliders' ends, and the widgets themselves.
+
+Every widget key is KEY + a name from `config_to_form`, so a config fills the form in one update and
+the form's values make a config back (`form_to_config`, which validates it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from mnist_core import training
+from mnist_core.config import (
+    ACTIVATIONS,
+    FIELD_HELP,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    SCALING_LABELS,
+    ConfigError,
+    TrainingConfig,
+)
+from mnist_core.presets import PRESETS
+from ui.data_banner import cached_data_info
+from ui.formatting import batch_norm_hint, plan_text, preset_expectation
+
+KEY = "train_"  # every session-state key of the Train page starts with it
+MAX_LAYERS = 4  # hidden dense layers / conv blocks the sliders offer
+
+
+def _options(base: Sequence, *extra: Sequence) -> tuple:
+    return tuple(sorted(set(base).union(*map(set, extra))))
+
+
+_PRESET_CONFIGS = [p.config for p in PRESETS.values()]
+WIDTH_OPTIONS = _options(
+    (8, 16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024), *(c.hidden_units for c in _PRESET_CONFIGS)
+)
+FILTER_OPTIONS = _options((8, 16, 24, 32, 48, 64, 96, 128, 192, 256), *(c.conv_filters for c in _PRESET_CONFIGS))
+DENSE_OPTIONS = _options((0, 32, 64, 128, 256, 512), [c.dense_units for c in _PRESET_CONFIGS])
+LR_OPTIONS = _options((1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0), [c.learning_rate for c in _PRESET_CONFIGS])
+BATCH_OPTIONS = _options((16, 32, 64, 128, 256, 512, 1024), [c.batch_size for c in _PRESET_CONFIGS])
+MAX_EPOCHS = 50  # the slider's end (the engine accepts more from the CLI)
+
+
+def _nearest(options: Sequence, value: Any) -> Any:
+    """`value` if it is an option, else the closest one (a run trained from the CLI may use any value)."""
+    return value if value in options else min(options, key=lambda o: abs(o - value))
+
+
+_LAYER_FIELDS = ("hidden_units", "conv_filters")  # shown as a layer count plus one slider per layer
+
+
+def config_to_form(config: TrainingConfig) -> dict[str, Any]:
+    """The Train page's widget values (keys without the page prefix) for a config."""
+    form = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in _LAYER_FIELDS}
+    widths = list(config.hidden_units) or [128]
+    filters = list(config.conv_filters) or [32]
+    form.update(
+        {
+            "layers": min(len(config.hidden_units), MAX_LAYERS),
+            "conv_blocks": min(max(1, len(config.conv_filters)), MAX_LAYERS),
+            "dense_units": _nearest(DENSE_OPTIONS, config.dense_units),
+            "learning_rate": _nearest(LR_OPTIONS, config.learning_rate),
+            "batch_size": _nearest(BATCH_OPTIONS, config.batch_size),
+            "epochs": min(config.epochs, MAX_EPOCHS),
+        }
+    )
+    for i in range(MAX_LAYERS):
+        form[f"width_{i}"] = _nearest(WIDTH_OPTIONS, widths[min(i, len(widths) - 1)])
+        form[f"filters_{i}"] = _nearest(FILTER_OPTIONS, filters[min(i, len(filters) - 1)])
+    return form
+
+
+def form_to_config(form: Mapping[str, Any]) -> TrainingConfig:
+    """A validated TrainingConfig from the widget values; raises ConfigError naming the bad field."""
+    names = [f.name for f in dataclasses.fields(TrainingConfig) if f.name not in _LAYER_FIELDS]
+    values = {name: form[name] for name in names if name in form}
+    values["hidden_units"] = tuple(int(form[f"width_{i}"]) for i in range(int(form["layers"])))
+    values["conv_filters"] = tuple(int(form[f"filters_{i}"]) for i in range(int(form["conv_blocks"])))
+    for name in ("train_limit", "seed"):  # number inputs can be cleared to None
+        values[name] = int(values.get(name) or 0)
+    return TrainingConfig(**values)
+
+
+# ---------------------------------------------------------------- the widgets
+KEEP = {"persist_state": "session"}  # a control keeps its value when the user visits another page
+
+
+def fill_form(config: TrainingConfig) -> None:
+    """Set every control to `config`."""
+    st.session_state.update({KEY + name: value for name, value in config_to_form(config).items()})
+
+
+def _apply_preset() -> None:
+    fill_form(PRESETS[st.session_state[KEY + "preset"]].config)
+
+
+def start_with_a_preset() -> None:
+    """On the first visit, fill the form from the quick preset."""
+    if KEY + "architecture" not in st.session_state:
+        st.session_state.setdefault(KEY + "preset", "quick")
+        _apply_preset()
+
+
+def settings_form() -> tuple[TrainingConfig | None, str | None]:
+    """The preset picker and every knob; returns (the config they make, None) or (None, why it is invalid)."""
+    preset_col, about_col = st.columns([1, 3], vertical_alignment="bottom")
+    preset = preset_col.selectbox(
+        "Preset",
+        list(PRESETS),
+        key=KEY + "preset",
+        on_change=_apply_preset,
+        help="Fills every control below; change any of them after.",
+        **KEEP,
+    )
+    about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
+    model_box, optim_box, data_box = st.columns(3, border=True)
+    with model_box:
+        _model_knobs()
+    with optim_box:
+        _optimisation_knobs()
+    with data_box:
+        _data_knobs()
+    form = {name: st.session_state[KEY + name] for name in config_to_form(PRESETS["quick"].config)}
+    try:
+        return form_to_config(form), None
+    except ConfigError as error:
+        return None, str(error)
+
+
+def _model_knobs() -> None:
+    st.markdown("**:material/hub: Model**")
+    names = {"mlp": "Dense (MLP)", "cnn": "Convolutional"}
+    arch = st.segmented_control(
+        "Architecture", ["mlp", "cnn"], key=KEY + "architecture", required=True, format_func=names.get, **KEEP
+    )
+    if arch == "cnn":
+        blocks = st.slider(
+            "Conv blocks", 1, MAX_LAYERS, key=KEY + "conv_blocks", help=FIELD_HELP["conv_filters"], **KEEP
+        )
+        for i in range(blocks):
+            st.select_slider(f"Filters in block {i + 1}", FILTER_OPTIONS, key=f"{KEY}filters_{i}", **KEEP)
+        dense_help = FIELD_HELP["dense_units"]
+        st.select_slider("Dense units after the convs", DENSE_OPTIONS, key=KEY + "dense_units", help=dense_help, **KEEP)
+    else:
+        linear = "0 gives a linear model (logistic regression)"
+        layers = st.slider("Hidden layers", 0, MAX_LAYERS, key=KEY + "layers", help=linear, **KEEP)
+        for i in range(layers):
+            st.select_slider(f"Units in layer {i + 1}", WIDTH_OPTIONS, key=f"{KEY}width_{i}", **KEEP)
+    st.selectbox("Activation", ACTIVATIONS, key=KEY + "activation", **KEEP)
+    st.slider("Dropout", 0.0, 0.7, step=0.05, key=KEY + "dropout", help=FIELD_HELP["dropout"], **KEEP)
+    st.toggle("Batch normalisation", key=KEY + "batch_norm", help=FIELD_HELP["batch_norm"], **KEEP)
+
+
+def _optimisation_knobs() -> None:
+    st.markdown("**:material/speed: Optimisation**")
+    st.selectbox("Optimizer", OPTIMIZERS, key=KEY + "optimizer", **KEEP)
+    st.select_slider("Learning rate", LR_OPTIONS, key=KEY + "learning_rate", format_func=lambda v: f"{v:g}", **KEEP)
+    st.selectbox(
+        "Learning-rate schedule",
+        LR_SCHEDULES,
+        key=KEY + "lr_schedule",
+        help=FIELD_HELP["lr_schedule"],
+        format_func={"constant": "constant", "warmup_cosine": "warm-up + cosine decay"}.get,
+        **KEEP,
+    )
+    st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **KEEP)
+    st.slider("Epochs", 1, MAX_EPOCHS, key=KEY + "epochs", help=FIELD_HELP["epochs"], **KEEP)
+    steps_help = FIELD_HELP["min_steps"]
+    st.number_input("At least this many steps", 0, 100_000, step=50, key=KEY + "min_steps", help=steps_help, **KEEP)
+    patience_help = FIELD_HELP["early_stopping_patience"]
+    st.slider("Early stopping patience", 0, 10, key=KEY + "early_stopping_patience", help=patience_help, **KEEP)
+
+
+def _data_knobs() -> None:
+    st.markdown("**:material/dataset: Data**")
+    st.selectbox(
+        "Input scaling",
+        list(SCALING_LABELS),
+        key=KEY + "scaling",
+        format_func=SCALING_LABELS.get,
+        help=FIELD_HELP["scaling"],
+        **KEEP,
+    )
+    st.toggle("Augmentation", key=KEY + "augmentation", help=FIELD_HELP["augmentation"], **KEEP)
+    validation = st.radio(
+        "Validate on",
+        ["test", "split"],
+        key=KEY + "validation",
+        horizontal=True,
+        format_func={"test": "MNIST test set", "split": "part of train"}.get,
+        **KEEP,
+    )
+    held_out = validation == "split"
+    st.slider(
+        "Held-out share of train", 0.05, 0.5, step=0.05, key=KEY + "validation_fraction", disabled=not held_out, **KEEP
+    )
+    limit_help = FIELD_HELP["train_limit"]
+    st.number_input("Training digits (0 = all)", 0, 60_000, step=1000, key=KEY + "train_limit", help=limit_help, **KEEP)
+    st.number_input("Seed", 0, 2**31 - 1, step=1, key=KEY + "seed", **KEEP)
+
+
+def show_plan(config: TrainingConfig) -> None:
+    """How many steps `config` trains on this app's data, and a hint when batch norm will not settle."""
+    data = cached_data_info()
+    if not data.n_train:
+        return
+    plan = training.plan(config, data.n_train)
+    st.caption(f":material/timer: {plan_text(plan, config)}")
+    if hint := batch_norm_hint(plan, config):
+        st.info(hint, icon=":material/lightbulb:")
