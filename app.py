@@ -8,6 +8,7 @@ imports TensorFlow or loads data, so Home opens fast.
 import streamlit as st
 
 from app_security.host_check import install_host_check
+from app_security.text import escape_markdown
 from mnist_core import runs
 
 install_host_check()  # issue 13: refuse requests for foreign Host names (DNS rebinding); once per server
@@ -30,6 +31,6 @@ if wanted in PAGES and wanted:
 
 training = runs.active_run()
 if training is not None:
-    st.sidebar.caption(f":blue-badge[:material/sync: Training] {training.name}")
+    st.sidebar.caption(f":blue-badge[:material/sync: Training] {escape_markdown(training.name)}")
 
 page.run()

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from ui.data_banner import data_banner
 from ui.files import starter_available
@@ -62,7 +63,9 @@ if finished:
         status = handle.status()
         accuracy, kind = best_accuracy(handle)
         score = f" · **{accuracy:.2%}** {kind} accuracy" if accuracy is not None else ""
-        st.markdown(f"- **{handle.name}** · {status.state}{score} · {format_duration(status.duration_s)}")
+        st.markdown(
+            f"- **{escape_markdown(handle.name)}** · {status.state}{score} · {format_duration(status.duration_s)}"
+        )
     st.caption(
         f"{len(finished)} finished run{'s' if len(finished) != 1 else ''} in `{runs.runs_dir()}`; "
         "all of them are on the Train page."

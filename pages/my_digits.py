@@ -5,6 +5,7 @@ import functools
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import my_digits, my_digits_archive, runs
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from mnist_core.predict import ModelLoadError
@@ -162,7 +163,7 @@ else:
         f"Fine-tuning needs at least {MIN_DIGITS} of My digits; you have {len(samples)}. Keep a few more "
         "on the Draw page."
         if len(samples) < MIN_DIGITS
-        else f"**{active.name}** is training; fine-tune when it has finished."
+        else f"**{escape_markdown(active.name)}** is training; fine-tune when it has finished."
         if active is not None
         else None
     )
@@ -185,7 +186,7 @@ else:
         )
 error = st.session_state.pop(KEY + "error", None)
 if error:
-    st.error(error, icon=":material/error:")
+    st.error(escape_markdown(error), icon=":material/error:")
 current = st.session_state.get(KEY + "run_id") or next(  # else the latest fine-tune, e.g. after a reload
     (h.id for h in runs.list_runs() if h.files.finetune_spec() is not None), None
 )
@@ -211,7 +212,7 @@ def delete(sample_id: str) -> None:
 st.subheader("Gallery")
 gallery_error = st.session_state.pop(KEY + "error_gallery", None)
 if gallery_error:
-    st.error(gallery_error, icon=":material/error:")
+    st.error(escape_markdown(gallery_error), icon=":material/error:")
 for digit in range(10):
     mine = [s for s in samples if s.label == digit][::-1][:SHOW_PER_DIGIT]  # newest first
     if not mine:

@@ -8,6 +8,7 @@ import functools
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from ui import charts
 from ui.files import file_version, read_bytes
@@ -59,14 +60,15 @@ if start_col.button(
     try:
         handle = runs.start_run(config, name=run_name.strip() or None)
     except runs.RunError as error:  # RunBusyError too
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")
     else:
         st.session_state[KEY + "run_id"] = handle.id
         st.rerun()
 if problem:
     st.error(problem, icon=":material/error:")
 elif active is not None:
-    st.caption(f":material/hourglass_top: **{active.name}** is training; Start is available again when it ends.")
+    busy = f"**{escape_markdown(active.name)}** is training; Start is available again when it ends."
+    st.caption(f":material/hourglass_top: {busy}")
 else:
     st.caption(f":material/checklist: Start trains: {describe_config(config)}")
     show_plan(config)  # how many steps that is on this app's data
@@ -132,7 +134,7 @@ def manage(handle: runs.RunHandle) -> None:
         try:
             handle.rename(new_name)
         except runs.RunError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(error), icon=":material/error:")
         else:
             st.rerun()
     if reuse_col.button("Use its settings", key=KEY + "reuse", icon=":material/content_copy:", width="stretch"):
@@ -142,7 +144,7 @@ def manage(handle: runs.RunHandle) -> None:
         st.session_state[KEY + "confirm_delete"] = handle.id
     if st.session_state.get(KEY + "confirm_delete") == handle.id:
         st.warning(
-            f"Delete **{handle.name}** with its model and evaluation? This cannot be undone.",
+            f"Delete **{escape_markdown(handle.name)}** with its model and evaluation? This cannot be undone.",
             icon=":material/delete_forever:",
         )
         yes_col, no_col, _ = st.columns([1, 1, 4])
@@ -151,7 +153,7 @@ def manage(handle: runs.RunHandle) -> None:
             try:
                 handle.delete()
             except runs.RunError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(escape_markdown(error), icon=":material/error:")
             else:
                 st.rerun()
         if no_col.button("Cancel", key=KEY + "delete_no"):

@@ -20,6 +20,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from app_security.text import escape_markdown
 from mnist_core import download
 from mnist_core.data import load_mnist
 from mnist_core.download import DownloadError, download_mnist
@@ -255,7 +256,10 @@ def test_home_button_downloads_full_mnist_and_every_page_uses_it(server, keras_h
     at.button(key="home_get_mnist").click().run()
     assert not at.exception, at.exception
     assert not at.warning and not at.get("button")  # the banner and the button are gone
-    assert "60,000 train" in at.success[0].value and "(Keras cache)" in at.success[0].value
+    assert (
+        escape_markdown("60,000 train") in at.success[0].value
+        and escape_markdown("(Keras cache)") in at.success[0].value
+    )
     assert "Full MNIST downloaded" in at.success[1].value
     assert load_mnist().kind == "full"
 
@@ -265,7 +269,7 @@ def test_home_button_shows_why_a_download_failed(server, keras_home, monkeypatch
     at = open_home(monkeypatch, tmp_path)
     at.button(key="home_get_mnist").click().run()
     assert not at.exception, at.exception
-    assert at.error[0].value == f"{server}/missing.npz answered HTTP 404 Not Found. {NOTHING_SAVED}"
+    assert at.error[0].value == escape_markdown(f"{server}/missing.npz answered HTTP 404 Not Found. {NOTHING_SAVED}")
     assert "embedded sample" in at.warning[0].value and list(keras_home.rglob("*")) == []
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from test_pages import drawn_digit, fake_canvas, make_run, open_app, runs_root, starter, tiny_model  # noqa: F401
 
+from app_security.text import escape_markdown
 from mnist_core import my_digits
 from mnist_core.config import TrainingConfig
 from ui.share import config_to_query
@@ -76,7 +77,7 @@ def test_a_bad_import_says_why(mine):
     at.file_uploader(key="mine_import").upload("digits.zip", b"not a zip at all", "application/zip")
     at.run()
     assert not at.exception
-    assert "digits.zip" in at.error[0].value
+    assert escape_markdown("digits.zip") in at.error[0].value  # shown as text
     assert len(my_digits.list_digits()) == 1
 
 
@@ -113,7 +114,7 @@ def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
     assert (state["train_layers"], state["train_width_0"], state["train_width_1"]) == (2, 256, 64)
     assert (state["train_optimizer"], state["train_learning_rate"], state["train_batch_size"]) == ("sgd", 0.01, 64)
     assert (state["train_epochs"], state["train_augmentation"], state["train_seed"]) == (7, True, 42)
-    assert any("dropout='banana'" in w.value for w in at.warning)
+    assert any(escape_markdown("dropout='banana'") in w.value for w in at.warning)  # shown as text
 
 
 def test_a_stale_url_of_this_session_does_not_move_a_slider_back(runs_root):  # noqa: F811
@@ -158,7 +159,7 @@ def test_export_then_import_a_run_and_a_bad_zip_is_a_message(runs_root):  # noqa
     at = open_app("train")
     at.file_uploader(key="train_import_run").upload("bad.zip", b"PK nothing", "application/zip")
     at.run()
-    assert not at.exception and "bad.zip" in at.error[0].value
+    assert not at.exception and escape_markdown("bad.zip") in at.error[0].value
     at.file_uploader(key="train_import_run").upload("run.zip", data, "application/zip")
     at.run()
     assert not at.exception

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_security.text import escape_markdown
+
 
 @dataclass(frozen=True)
 class DataInfo:
@@ -45,7 +47,7 @@ def data_banner(slot) -> DataInfo:
 
     info = cached_data_info()
     if info.kind == "error":
-        slot.error(f"**No MNIST data could be loaded.** {info.source}", icon=":material/error:")
+        slot.error(f"**No MNIST data could be loaded.** {escape_markdown(info.source)}", icon=":material/error:")
         return info
     banner = slot.container()  # the banner, then the download button or a download's success message under it
     if info.is_embedded:
@@ -59,7 +61,7 @@ def data_banner(slot) -> DataInfo:
         with banner:
             get_full_mnist_button()
     else:
-        banner.success(f"**Data:** {info.source}", icon=":material/database:")
+        banner.success(f"**Data:** {escape_markdown(info.source)}", icon=":material/database:")
         with banner:
             show_download_done()
     return info

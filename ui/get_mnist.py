@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core.download import DownloadError, download_mnist
 
 KEY = "home_get_mnist"
@@ -30,7 +31,7 @@ def get_full_mnist_button() -> None:
         result = download_mnist(progress=show)
     except DownloadError as error:
         bar.empty()
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")
         return
     st.cache_data.clear()  # every result computed from the embedded sample is stale now
     st.session_state[DONE_KEY] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from ui.formatting import format_duration, progress_text
 
@@ -42,7 +43,7 @@ def _progress(handle: runs.RunHandle) -> runs.Progress | None:
 def _card(run_id: str) -> None:
     handle = _active(run_id)
     with st.container(border=True):
-        st.markdown(f"**:material/model_training: Training now: {handle.name}**")
+        st.markdown(f"**:material/model_training: Training now: {escape_markdown(handle.name)}**")
         _progress(handle)
         st.page_link("pages/train.py", label="Watch it on the Train page", icon=":material/arrow_forward:")
 
@@ -55,7 +56,9 @@ def _panel(run_id: str, key: str, watch: bool) -> None:
     handle = _active(run_id)
     status = handle.status()
     title_col, stop_col = st.columns([4, 1], vertical_alignment="center")
-    title_col.markdown(f"#### :material/model_training: {handle.name}\n{status.message}")
+    title_col.markdown(
+        f"#### :material/model_training: {escape_markdown(handle.name)}\n{escape_markdown(status.message)}"
+    )
     stopping = st.session_state.get(key + "stopping") == run_id
     stop_col.button(
         "Stopping…" if stopping else "Stop",

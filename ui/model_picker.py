@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import predict, runs
+from mnist_core.predict import STARTER  # the picker's option for the model that ships with Digit Lab
 from ui.files import file_version, starter_available
 from ui.formatting import score_label
 from ui.uploads import uploaded_model_path
 
-STARTER = "starter"  # the picker's option for the model that ships with Digit Lab
 UPLOAD = "upload"  # the picker's option for "Upload a .keras file…"
 
 
@@ -59,7 +60,7 @@ def model_picker(
     try:
         return PickedModel(choice, uploaded_model_path(upload_key), None)
     except (ValueError, OSError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")
         return PickedModel(choice, None, None)
 
 

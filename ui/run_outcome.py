@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from ui.formatting import format_duration
 
@@ -21,5 +22,8 @@ def run_outcome(handle: runs.RunHandle, *, duration: bool = True) -> runs.RunSta
     status = handle.status()
     show = {"completed": st.success, "stopped": st.warning}.get(status.state, st.error)
     took = f" ({format_duration(status.duration_s)})" if duration else ""
-    show(f"**{handle.name}**: {status.message}{took}", icon=STATE_ICONS.get(status.state, ":material/info:"))
+    show(
+        f"**{escape_markdown(handle.name)}**: {escape_markdown(status.message)}{took}",
+        icon=STATE_ICONS.get(status.state, ":material/info:"),
+    )
     return status

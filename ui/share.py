@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
@@ -108,7 +109,7 @@ def restore_from_url(fill_form: Callable[[TrainingConfig], None]) -> None:
 
 def show_url_warnings() -> None:
     for warning in st.session_state.pop(KEY + "url_warnings", ()):
-        st.warning(f"From the link: {warning}", icon=":material/link_off:")
+        st.warning(f"From the link: {escape_markdown(warning)}", icon=":material/link_off:")
 
 
 def sync_url(config: TrainingConfig | None) -> None:
@@ -163,5 +164,5 @@ def import_uploader() -> runs.RunHandle | None:
     if imported is None:
         return None
     handle = imported[1]
-    st.success(f"Imported **{handle.name}**.", icon=":material/check_circle:")
+    st.success(f"Imported **{escape_markdown(handle.name)}**.", icon=":material/check_circle:")
     return handle

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app_security.text import escape_markdown
 from mnist_core import my_digits
 
 KEY = "draw_"
@@ -27,7 +28,7 @@ def teach(image: np.ndarray, predicted: int) -> None:
         try:
             my_digits.add_digit(image, label)
         except my_digits.MyDigitsError as error:
-            st.error(str(error), icon=":material/error:")
+            st.error(escape_markdown(error), icon=":material/error:")
         else:
             total = sum(my_digits.count_by_label().values())
             st.toast(f"Kept as a {label}: {total} in My digits.", icon=":material/check_circle:")

@@ -29,8 +29,8 @@ def uploads_dir(runs_root: Path) -> Path:
 def uploaded_model_path(key: str) -> str | None:
     """The saved path of the file in the uploader `key` (saved once per upload), or None.
 
-    Raises ValueError (empty, too large or refused: the file is removed then; the message is escaped for
-    Markdown) or OSError (cannot be saved) with a message for the page.
+    Raises ValueError (empty, too large or refused: the file is removed then) or OSError (cannot be
+    saved) with a message for the page to show as text.
     """
     upload = st.file_uploader(
         "Your model (.keras, up to 50 MB)",
@@ -47,8 +47,8 @@ def uploaded_model_path(key: str) -> str | None:
             raise ValueError(refused[1])  # checked once per upload, not on every rerun
         try:
             path = accept_model_upload(upload.getvalue(), runs.runs_dir(), MAX_MODEL_BYTES)
-        except ValueError as error:  # issue 13: shown as text, with the name the user uploaded
-            message = escape_markdown(re.sub(r"upload-[0-9a-f]{16}\.keras", lambda _: upload.name, str(error)))
+        except ValueError as error:  # with the name the user uploaded; the caller shows it as text
+            message = re.sub(r"upload-[0-9a-f]{16}\.keras", lambda _: upload.name, str(error))
             st.session_state[key + "_refused"] = (upload.file_id, message)
             raise ValueError(message) from error
         saved = (upload.file_id, str(path), upload.name)
@@ -75,5 +75,5 @@ def import_once(
     try:
         return upload.name, import_bytes(upload.getvalue(), upload.name, load, max_bytes, what)
     except (ValueError, RunError) as error:  # too big or empty; MyDigitsError; RunImportError
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")
         return None
