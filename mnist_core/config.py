@@ -157,6 +157,21 @@ def _within_model_budget(cfg: TrainingConfig) -> None:
         )
 
 
+# Each number field's allowed range [low, high] (dropout's is [0, 1)); whole-number fields have int ends.
+NUMBER_LIMITS: dict[str, tuple[float, float]] = {
+    "dense_units": (0, 4096),
+    "dropout": (0.0, 1.0),
+    "learning_rate": (1e-7, 10.0),
+    "batch_size": (1, 60000),
+    "epochs": (1, MAX_EPOCHS),
+    "min_steps": (0, 100_000),
+    "early_stopping_patience": (0, 100),
+    "validation_fraction": (0.01, 0.9),
+    "train_limit": (0, 10_000_000),
+    "seed": (0, 2**31 - 1),
+}
+HIGH_OPEN = ("dropout",)  # fields whose high end is not allowed itself
+
 _CHECKS = (
     _choice("architecture", ARCHITECTURES),
     _choice("activation", ACTIVATIONS),
@@ -169,16 +184,10 @@ _CHECKS = (
     _cnn_needs_conv,
     _flag("batch_norm"),
     _flag("augmentation"),
-    _number("dense_units", 0, 4096, integer=True),
-    _number("dropout", 0.0, 1.0, high_open=True),
-    _number("learning_rate", 1e-7, 10.0),
-    _number("batch_size", 1, 60000, integer=True),
-    _number("epochs", 1, MAX_EPOCHS, integer=True),
-    _number("min_steps", 0, 100_000, integer=True),
-    _number("early_stopping_patience", 0, 100, integer=True),
-    _number("validation_fraction", 0.01, 0.9),
-    _number("train_limit", 0, 10_000_000, integer=True),
-    _number("seed", 0, 2**31 - 1, integer=True),
+    *(
+        _number(name, low, high, high_open=name in HIGH_OPEN, integer=isinstance(low, int))
+        for name, (low, high) in NUMBER_LIMITS.items()
+    ),
     _within_model_budget,  # issue 13: last, once every field it reads is checked
 )
 

@@ -117,6 +117,31 @@ def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
     assert any(escape_markdown("dropout='banana'") in w.value for w in at.warning)  # shown as text
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "shown"),
+    [
+        ({"dropout": "0.9"}, "dropout", 0.7),
+        ({"early_stopping_patience": "50"}, "early_stopping_patience", 10),
+        ({"validation": "split", "validation_fraction": "0.9"}, "validation_fraction", 0.5),
+        ({"epochs": "500"}, "epochs", 50),
+        ({"train_limit": "10000000"}, "train_limit", 60_000),
+        ({"learning_rate": "10"}, "learning_rate", 1.0),
+        ({"batch_size": "60000"}, "batch_size", 1024),
+    ],
+    ids=lambda v: str(v)[:30],
+)
+def test_a_shared_link_beyond_the_sliders_is_clamped_with_a_warning(runs_root, query, field, shown):  # noqa: F811
+    at = open_app()
+    at.query_params.update(query)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state[f"train_{field}"] == pytest.approx(shown)
+    warning = escape_markdown(f"{field}={query[field]}")
+    assert any(warning in w.value and "beyond what the Train form offers" in w.value for w in at.warning)
+    at.run()  # and it stays working on the next rerun
+    assert not at.exception
+
+
 def test_a_stale_url_of_this_session_does_not_move_a_slider_back(runs_root):  # noqa: F811
     """While a slider moves, a rerun can carry the URL of an earlier value: it must not be applied."""
     at = open_app("train")

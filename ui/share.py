@@ -19,7 +19,7 @@ from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
 from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
-from ui.train_form import KEY  # the Train page's prefix: these widgets live on it
+from ui.train_form import KEY, form_adjustments  # the Train page's prefix: these widgets live on it
 from ui.uploads import import_once
 
 OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
@@ -104,7 +104,7 @@ def restore_from_url(fill_form: Callable[[TrainingConfig], None]) -> None:
     shared = config_from_query(params)
     fill_form(shared.config)
     _remember_url(params)
-    st.session_state[KEY + "url_warnings"] = shared.warnings
+    st.session_state[KEY + "url_warnings"] = shared.warnings + form_adjustments(shared.config)
 
 
 def show_url_warnings() -> None:

@@ -22,6 +22,7 @@ from mnist_core.config import (
     ConfigError,
     TrainingConfig,
 )
+from mnist_core.config_text import format_field
 from mnist_core.presets import PRESETS
 from ui.data_banner import cached_data_info
 from ui.formatting import batch_norm_hint, plan_text, preset_expectation
@@ -43,6 +44,17 @@ DENSE_OPTIONS = _options((0, 32, 64, 128, 256, 512), [c.dense_units for c in _PR
 LR_OPTIONS = _options((1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0), [c.learning_rate for c in _PRESET_CONFIGS])
 BATCH_OPTIONS = _options((16, 32, 64, 128, 256, 512, 1024), [c.batch_size for c in _PRESET_CONFIGS])
 MAX_EPOCHS = 50  # the slider's end (the engine accepts more from the CLI)
+# The ends of the number widgets, each inside the engine's NUMBER_LIMITS (tests/test_train_form.py checks
+# it); a value from a shared link or a CLI run beyond them is clamped, with a warning where it came by link.
+WIDGET_RANGES: dict[str, tuple[float, float]] = {
+    "dropout": (0.0, 0.7),
+    "epochs": (1, MAX_EPOCHS),
+    "min_steps": (0, 100_000),
+    "early_stopping_patience": (0, 10),
+    "validation_fraction": (0.01, 0.5),
+    "train_limit": (0, 60_000),
+    "seed": (0, 2**31 - 1),
+}
 
 
 def _nearest(options: Sequence, value: Any) -> Any:
@@ -65,13 +77,25 @@ def config_to_form(config: TrainingConfig) -> dict[str, Any]:
             "dense_units": _nearest(DENSE_OPTIONS, config.dense_units),
             "learning_rate": _nearest(LR_OPTIONS, config.learning_rate),
             "batch_size": _nearest(BATCH_OPTIONS, config.batch_size),
-            "epochs": min(config.epochs, MAX_EPOCHS),
         }
     )
+    for name, (low, high) in WIDGET_RANGES.items():
+        form[name] = min(max(form[name], low), high)
     for i in range(MAX_LAYERS):
         form[f"width_{i}"] = _nearest(WIDTH_OPTIONS, widths[min(i, len(widths) - 1)])
         form[f"filters_{i}"] = _nearest(FILTER_OPTIONS, filters[min(i, len(filters) - 1)])
     return form
+
+
+def form_adjustments(config: TrainingConfig) -> tuple[str, ...]:
+    """One sentence per setting of `config` the form cannot show as it is (and so changes)."""
+    shown = form_to_config(config_to_form(config))
+    return tuple(
+        f"{name}={format_field(getattr(config, name))} is beyond what the Train form offers; "
+        f"using {format_field(getattr(shown, name))}."
+        for name in config.to_dict()
+        if getattr(shown, name) != getattr(config, name)
+    )
 
 
 def form_to_config(form: Mapping[str, Any]) -> TrainingConfig:
@@ -151,7 +175,7 @@ def _model_knobs() -> None:
         for i in range(layers):
             st.select_slider(f"Units in layer {i + 1}", WIDTH_OPTIONS, key=f"{KEY}width_{i}", **KEEP)
     st.selectbox("Activation", ACTIVATIONS, key=KEY + "activation", **KEEP)
-    st.slider("Dropout", 0.0, 0.7, step=0.05, key=KEY + "dropout", help=FIELD_HELP["dropout"], **KEEP)
+    st.slider("Dropout", *WIDGET_RANGES["dropout"], step=0.05, key=KEY + "dropout", help=FIELD_HELP["dropout"], **KEEP)
     st.toggle("Batch normalisation", key=KEY + "batch_norm", help=FIELD_HELP["batch_norm"], **KEEP)
 
 
@@ -168,11 +192,19 @@ def _optimisation_knobs() -> None:
         **KEEP,
     )
     st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **KEEP)
-    st.slider("Epochs", 1, MAX_EPOCHS, key=KEY + "epochs", help=FIELD_HELP["epochs"], **KEEP)
+    st.slider("Epochs", *WIDGET_RANGES["epochs"], key=KEY + "epochs", help=FIELD_HELP["epochs"], **KEEP)
     steps_help = FIELD_HELP["min_steps"]
-    st.number_input("At least this many steps", 0, 100_000, step=50, key=KEY + "min_steps", help=steps_help, **KEEP)
+    st.number_input(
+        "At least this many steps", *WIDGET_RANGES["min_steps"], step=50, key=KEY + "min_steps", help=steps_help, **KEEP
+    )
     patience_help = FIELD_HELP["early_stopping_patience"]
-    st.slider("Early stopping patience", 0, 10, key=KEY + "early_stopping_patience", help=patience_help, **KEEP)
+    st.slider(
+        "Early stopping patience",
+        *WIDGET_RANGES["early_stopping_patience"],
+        key=KEY + "early_stopping_patience",
+        help=patience_help,
+        **KEEP,
+    )
 
 
 def _data_knobs() -> None:
@@ -196,11 +228,23 @@ def _data_knobs() -> None:
     )
     held_out = validation == "split"
     st.slider(
-        "Held-out share of train", 0.05, 0.5, step=0.05, key=KEY + "validation_fraction", disabled=not held_out, **KEEP
+        "Held-out share of train",
+        *WIDGET_RANGES["validation_fraction"],
+        step=0.01,
+        key=KEY + "validation_fraction",
+        disabled=not held_out,
+        **KEEP,
     )
     limit_help = FIELD_HELP["train_limit"]
-    st.number_input("Training digits (0 = all)", 0, 60_000, step=1000, key=KEY + "train_limit", help=limit_help, **KEEP)
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key=KEY + "seed", **KEEP)
+    st.number_input(
+        "Training digits (0 = all)",
+        *WIDGET_RANGES["train_limit"],
+        step=1000,
+        key=KEY + "train_limit",
+        help=limit_help,
+        **KEEP,
+    )
+    st.number_input("Seed", *WIDGET_RANGES["seed"], step=1, key=KEY + "seed", **KEEP)
 
 
 def show_plan(config: TrainingConfig) -> None:
