@@ -98,6 +98,20 @@ def run_here(root: Path, config: TrainingConfig, data_dir: Path) -> RunHandle:
     return RunHandle(path)
 
 
+def run_here_with_messages(root: Path, config: TrainingConfig, data_dir: Path) -> tuple[RunHandle, list[str]]:
+    """run_here, and every status message the run wrote, as the Train page would show them."""
+    messages: list[str] = []
+    original = RunFiles.update_status
+
+    def spy(self: RunFiles, **changes):
+        messages.append(changes.get("message", ""))
+        return original(self, **changes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(RunFiles, "update_status", spy)
+        return run_here(root, config, data_dir), messages
+
+
 DIVERGES = TrainingConfig(hidden_units=(128, 128, 128, 128), optimizer="sgd", learning_rate=10.0, scaling="raw",
                           batch_size=50, train_limit=500, epochs=2)  # fmt: skip
 
@@ -121,16 +135,7 @@ def test_diverging_run_fails_and_says_to_lower_the_learning_rate(tmp_path: Path,
 def test_split_validation_run_with_augmentation(tmp_path: Path, mnist_dir: Path) -> None:
     config = TrainingConfig(hidden_units=(16,), validation="split", validation_fraction=0.05, train_limit=300,
                             batch_size=50, epochs=1, augmentation=True)  # fmt: skip
-    messages: list[str] = []  # every status message, as the Train page would show them
-    original = RunFiles.update_status
-
-    def spy(self: RunFiles, **changes):
-        messages.append(changes.get("message", ""))
-        return original(self, **changes)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(RunFiles, "update_status", spy)
-        handle = run_here(tmp_path, config, mnist_dir)
+    handle, messages = run_here_with_messages(tmp_path, config, mnist_dir)
     status = handle.status()
     assert status.state == "completed", status.message
     assert "Training on 285 digits, validating on the held-out 5% of train (15)." in messages
@@ -165,16 +170,7 @@ def test_plan_counts_the_digits_and_steps_make_split_gives(config: TrainingConfi
 @pytest.mark.slow
 def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: Path, mnist_dir: Path) -> None:
     config = TrainingConfig(hidden_units=(8,), batch_size=100, train_limit=300, epochs=1, min_steps=10)
-    messages: list[str] = []
-    original = RunFiles.update_status
-
-    def spy(self: RunFiles, **changes):
-        messages.append(changes.get("message", ""))
-        return original(self, **changes)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(RunFiles, "update_status", spy)
-        handle = run_here(tmp_path, config, mnist_dir)
+    handle, messages = run_here_with_messages(tmp_path, config, mnist_dir)
     status = handle.status()
     assert (
         "Training on 300 digits, validating on the test set (10,000). 4 epochs of 3 steps, to train at least 10 steps."
