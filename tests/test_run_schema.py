@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from mnist_core.config import TrainingConfig
 from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core.run_arrays import check_evaluation_arrays
 from mnist_core.run_files import RunFiles
 from mnist_core.run_schema import (
     MAX_BYTES,
     DamagedRunFile,
-    check_evaluation_arrays,
     read_evaluation_summary,
     read_meta,
     read_metrics,
