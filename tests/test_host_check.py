@@ -76,6 +76,7 @@ def start_a_session(port: int) -> None:
     """What a browser does on opening the app: a WebSocket and a rerun request (this runs app.py)."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     async def go() -> None:
         url = f"ws://localhost:{port}/_stcore/stream"
@@ -83,7 +84,14 @@ def start_a_session(port: int) -> None:
             message = BackMsg()
             message.rerun_script.query_string = ""
             await ws.send(message.SerializeToString())
-            await asyncio.wait_for(ws.recv(), 30)  # the first ForwardMsg: the script has started
+            # Stay connected until the script run has finished: a session closed at once can stop it before
+            # app.py gets to install the check (a fresh clone, with nothing compiled yet, is slow to import).
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                reply = ForwardMsg()
+                reply.ParseFromString(await asyncio.wait_for(ws.recv(), 90))
+                if reply.WhichOneof("type") == "script_finished":
+                    return
 
     asyncio.run(go())
 
