@@ -6,6 +6,7 @@ watch, fine-tuning, import) goes through this module, so the folder's contract i
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -27,10 +28,12 @@ FINETUNE_REPORT = "finetune.json"  # a fine-tune's before/after numbers
 FINETUNE_DIGITS = "my_digits.npz"  # a fine-tune's snapshot of My digits
 STOP_REQUEST = "stop.request"  # exists once someone asked the run to stop
 WORKER_LOG = "worker.log"  # the worker process's stdout and stderr
+HEARTBEAT = "heartbeat.json"  # the training process's "still alive", every few seconds (heartbeat.py)
+CLAIM = "worker.claim"  # created (exclusively) by the one process that trains the run: nothing trains twice
 TENSORBOARD = "tensorboard"  # a folder: TensorBoard event files, derived from metrics.jsonl (tensorboard_log)
 # What a run zip carries (sharing): the results, not the request flag, the log or the private snapshot.
 EXPORTED = (CONFIG, STATUS, METRICS, MODEL_BEST, MODEL_FINAL, EVALUATION, EVALUATION_ARRAYS, FINETUNE_REPORT, WATCH)
-NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG)  # every file a run folder may hold
+NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG, HEARTBEAT, CLAIM)  # every file a run folder may hold
 
 STATES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 ACTIVE_STATES = ("queued", "running")
@@ -49,10 +52,19 @@ class RunStatus:
     epochs: int = 0  # epochs planned
     pid: int | None = None  # the worker process while it trains
     data_source: str = ""
+    queued_at: float | None = None  # when Start was pressed: the queue's order
+    handed_at: float | None = None  # when the queue handed it to a worker; None while it waits
+    worker: str = ""  # which worker trains it ("host:pid", or a Celery worker's name)
+    host: str = ""  # the machine of `pid`
 
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def is_waiting(self) -> bool:
+        """Queued and not handed to a worker yet (an older run folder with a pid was already handed)."""
+        return self.state == "queued" and self.handed_at is None and self.pid is None
 
     @property
     def is_finished(self) -> bool:
@@ -121,8 +133,10 @@ class RunFiles:
         spec = self.read_meta().get("finetune")
         return spec if isinstance(spec, dict) else None
 
-    def write_meta(self, config: TrainingConfig, name: str, data_dir: str | None) -> None:
-        atomic_write_json(self.config_file, {"config": config.to_dict(), "name": name, "data_dir": data_dir})
+    def write_meta(self, config: TrainingConfig, name: str, data_dir: str | None, **extra: Any) -> None:
+        """config.json; `extra` adds "owner" and "experiment" (issue 15) where there are some."""
+        meta = {"config": config.to_dict(), "name": name, "data_dir": data_dir}
+        atomic_write_json(self.config_file, {**meta, **{k: v for k, v in extra.items() if v is not None}})
 
     def update_meta(self, **changes: Any) -> None:
         """Merge `changes` (a new "name", a "finetune" spec) into config.json (atomic)."""
@@ -145,6 +159,16 @@ class RunFiles:
 
     def request_stop(self) -> None:
         self.stop_flag.touch()
+
+    def claim(self, worker: str) -> bool:
+        """Claim the run for one training process; False if another process claimed it first."""
+        try:
+            fd = os.open(self.path / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as claim:
+            claim.write(worker)
+        return True
 
     def save_model(self, model: Any, which: str) -> None:
         """model.save to a temp .keras file beside the target, then rename."""
@@ -195,8 +219,10 @@ def create_run(
     status: dict[str, Any],
     data_dir: str | None = None,
     contents: Mapping[str, bytes] | None = None,
+    **extra: Any,
 ) -> RunFiles:
-    """A new run folder `root/<time>-<slug of label>`: `contents` (an import's files), config.json, status.json.
+    """A new run folder `root/<time>-<slug of label>`: `contents` (an import's files), config.json (with `extra`
+    entries such as "owner"), status.json.
 
     A folder is listed as a run once it has a config.json, so the files it points at come first; if
     a write fails the half-made folder is removed and the StorageError (an OSError) propagates.
@@ -205,7 +231,7 @@ def create_run(
     try:
         for name, data in (contents or {}).items():
             atomic_write_bytes(files.file(name), data)
-        files.write_meta(config, label, data_dir)
+        files.write_meta(config, label, data_dir, **extra)
         atomic_write_json(files.status_file, status)
     except OSError:
         shutil.rmtree(files.path, ignore_errors=True)

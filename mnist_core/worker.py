@@ -1,7 +1,9 @@
 """Entry point of a training worker process: `python -m mnist_core.worker RUN_DIR`.
 
-It records its pid before importing TensorFlow, so the app can tell a live run from a dead one
-at once, and turns SIGTERM/SIGINT into a stop request so the run still ends cleanly. It trains
+It claims the run (so nothing trains twice), records its pid and starts its heartbeat before importing
+TensorFlow, so the app can tell a live run from a dead one at once, turns SIGTERM/SIGINT into a stop
+request so the run still ends cleanly, and when the run ends hands the next waiting run of the queue
+to a worker (`runs.dispatch`), so the queue moves on with no page open. It trains
 at a lower CPU priority than the app's server, so drawings keep getting fast answers while a model
 trains; on an otherwise idle machine that costs the training nothing.
 """
@@ -14,6 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from mnist_core import heartbeat
 from mnist_core.run_files import RunFiles
 
 NICENESS = 19  # the lowest priority: training uses the CPU that the app's answers leave idle
@@ -57,22 +60,52 @@ def run(run_dir: Path) -> str:
     return body(Path(run_dir))
 
 
+def serve(run_dir: Path, worker: str | None = None) -> str | None:
+    """Claim the queued run in `run_dir`, train it here with a heartbeat, then hand out the next waiting run.
+
+    Returns the run's final state, or None when there was nothing to do (the run was cancelled, or another
+    process claimed it). `worker` names this worker in status.json (default "host:pid").
+    """
+    files = RunFiles(Path(run_dir))
+    worker = worker or heartbeat.local_worker_name()
+    status = files.read_status()
+    if status is None or status.state != "queued" or not files.claim(worker):
+        print(f"{files.path.name}: not waiting to start (cancelled, or taken by another worker); nothing to do.")
+        return None
+    try:
+        with heartbeat.Heartbeat(files.path, worker):
+            files.update_status(
+                pid=os.getpid(), host=heartbeat.HOST, worker=worker, message="Starting the training process…"
+            )
+            return run(files.path)
+    finally:
+        _hand_out_next(files.path.parent)
+
+
+def _hand_out_next(root: Path) -> None:
+    from mnist_core import runs
+
+    try:
+        runs.dispatch(root)
+    except Exception:  # a queue setting gone bad: the app says so on its next page; the log keeps it
+        traceback.print_exc()
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m mnist_core.worker RUN_DIR", file=sys.stderr)
         return 2
     files = RunFiles(Path(argv[0]))
-    files.update_status(pid=os.getpid(), message="Starting the training process…")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _request_stop(files))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _lower_priority()
     try:
-        state = run(files.path)
+        state = serve(files.path)
     except Exception:
         traceback.print_exc()  # into worker.log; status.json already says what failed
         return 1
-    return 0 if state in ("completed", "stopped") else 1
+    return 0 if state in ("completed", "stopped", None) else 1
 
 
 if __name__ == "__main__":

@@ -1,19 +1,19 @@
-"""The training worker as an operating-system process: start one for a run folder and tell a live one
-from a dead one (`RunFiles.remove_temp_files` clears what a dead one was writing). Imports neither
-TensorFlow nor Streamlit."""
+"""The training worker as an operating-system process on this machine: start one for a run folder, and
+tell whether a pid is still a live worker (heartbeat.is_alive uses it for runs on this host).
+Imports neither TensorFlow nor Streamlit."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from mnist_core.run_files import RunFiles
 from mnist_core.storage import StorageError
 
-STARTING_S = 30  # a queued run without a pid counts as starting this long
+HOST = socket.gethostname()  # pids are only meaningful on this machine
 
 
 def spawn(run_path: Path, files: RunFiles) -> subprocess.Popen:
@@ -31,16 +31,14 @@ def spawn(run_path: Path, files: RunFiles) -> subprocess.Popen:
     finally:
         log.close()
     try:  # the worker records its pid too; recorded now, a worker that dies while starting shows at once
-        files.update_status(pid=process.pid)
+        files.update_status(pid=process.pid, host=HOST)
     except StorageError:
         pass  # a queued run without a pid is judged by its age instead
     return process
 
 
-def is_alive(pid: int | None, created_at: float) -> bool:
-    """Is `pid` a live Digit Lab worker? (guards against a reused pid after a reboot)"""
-    if not pid:
-        return time.time() - created_at < STARTING_S  # queued: the worker may still be starting
+def pid_is_worker(pid: int) -> bool:
+    """Is `pid` a live Digit Lab worker on this machine? (guards against a reused pid after a reboot)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -7,9 +7,10 @@ import json
 
 import numpy as np
 import pytest
+from queue_utils import RecordingLauncher, use_launcher
 
 from mnist_core import finetune as ft
-from mnist_core import runs, worker
+from mnist_core import worker
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.finetune import FinetuneError, finetune_report, holdout_mask, start_finetune
@@ -98,7 +99,7 @@ def test_start_refuses_missing_and_foreign_models_and_too_few_digits(tmp_path, t
 
 def test_a_fine_tune_run_end_to_end_in_process(tmp_path, tiny_base, my_folder, mnist_dir, monkeypatch):
     """start_finetune writes what the worker needs; worker.run (run here) measures and reports."""
-    monkeypatch.setattr(runs, "_spawn_worker", lambda handle: None)
+    use_launcher(monkeypatch, RecordingLauncher(slots=1))  # handed out, trained below in this process
     handle = start_finetune(
         tiny_base, tmp_path / "runs", epochs=2, mnist_mix=0.5, my_digits_dir=my_folder, data_dir=mnist_dir
     )
@@ -111,8 +112,9 @@ def test_a_fine_tune_run_end_to_end_in_process(tmp_path, tiny_base, my_folder, m
     }  # ceil(1000 / 20 training digits)
     assert handle.config.epochs == 2 and handle.config.learning_rate == ft.LEARNING_RATE
     assert handle.name == "fine-tune model"
-    with pytest.raises(runs.RunBusyError):  # the queued fine-tune counts as the active run
-        start_finetune(tiny_base, tmp_path / "runs", my_digits_dir=my_folder)
+    second = start_finetune(tiny_base, tmp_path / "runs", my_digits_dir=my_folder)
+    assert second.status().is_waiting  # the first holds the only slot: the second waits in the queue
+    second.stop()
     assert finetune_report(handle) is None
     assert worker.run(handle.path) == "completed"
     report = finetune_report(handle)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
+from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 
 from app_security.text import escape_markdown
@@ -254,20 +255,20 @@ def test_a_preset_fills_every_control(runs_root, name):
     )
 
 
-def test_start_sends_the_form_config_and_shows_busy_errors(runs_root, monkeypatch):
+def test_start_sends_the_form_config_and_shows_queue_errors(runs_root, monkeypatch):
     seen = []
 
-    def busy(config, name=None, **kwargs):
+    def full(config, name=None, **kwargs):
         seen.append((config, name))
-        raise runs.RunBusyError("Run 'other' is training now; only one run trains at a time.")
+        raise runs.RunQueueFullError("You already have 3 runs waiting in the queue, the most it holds per person.")
 
-    monkeypatch.setattr(runs, "start_run", busy)
+    monkeypatch.setattr(runs, "start_run", full)
     at = open_app("train")
     at.selectbox(key="train_preset").set_value("seed001").run()
     at.text_input(key="train_name").input("my run").run()
     at.button(key="train_start").click().run()
     assert not at.exception
-    assert "only one run trains at a time" in at.error[0].value
+    assert "the most it holds per person" in at.error[0].value
     assert seen == [(PRESETS["seed001"].config, "my run")]
 
 
@@ -283,7 +284,7 @@ def test_a_config_error_is_shown_not_raised(runs_root, monkeypatch):
 
 
 def test_a_bad_run_name_is_a_message(runs_root, monkeypatch):
-    monkeypatch.setattr(runs, "_spawn_worker", lambda handle: None)
+    use_launcher(monkeypatch, RecordingLauncher())
     at = open_app("train")
     at.text_input(key="train_name").input("../../etc").run()
     at.button(key="train_start").click().run()

@@ -9,7 +9,7 @@ from pathlib import Path
 from mnist_core import run_files
 
 ROOT = Path(__file__).resolve().parent.parent
-FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log)$")
+FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log|claim)$")
 FOLDER = re.compile(r"^[a-z_]+/([a-z_]+/)?$")
 # "config.json" is also the member of a .keras zip that holds the model's layers, not a run file.
 ELSEWHERE = {("model_files.py", "config.json")}

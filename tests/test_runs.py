@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from queue_utils import RecordingLauncher, use_launcher
 
 from mnist_core import runs, worker, worker_process
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.run_files import RunFiles
 from mnist_core.runs import (
-    RunBusyError,
     RunError,
     RunHandle,
     RunNotFoundError,
@@ -111,7 +111,8 @@ def finished(started: dict[str, RunHandle]) -> RunHandle:
 
 
 @pytest.mark.slow
-def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> None:
+def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DIGIT_LAB_TRAINING_SLOTS", "1")
     handle = started["to_stop"]
     root = handle.path.parent
     try:
@@ -122,8 +123,11 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path) -> 
         autogroup = Path(f"/proc/{handle.status().pid}/autogroup")
         if autogroup.exists():  # Linux shares the CPU between sessions first: the worker's session is niced too
             assert autogroup.read_text().split()[-1] == str(worker.NICENESS)
-        with pytest.raises(RunBusyError, match=r"^Run 'long' is training now; only one run trains at a time\. "):
-            start_run(TINY, runs_dir_path=root, data_dir=mnist_dir)
+        waiting = start_run(TINY, runs_dir_path=root, data_dir=mnist_dir)  # one slot: it waits its turn
+        assert waiting.status().is_waiting and waiting.process is None
+        waiting.stop()  # cancelled while it waits: it never starts
+        assert waiting.status().state == "stopped" and "never started" in waiting.status().message
+        waiting.delete()
         with pytest.raises(RunError, match=r"^Run 'long' is still training; stop it first, then delete it\.$"):
             handle.delete()
         assert len(list_runs(root)) == 1
@@ -321,8 +325,7 @@ def test_start_with_bad_name_creates_nothing(tmp_path: Path, bad: str, message: 
 
 
 def test_a_failing_prepare_leaves_no_run_and_starts_no_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    spawned = []
-    monkeypatch.setattr(runs, "_spawn_worker", spawned.append)
+    spawned = use_launcher(monkeypatch, RecordingLauncher()).launched
 
     def disk_full(handle: RunHandle) -> None:
         (handle.path / "snapshot.npz").write_bytes(b"half")
@@ -333,7 +336,7 @@ def test_a_failing_prepare_leaves_no_run_and_starts_no_worker(tmp_path: Path, mo
     assert spawned == [] and list_runs(tmp_path) == []
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []
     handle = start_run(TINY, name="fine-tune", runs_dir_path=tmp_path, prepare=lambda h: None)
-    assert spawned == [handle]  # the lock was released: the next start works
+    assert spawned == [handle.id]  # the lock was released: the next start works
 
 
 def _under_a_file(tmp_path: Path) -> Path:

@@ -1,0 +1,113 @@
+"""Is a run's training process alive? Judged by its heartbeat, wherever it runs (issues 15 and 16).
+
+Every training process writes `heartbeat.json` ({"at", "worker", "host", "pid"}) every `EVERY_S`
+seconds from a thread of its own, from before TensorFlow is imported to the end of the run. A run
+handed to a worker whose heartbeat is older than `timeout_s()` (default 30 s,
+$DIGIT_LAB_HEARTBEAT_TIMEOUT) is dead, on this machine or another; on the machine that runs it, a
+dead pid tells at once. The heartbeat is a file of its own so it never races the status writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnist_core import worker_process
+from mnist_core.run_files import HEARTBEAT
+from mnist_core.storage import StorageError, atomic_write_json
+from mnist_core.worker_process import HOST
+
+EVERY_S = 5.0
+TIMEOUT_ENV = "DIGIT_LAB_HEARTBEAT_TIMEOUT"
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Beat:
+    at: float  # unix seconds of the writer's clock
+    worker: str  # e.g. "digit-lab@host" (Celery) or "host:pid" (a local process)
+    host: str
+    pid: int | None
+
+
+def timeout_s() -> float:
+    """Seconds without a heartbeat after which a run counts as dead ($DIGIT_LAB_HEARTBEAT_TIMEOUT, 5-3600)."""
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return min(3600.0, max(5.0, value))
+
+
+def read(run_path: Path) -> Beat | None:
+    """The last heartbeat, or None (none written yet, or unreadable)."""
+    try:
+        raw = json.loads((Path(run_path) / HEARTBEAT).read_bytes()[:4096])
+        pid = raw.get("pid")
+        return Beat(
+            float(raw["at"]), str(raw["worker"])[:200], str(raw["host"])[:200], pid if type(pid) is int else None
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def write(run_path: Path, worker: str) -> None:
+    atomic_write_json(
+        Path(run_path) / HEARTBEAT, {"at": time.time(), "worker": worker, "host": HOST, "pid": os.getpid()}
+    )
+
+
+def local_worker_name() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+class Heartbeat:
+    """Writes the heartbeat every EVERY_S seconds until stopped (a context manager)."""
+
+    def __init__(self, run_path: Path, worker: str | None = None, every_s: float = EVERY_S):
+        self.run_path, self.worker, self.every_s = Path(run_path), worker or local_worker_name(), every_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="digit-lab-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=self.every_s + 1)
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self.every_s):
+            self._write()
+
+    def _write(self) -> None:
+        try:
+            write(self.run_path, self.worker)
+        except (StorageError, OSError):
+            pass  # a full disk: the run itself reports it; a missed beat is only late
+
+
+def is_alive(run_path: Path, handed_at: float | None, pid: int | None, host: str, now: float | None = None) -> bool:
+    """Is the training process of a run handed to a worker at `handed_at` alive?
+
+    With a heartbeat: while it is fresh (and, on this host, its pid lives). Without one yet: on this
+    host, while the recorded pid lives (also an older worker's run, from before heartbeats); elsewhere,
+    for `timeout_s()` after the hand-out (the worker is starting).
+    """
+    now = time.time() if now is None else now
+    beat = read(run_path)
+    if beat is not None:
+        pid, host = beat.pid, beat.host
+    local_pid = host == HOST and pid is not None
+    if local_pid and not worker_process.pid_is_worker(pid):
+        return False
+    if beat is None:
+        return local_pid or now - (handed_at or 0.0) < timeout_s()
+    return now - beat.at < timeout_s()
