@@ -10,6 +10,7 @@ import streamlit as st
 from app_security.host_check import install_host_check
 from app_security.text import escape_markdown
 from mnist_core import runs
+from ui.sign_in import require_person
 
 install_host_check()  # issue 13: refuse requests for foreign Host names (DNS rebinding); once per server
 
@@ -23,13 +24,15 @@ PAGES = {
     "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
 }
 
+person = require_person()  # None with sign-in off; else a sign-in screen first (issue 15)
+
 st.session_state["app_shell"] = True  # pages check it: see pages/home.py
 page = st.navigation(list(PAGES.values()), position="sidebar")
 wanted = st.query_params.pop("page", None)  # a page opened before navigation was set up sends us here
 if wanted in PAGES and wanted:
     st.switch_page(PAGES[wanted], query_params=st.query_params.to_dict())  # e.g. Train's shared settings
 
-training = runs.active_run()
+training = runs.active_run(viewer=person)
 if training is not None:
     st.sidebar.caption(f":blue-badge[:material/sync: Training] {escape_markdown(training.name)}")
 

@@ -27,6 +27,7 @@ from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.digits import to_uint8
 from mnist_core.my_digits import digit_arrays
+from mnist_core.people import Person
 from mnist_core.run_files import CONFIG, FINETUNE_DIGITS, FINETUNE_REPORT, RunFiles
 
 HOLDOUT = 0.3  # share of each digit's drawings held out to measure the fine-tune
@@ -61,15 +62,16 @@ def start_finetune(
     data_dir: str | Path | None = None,
     learning_rate: float = LEARNING_RATE,
     seed: int = 0,
+    owner: Person | None = None,
 ) -> runs.RunHandle:
-    """Start fine-tuning `base_model_path` on My digits as a run; returns its handle at once.
+    """Start fine-tuning `base_model_path` on My digits as a run of `owner`; returns its handle at once (queued).
 
     A page calls ``start_finetune(run.model_path("best"))`` (or ``STARTER_MODEL_PATH``) and then
     shows the run like any other; when it has finished, ``finetune_report(run)`` gives the numbers.
     `mnist_mix` is how many MNIST training digits join each My-digit sample (0..20).
 
     Raises FinetuneError (too few My digits, bad settings, not a Digit Lab model), ModelLoadError
-    (an unreadable or unsafe model file), RunBusyError (a run is training) or RunError.
+    (an unreadable or unsafe model file), RunQueueFullError (too many runs waiting) or RunError.
     """
     _check_settings(epochs, mnist_mix)
     images, labels, ids = digit_arrays(my_digits_dir)
@@ -88,7 +90,7 @@ def start_finetune(
         handle.files.save_arrays(FINETUNE_DIGITS, lambda tmp: np.savez_compressed(tmp, **arrays))
         handle.files.update_meta(finetune=spec)
 
-    return runs.start_run(config, name or _default_name(base), runs_dir, data_dir, prepare=write_snapshot)
+    return runs.start_run(config, name or _default_name(base), runs_dir, data_dir, prepare=write_snapshot, owner=owner)
 
 
 @dataclass(frozen=True)

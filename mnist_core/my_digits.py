@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from mnist_core.digits import IMAGE_SHAPE, check_unit_image, to_uint8
+from mnist_core.people import Person
 from mnist_core.storage import atomic_write_bytes
 
 MY_DIGITS_ENV = "DIGIT_LAB_MY_DIGITS_DIR"
@@ -54,6 +55,12 @@ def my_digits_dir(path: str | Path | None = None) -> Path:
     from mnist_core.runs import runs_dir
 
     return runs_dir().parent / "my_digits"
+
+
+def person_folder(person: Person | None) -> Path | None:
+    """Where `person`'s digits live (issue 15): None (the default folder) without sign-in, else a folder of
+    their own, `people/<digest of their id>` inside it."""
+    return None if person is None else my_digits_dir() / "people" / person.folder_name
 
 
 def check_pixels(image28: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from mnist_core import run_files
 from mnist_core.config import ConfigError, TrainingConfig
+from mnist_core.people import Person
 from mnist_core.run_files import ACTIVE_STATES, CONFIG, EXPORTED, STATES, STATUS, create_run
 from mnist_core.runs import RunError, RunHandle, RunNotFoundError, writable_runs_dir
 from mnist_core.storage import atomic_path
@@ -51,8 +52,8 @@ def export_run_zip(run: RunHandle | str | Path, path: str | Path) -> Path:
     return Path(path)
 
 
-def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None) -> RunHandle:
-    """Add the run in a zip (as `export_run_zip` writes it) to the runs folder under a new id.
+def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None, owner: Person | None = None) -> RunHandle:
+    """Add the run in a zip (as `export_run_zip` writes it) to the runs folder under a new id, as `owner`'s.
 
     Everything is checked before anything is written: the zip's size, every member's name and
     size, config.json (a valid TrainingConfig) and status.json (a known state) must be there, JSON
@@ -70,10 +71,11 @@ def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None) ->
     root = writable_runs_dir(runs_dir_path)
     rest = {file: data for file, data in contents.items() if file not in REQUIRED_FILES}
     try:
-        files = create_run(root, meta["name"], TrainingConfig.from_dict(meta["config"]), status, None, rest)
+        config = TrainingConfig.from_dict(meta["config"])
+        files = create_run(root, meta["name"], config, status, None, rest, owner=owner and owner.owner_record())
     except OSError as error:
         raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
-    return RunHandle(files.path)
+    return RunHandle(files.path, owner)
 
 
 def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:

@@ -10,6 +10,7 @@ from ui.confusion_chart import confusion_chart
 from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
 from ui.model_picker import model_picker, model_summary
+from ui.sign_in import current_person
 from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
@@ -61,7 +62,7 @@ st.caption(
     "the test digits behind it."
 )
 
-evaluated = [h for h in runs.list_runs() if h.status().is_finished and has_evaluation(h)]
+evaluated = [h for h in runs.list_runs(viewer=current_person()) if h.status().is_finished and has_evaluation(h)]
 if not evaluated:
     also = (
         ", or pick the starter model (shown below)."

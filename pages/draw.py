@@ -10,6 +10,7 @@ from ui import charts
 from ui.formatting import upscale
 from ui.model_picker import STARTER, UPLOAD, load_model, model_picker
 from ui.see_why import see_why
+from ui.sign_in import current_person
 from ui.teach import teach
 from ui.uploads import in_user_terms
 
@@ -32,7 +33,7 @@ st.caption(
 # ---------------------------------------------------------------- which model
 def pick_predictor():
     """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
-    trained = [h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")]
+    trained = [h for h in runs.list_runs(viewer=current_person()) if h.status().is_finished and h.model_path("best")]
     picked = model_picker(KEY + "model", trained, upload_key=KEY + "upload")
     if picked.choice == UPLOAD and picked.path is None:
         st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")

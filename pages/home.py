@@ -8,6 +8,7 @@ from ui.data_banner import data_banner
 from ui.files import starter_available
 from ui.formatting import best_accuracy, format_duration
 from ui.live_run import live_run
+from ui.sign_in import current_person
 
 # Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
 # instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
@@ -22,7 +23,8 @@ st.markdown(
 
 data_slot = st.empty()  # filled last: loading MNIST the first time takes a second
 
-training = runs.active_run()
+person = current_person()
+training = runs.active_run(viewer=person)
 if training is not None:
     live_run(training.id, "home_", compact=True)
 
@@ -56,7 +58,7 @@ for column, (title, text, page_path, link) in zip(st.columns(3), START_HERE, str
         st.markdown(text)
         st.page_link(page_path, label=link, icon=":material/arrow_forward:")
 
-finished = [h for h in runs.list_runs() if h.status().is_finished]
+finished = [h for h in runs.list_runs(viewer=person) if h.status().is_finished]
 if finished:
     st.subheader("Latest runs")
     for handle in finished[:3]:

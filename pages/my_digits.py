@@ -14,6 +14,7 @@ from ui.formatting import upscale
 from ui.live_run import live_run
 from ui.model_picker import model_picker
 from ui.run_outcome import run_outcome
+from ui.sign_in import current_person
 from ui.uploads import import_once
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
@@ -22,6 +23,8 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 KEY = "mine_"
 PER_ROW = 12
 SHOW_PER_DIGIT = 24  # newest drawings shown per digit (the exports hold all of them)
+PERSON = current_person()  # None with sign-in off
+FOLDER = my_digits.person_folder(PERSON)  # each person's own digits (the default folder without sign-in)
 
 st.html(f"<style>{charts.PIXELATED_CSS}</style>")
 st.title("My digits")
@@ -36,7 +39,7 @@ def import_upload() -> None:
     imported = import_once(
         "Import digits (.zip or .npz, up to 20 MB)",
         KEY + "import",
-        my_digits_archive.import_file,
+        functools.partial(my_digits_archive.import_file, folder=FOLDER),
         types=["zip", "npz"],
         max_bytes=my_digits_archive.MAX_IMPORT_BYTES,
         what="a .zip or .npz of digits",
@@ -51,7 +54,7 @@ def import_upload() -> None:
 with st.popover("Import", icon=":material/upload:"):
     import_upload()
 
-samples = my_digits.list_digits()
+samples = my_digits.list_digits(FOLDER)
 if not samples:
     st.info("No digits yet — draw on the Draw page and press **Keep**.", icon=":material/draw:")
     st.page_link("pages/draw.py", label="Draw a digit", icon=":material/arrow_forward:")
@@ -63,9 +66,15 @@ st.markdown(
     f"**{len(samples)} digit{'s' if len(samples) != 1 else ''}** · "
     + " · ".join(f"{d}: **{n}**" if n else f":gray[{d}: 0]" for d, n in counts.items())
 )
+NPZ = "application/octet-stream"
 EXPORTS = (  # (label, bytes, file name, type)
-    ("Export .zip (PNGs)", files.my_digits_zip, "my_digits.zip", "application/zip"),
-    ("Export .npz (arrays)", files.my_digits_npz, "my_digits.npz", "application/octet-stream"),
+    ("Export .zip (PNGs)", functools.partial(files.my_digits_zip, FOLDER), "my_digits.zip", "application/zip"),
+    (
+        "Export .npz (arrays)",
+        functools.partial(files.my_digits_npz, FOLDER),
+        "my_digits.npz",
+        "application/octet-stream",
+    ),
 )
 for column, (label, data, file_name, mime) in zip(st.columns([1, 1, 3]), EXPORTS, strict=False):
     column.download_button(
@@ -82,7 +91,7 @@ for column, (label, data, file_name, mime) in zip(st.columns([1, 1, 3]), EXPORTS
 # ---------------------------------------------------------------- fine-tune
 def start(path: str, epochs: int) -> None:
     try:
-        handle = start_finetune(path, epochs=epochs)
+        handle = start_finetune(path, epochs=epochs, my_digits_dir=FOLDER, owner=PERSON)
     except (FinetuneError, ModelLoadError, runs.RunError) as error:
         st.session_state[KEY + "error"] = str(error)
     else:
@@ -150,8 +159,7 @@ def _change(row: dict) -> str:
 
 
 st.subheader("Fine-tune on my digits")
-trained = [h for h in runs.list_runs() if h.status().is_finished and h.model_path("best")]
-active = runs.active_run()
+trained = [h for h in runs.list_runs(viewer=PERSON) if h.status().is_finished and h.model_path("best")]
 base_col, epochs_col, go_col = st.columns([3, 1, 1], vertical_alignment="bottom")
 with base_col:
     base = model_picker(KEY + "base", trained, label="Base model")
@@ -163,8 +171,6 @@ else:
         f"Fine-tuning needs at least {MIN_DIGITS} of My digits; you have {len(samples)}. Keep a few more "
         "on the Draw page."
         if len(samples) < MIN_DIGITS
-        else f"**{escape_markdown(active.name)}** is training; fine-tune when it has finished."
-        if active is not None
         else None
     )
     go_col.button(
@@ -188,11 +194,11 @@ error = st.session_state.pop(KEY + "error", None)
 if error:
     st.error(escape_markdown(error), icon=":material/error:")
 current = st.session_state.get(KEY + "run_id") or next(  # else the latest fine-tune, e.g. after a reload
-    (h.id for h in runs.list_runs() if h.files.finetune_spec() is not None), None
+    (h.id for h in runs.list_runs(viewer=PERSON) if h.files.finetune_spec() is not None), None
 )
 if current:
     try:
-        handle = runs.load_run(current)
+        handle = runs.load_run(current, viewer=PERSON)
     except runs.RunError:
         handle = None
     if handle is not None and handle.status().is_active:
@@ -204,7 +210,7 @@ if current:
 # ---------------------------------------------------------------- gallery
 def delete(sample_id: str) -> None:
     try:
-        my_digits.delete_digit(sample_id)
+        my_digits.delete_digit(sample_id, FOLDER)
     except my_digits.MyDigitsError as error:
         st.session_state[KEY + "error_gallery"] = str(error)
 

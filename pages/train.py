@@ -11,12 +11,16 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import runs
 from ui import charts
+from ui.class_overview import class_overview
+from ui.experiment_panel import experiment_form, experiment_results
 from ui.files import file_version, read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
 from ui.live_run import live_run
 from ui.model_picker import model_summary
+from ui.queue_panel import queue_panel
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
+from ui.sign_in import current_person
 from ui.train_form import KEY, fill_form, settings_form, show_plan, start_with_a_preset
 from ui.watch_it_learn import watch_it_learn
 
@@ -27,15 +31,16 @@ if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see 
 @st.cache_data(show_spinner=False, max_entries=32)
 def test_scores(run_id: str, version: float) -> tuple[float, float] | None:
     """(test accuracy, test loss) of a run, or None before it is evaluated."""
-    evaluation = runs.load_run(run_id).evaluation()
+    evaluation = runs.load_run(run_id).evaluation()  # run ids come from the person's own list
     return None if evaluation is None else (evaluation.accuracy, evaluation.loss)
 
 
 st.title("Train")
 st.caption(
     "Pick a preset, adjust any knob, press **Start**. Training runs in its own process: switch pages "
-    "or reload and it keeps going; come back to watch."
+    "or reload and it keeps going; come back to watch. Runs take turns in a fair queue."
 )
+person = current_person()  # None: sign-in is off, one person's Digit Lab
 
 # ---------------------------------------------------------------- settings
 start_with_a_preset()
@@ -44,7 +49,9 @@ show_url_warnings()
 config, problem = settings_form()
 sync_url(config)  # the URL always carries the settings: copy it to share them
 
-active = runs.active_run()
+mine = runs.active_runs(viewer=person)
+waiting = [h for h in mine if h.status().is_waiting]
+training = [h for h in mine if h not in waiting]
 name_col, start_col = st.columns([3, 1], vertical_alignment="bottom")
 run_name = name_col.text_input(
     "Run name (optional)", key=KEY + "name", placeholder="e.g. wide MLP, lr 3e-3", max_chars=60
@@ -54,20 +61,20 @@ if start_col.button(
     type="primary",
     icon=":material/play_arrow:",
     width="stretch",
-    disabled=active is not None or config is None,
+    disabled=config is None,
     key=KEY + "start",
 ):
     try:
-        handle = runs.start_run(config, name=run_name.strip() or None)
-    except runs.RunError as error:  # RunBusyError too
+        handle = runs.start_run(config, name=run_name.strip() or None, owner=person)
+    except runs.RunError as error:  # the queue is full for this person, a bad name, an unwritable folder
         st.error(escape_markdown(error), icon=":material/error:")
     else:
         st.session_state[KEY + "run_id"] = handle.id
         st.rerun()
 if problem:
     st.error(problem, icon=":material/error:")
-elif active is not None:
-    busy = f"**{escape_markdown(active.name)}** is training; Start is available again when it ends."
+elif training:
+    busy = f"**{escape_markdown(training[0].name)}** is training; Start queues another run, which starts after it."
     st.caption(f":material/hourglass_top: {busy}")
 else:
     st.caption(f":material/checklist: Start trains: {describe_config(config)}")
@@ -108,9 +115,15 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
 
 
 st.subheader("Current run")
-all_runs = runs.list_runs()
-if active is not None:
-    live_run(active.id, KEY, watch=True)
+all_runs = runs.list_runs(viewer=person)
+if waiting:
+    queue_panel(tuple(h.id for h in waiting), person, KEY)
+if training:
+    live_run(training[0].id, KEY, watch=True)
+    for other in training[1:]:
+        st.caption(f":material/model_training: Also training: **{escape_markdown(other.name)}**")
+elif waiting:
+    pass  # the queue panel says when it starts
 elif all_runs:
     wanted = st.session_state.get(KEY + "run_id")
     current = next((h for h in all_runs if h.id == wanted), all_runs[0])
@@ -122,9 +135,28 @@ else:
     )
 
 
+if person is not None and person.is_teacher:
+    st.subheader("Everyone's training")
+    class_overview(person, KEY)
+
+# ---------------------------------------------------------------- experiments
+st.subheader("Experiments")
+with st.expander("Plan an experiment: vary one or two knobs, one run per combination", icon=":material/science:"):
+    experiment_form(config, person)
+experiment_results(person)
+
+
 # ---------------------------------------------------------------- history
 def manage(handle: runs.RunHandle) -> None:
-    """Rename, delete (after a confirmation) or reuse the settings of one run."""
+    """Rename, share, delete (after a confirmation) or reuse the settings of one run; only reuse for others' runs."""
+    if not handle.can_manage:
+        st.caption(f":material/visibility: Shared by {escape_markdown(handle.owner.label)}: you can look, not change.")
+        if st.button("Use its settings", key=KEY + "reuse", icon=":material/content_copy:"):
+            fill_form(handle.config)
+            st.rerun()
+        return
+    if person is not None:
+        share_toggle(handle)
     name_col, rename_col, reuse_col, delete_col = st.columns([3, 1, 1.2, 1], vertical_alignment="bottom")
     new_name = name_col.text_input("Name", value=handle.name, key=f"{KEY}rename_{handle.id}", max_chars=60)
     if (
@@ -161,6 +193,19 @@ def manage(handle: runs.RunHandle) -> None:
             st.rerun()
 
 
+def share_toggle(handle: runs.RunHandle) -> None:
+    shared = st.toggle(
+        "Share with the class",
+        value=handle.shared,
+        key=f"{KEY}share_{handle.id}",
+        help="Everyone can then see this run, draw with its model, open it in Diagnostics and compare its curves; "
+        "only you (and teachers) can change it.",
+    )
+    if shared != handle.shared:
+        handle.share(shared)
+        st.toast("Shared with the class." if shared else "No longer shared.", icon=":material/group:")
+
+
 st.subheader("Run history")
 with st.popover("Import a run (.zip)", icon=":material/upload_file:"):
     imported = import_uploader()
@@ -177,9 +222,12 @@ table = st.dataframe(
     on_select="rerun",
     selection_mode="multi-row",
     hide_index=True,
-    column_order=("name", "status", "accuracy", "config", "epochs", "duration", "started"),
+    column_order=("name", "by", "status", "accuracy", "config", "epochs", "duration", "started")
+    if person is not None
+    else ("name", "status", "accuracy", "config", "epochs", "duration", "started"),
     column_config={
         "name": st.column_config.TextColumn("Run", width=170),
+        "by": st.column_config.TextColumn("By", width=110),
         "status": st.column_config.TextColumn("Status", width=90),
         "accuracy": st.column_config.ProgressColumn(
             "Accuracy",

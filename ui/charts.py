@@ -57,17 +57,18 @@ def figure(data: list[dict], height: int, margin: dict | None = None, **layout) 
     return go.Figure(data=data, layout={**base, **layout})
 
 
-def _axis(**extra) -> dict:
+def axis(**extra) -> dict:
+    """An axis with the shared look (light grid, no zero line), plus `extra`."""
     return {"gridcolor": GRID, "zeroline": False, **extra}
 
 
 def _side_by_side(titles: tuple[str, str], x: dict, y1: dict, y2: dict) -> dict:
     """Layout of two panels side by side (what make_subplots(1, 2) builds, without its cost)."""
     return {
-        "xaxis": _axis(domain=[0, 0.455], anchor="y", **x),
-        "yaxis": _axis(anchor="x", **y1),
-        "xaxis2": _axis(domain=[0.545, 1], anchor="y2", **x),
-        "yaxis2": _axis(anchor="x2", **y2),
+        "xaxis": axis(domain=[0, 0.455], anchor="y", **x),
+        "yaxis": axis(anchor="x", **y1),
+        "xaxis2": axis(domain=[0.545, 1], anchor="y2", **x),
+        "yaxis2": axis(anchor="x2", **y2),
         "annotations": [
             {
                 "text": title,
@@ -237,8 +238,8 @@ def per_class_bars(per_class: Sequence[Mapping], height: int = 320) -> go.Figure
         barmode="group",
         bargap=0.25,
         legend={"orientation": "h", "y": 1.12, "x": 0.5, "xanchor": "center"},
-        xaxis=_axis(type="category", title={"text": "digit"}),
-        yaxis=_axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"),
+        xaxis=axis(type="category", title={"text": "digit"}),
+        yaxis=axis(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%"),
     )
 
 
@@ -256,6 +257,6 @@ def accuracy_steps(epochs: Sequence[int], accuracy: Sequence[float], height: int
         [line],
         height,
         margin={"l": 50, "r": 10, "t": 10, "b": 40},
-        xaxis=_axis(title={"text": "epoch"}, dtick=1),
-        yaxis=_axis(range=[0, 1.02], tickformat=".0%"),
+        xaxis=axis(title={"text": "epoch"}, dtick=1),
+        yaxis=axis(range=[0, 1.02], tickformat=".0%"),
     )

@@ -59,16 +59,16 @@ def import_bytes(data: bytes, file_name: str, load: Callable[[Path], T], max_byt
         return load(path)
 
 
-def my_digits_zip() -> bytes:
+def my_digits_zip(folder: Path | None = None) -> bytes:
     from mnist_core.my_digits_archive import export_zip
 
-    return export_bytes(export_zip, ".zip")
+    return export_bytes(lambda path: export_zip(path, folder), ".zip")
 
 
-def my_digits_npz() -> bytes:
+def my_digits_npz(folder: Path | None = None) -> bytes:
     from mnist_core.my_digits_archive import export_npz
 
-    return export_bytes(export_npz, ".npz")
+    return export_bytes(lambda path: export_npz(path, folder), ".npz")
 
 
 def run_zip(run_id: str) -> bytes:

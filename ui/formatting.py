@@ -126,9 +126,20 @@ def run_rows(handles: Sequence) -> list[dict[str, Any]]:
                 "epochs": f"{status.epoch}/{status.epochs}",
                 "duration": format_duration(status.duration_s if status.started_at else None),
                 "started": _clock(status.created_at),
+                "by": _by(handle),
             }
         )
     return rows
+
+
+def _by(handle) -> str:
+    """Whose run, for people who see others' runs (sign-in on): "you", a name, or "shared by" a name."""
+    viewer, owner = getattr(handle, "viewer", None), handle.owner
+    if viewer is None:
+        return ""
+    if owner.id == viewer.id:
+        return "you" + (" · shared" if handle.shared else "")
+    return owner.label if owner.id else "(no owner)"
 
 
 def _clock(timestamp: float | None) -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import runs
 from ui.formatting import format_duration, progress_text
+from ui.sign_in import current_person
 
 
 def live_run(run_id: str, key: str, *, compact: bool = False, watch: bool = False) -> None:
@@ -24,7 +25,7 @@ def live_run(run_id: str, key: str, *, compact: bool = False, watch: bool = Fals
 
 def _active(run_id: str) -> runs.RunHandle:
     """The run, if it is still training; else the page reruns to show what happened."""
-    handle = runs.load_run(run_id)
+    handle = runs.load_run(run_id, viewer=current_person())
     if not handle.status().is_active:
         st.rerun()
     return handle
@@ -82,6 +83,10 @@ def _panel(run_id: str, key: str, watch: bool) -> None:
 
 
 def _request_stop(run_id: str, key: str) -> None:
-    runs.load_run(run_id).stop()
+    try:
+        runs.load_run(run_id, viewer=current_person()).stop()
+    except runs.RunError as error:  # someone else's shared run, or it is gone
+        st.toast(escape_markdown(error), icon=":material/error:")
+        return
     st.session_state[key + "stopping"] = run_id
     st.toast("Stopping after the current batch; the best weights are kept.", icon=":material/stop_circle:")

@@ -19,6 +19,7 @@ from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
 from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
+from ui.sign_in import current_person
 from ui.train_form import KEY, form_adjustments  # the Train page's prefix: these widgets live on it
 from ui.uploads import import_once
 
@@ -155,7 +156,7 @@ def import_uploader() -> runs.RunHandle | None:
     imported = import_once(
         "Import a run (.zip)",
         KEY + "import_run",
-        import_run_zip,
+        functools.partial(import_run_zip, owner=current_person()),  # the importer's run
         types=["zip"],
         max_bytes=MAX_ZIP_BYTES,
         what="run zips",

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import my_digits
+from ui.sign_in import my_digits_folder
 
 KEY = "draw_"
 
@@ -26,9 +27,9 @@ def teach(image: np.ndarray, predicted: int) -> None:
     )
     if keep_col.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
         try:
-            my_digits.add_digit(image, label)
+            my_digits.add_digit(image, label, my_digits_folder())
         except my_digits.MyDigitsError as error:
             st.error(escape_markdown(error), icon=":material/error:")
         else:
-            total = sum(my_digits.count_by_label().values())
+            total = sum(my_digits.count_by_label(my_digits_folder()).values())
             st.toast(f"Kept as a {label}: {total} in My digits.", icon=":material/check_circle:")

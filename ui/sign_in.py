@@ -1,0 +1,104 @@
+"""Sign-in (issue 15): Streamlit's own st.login / st.user, configured in .streamlit/secrets.toml [auth].
+
+Without an [auth] section Digit Lab is a one-person app: `current_person()` is None and every page works
+as before, with no extra clicks. With it, `require_person()` (app.py) shows a sign-in screen until the
+person signs in; pages then pass `current_person()` to the engine, which shows and lets them change only
+what is theirs (mnist_core.people).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from app_security.text import escape_markdown
+from mnist_core import my_digits
+from mnist_core.people import Person, person_from_claims
+
+SHARED_KEYS = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+HELP = "See “Running Digit Lab for a class” in the README."
+
+
+def auth_settings() -> Mapping | None:
+    """The [auth] section of the secrets, or None when there is none (or no secrets file at all)."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets.toml, or one that is not valid TOML: Streamlit's own error covers the latter
+        return None
+    return auth if isinstance(auth, Mapping) else None
+
+
+def providers(auth: Mapping) -> list[str | None]:
+    """The providers to offer: None for one unnamed provider, else the names of the [auth.NAME] sections."""
+    named = [name for name, value in auth.items() if isinstance(value, Mapping)]
+    return named or [None]
+
+
+def auth_problem(auth: Mapping) -> str | None:
+    """What is missing from an [auth] section, in words; None if it is complete."""
+    missing = [key for key in SHARED_KEYS if not auth.get(key)]
+    for provider in providers(auth):
+        section = auth if provider is None else auth[provider]
+        missing += [key if provider is None else f"{provider}.{key}" for key in PROVIDER_KEYS if not section.get(key)]
+    if not missing:
+        return None
+    return (
+        "Sign-in is switched on in `.streamlit/secrets.toml`, but its `[auth]` section lacks "
+        f"{', '.join(f'`{k}`' for k in missing)}. Add them (or remove `[auth]` for a one-person Digit Lab) and "
+        f"restart. {HELP}"
+    )
+
+
+def current_person() -> Person | None:
+    """The signed-in person, or None when sign-in is off (and before anyone signs in)."""
+    if auth_settings() is None or not st.user.get("is_logged_in"):
+        return None
+    return person_from_claims(st.user.to_dict())
+
+
+def my_digits_folder():
+    """The signed-in person's My digits folder; None (the shared default) with sign-in off."""
+    return my_digits.person_folder(current_person())
+
+
+def require_person() -> Person | None:
+    """In app.py, before any page: None with sign-in off; else the signed-in person, after a sign-in screen."""
+    auth = auth_settings()
+    if auth is None:
+        return None
+    problem = auth_problem(auth)
+    if problem:
+        st.error(problem, icon=":material/lock:")
+        st.stop()
+    if not st.user.get("is_logged_in"):
+        _sign_in_screen(auth)
+        st.stop()
+    try:
+        person = person_from_claims(st.user.to_dict())
+    except ValueError as error:
+        st.error(f"{escape_markdown(error)} {HELP}", icon=":material/lock:")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    _signed_in_as(person)
+    return person
+
+
+def _sign_in_screen(auth: Mapping) -> None:
+    st.title("Digit Lab")
+    st.markdown(
+        "Train neural networks on handwritten digits, draw your own and see what the model thinks. "
+        "**Sign in** to keep your own runs and drawings; share a run with the class when you like."
+    )
+    for provider in providers(auth):
+        label = "Sign in" if provider is None else f"Sign in with {provider.replace('_', ' ').title()}"
+        st.button(
+            label, type="primary", icon=":material/login:", on_click=st.login, args=(provider,) if provider else ()
+        )
+
+
+def _signed_in_as(person: Person) -> None:
+    role = " · teacher" if person.is_teacher else ""
+    st.sidebar.caption(f":material/account_circle: {escape_markdown(person.label)}{role}")
+    st.sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
