@@ -1,7 +1,7 @@
 """Is a run's training process alive? Judged by its heartbeat, wherever it runs (issues 15 and 16).
 
 Every training process writes `heartbeat.json` ({"at", "worker", "host", "pid"}) every `EVERY_S`
-seconds from a thread of its own, from before TensorFlow is imported to the end of the run. A run
+seconds through a small beater process of its own, from before TensorFlow is imported to the end of the run. A run
 handed to a worker whose heartbeat is older than `timeout_s()` (default 30 s,
 $DIGIT_LAB_HEARTBEAT_TIMEOUT) is dead, on this machine or another; on the machine that runs it, a
 dead pid tells at once. The heartbeat is a file of its own so it never races the status writes.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,10 +57,10 @@ def read(run_path: Path) -> Beat | None:
         return None
 
 
-def write(run_path: Path, worker: str) -> None:
-    atomic_write_json(
-        Path(run_path) / HEARTBEAT, {"at": time.time(), "worker": worker, "host": HOST, "pid": os.getpid()}
-    )
+def write(run_path: Path, worker: str, pid: int | None = None) -> None:
+    """One heartbeat for the training process `pid` (default: this one)."""
+    beat = {"at": time.time(), "worker": worker, "host": HOST, "pid": pid or os.getpid()}
+    atomic_write_json(Path(run_path) / HEARTBEAT, beat)
 
 
 def local_worker_name() -> str:
@@ -67,31 +68,50 @@ def local_worker_name() -> str:
 
 
 class Heartbeat:
-    """Writes the heartbeat every EVERY_S seconds until stopped (a context manager)."""
+    """Beats for this process every EVERY_S seconds until stopped (a context manager).
+
+    The beats come from a small process of their own (`python -m mnist_core.heartbeat`), not a thread:
+    importing TensorFlow holds Python's GIL for many seconds at a time (minutes on a loaded machine), and a
+    thread's heartbeat would then look dead. The beater stops when this process ends, however it ends.
+    """
 
     def __init__(self, run_path: Path, worker: str | None = None, every_s: float = EVERY_S):
         self.run_path, self.worker, self.every_s = Path(run_path), worker or local_worker_name(), every_s
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="digit-lab-heartbeat", daemon=True)
+        self._process: subprocess.Popen | None = None
 
     def __enter__(self) -> Heartbeat:
         self._write()
-        self._thread.start()
+        command = [sys.executable, "-m", "mnist_core.heartbeat", str(self.run_path), self.worker, str(self.every_s)]
+        self._process = subprocess.Popen(  # a session of its own: Linux's autogroup scheduling then gives it the
+            command,  # CPU share of a session, not the niced training's (which starved it under load)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parent.parent,
+            start_new_session=True,
+        )
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=self.every_s + 1)
-
-    def _beat(self) -> None:
-        while not self._stopped.wait(self.every_s):
-            self._write()
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
 
     def _write(self) -> None:
         try:
             write(self.run_path, self.worker)
         except (StorageError, OSError):
             pass  # a full disk: the run itself reports it; a missed beat is only late
+
+
+def beat_for_parent(run_path: Path, worker: str, every_s: float) -> None:
+    """The beater process: a beat for its parent every `every_s` s while the parent lives."""
+    parent = os.getppid()
+    while os.getppid() == parent:  # re-parented: the training process is gone (even if it was SIGKILLed)
+        try:
+            write(run_path, worker, parent)
+        except (StorageError, OSError):
+            pass
+        time.sleep(every_s)
 
 
 def is_alive(run_path: Path, handed_at: float | None, pid: int | None, host: str, now: float | None = None) -> bool:
@@ -111,3 +131,7 @@ def is_alive(run_path: Path, handed_at: float | None, pid: int | None, host: str
     if beat is None:
         return local_pid or now - (handed_at or 0.0) < timeout_s()
     return now - beat.at < timeout_s()
+
+
+if __name__ == "__main__":
+    beat_for_parent(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]))

@@ -59,9 +59,15 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 90.
 
 
 @contextlib.contextmanager
-def streamlit_server(runs_dir: Path, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free port with DIGIT_LAB_RUNS_DIR=runs_dir; yield its URL."""
-    port = free_port()
+def streamlit_server(
+    runs_dir: Path,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    args: Sequence[str] = (),
+    port: int | None = None,
+) -> Iterator[str]:
+    """`streamlit run app.py` plus `args` on a free port with DIGIT_LAB_RUNS_DIR=runs_dir; yields its URL."""
+    port = port or free_port()
     full_env = {**os.environ, "DIGIT_LAB_RUNS_DIR": str(runs_dir), **(env or {})}
     command = [
         sys.executable,
@@ -75,6 +81,7 @@ def streamlit_server(runs_dir: Path, env: dict[str, str] | None = None, log: Pat
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *args,
     ]
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -121,6 +128,15 @@ def open_page(page, url: str, path: str = "", timeout: float = 60_000) -> None:
     """Go to a page of the app (path '' is Home, else 'train', 'draw', 'diagnostics')."""
     page.goto(f"{url}/{path}", wait_until="domcontentloaded")
     wait_for_idle(page, timeout)
+
+
+def select_first_history_row(page) -> None:
+    """Tick the first run in the history table (a canvas grid: click its row-selection cell)."""
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first row under the header
+    wait_for_idle(page)
 
 
 CHARTS_READY_JS = """() => !document.querySelector('[data-testid="stSkeleton"]') &&

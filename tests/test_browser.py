@@ -21,6 +21,7 @@ from browser_utils import (
     draw_strokes,
     open_page,
     screenshot,
+    select_first_history_row,
     streamlit_server,
     wait_for_charts,
     wait_for_idle,
@@ -275,15 +276,6 @@ def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
 
 
 # ---------------------------------------------------------------- run history
-def select_first_history_row(page) -> None:
-    """Tick the first run in the history table (a canvas grid: click its row-selection cell)."""
-    table = page.get_by_test_id("stDataFrame").first
-    table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first row under the header
-    wait_for_idle(page)
-
-
 @pytest.mark.slow
 def test_rename_then_delete_a_run_with_confirmation(page, server, runs_dir):
     from mnist_core import runs
