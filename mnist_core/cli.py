@@ -13,7 +13,7 @@ from mnist_core.config_text import parse_field
 from mnist_core.download_cli import add_parser as add_download_parser  # issue 17
 from mnist_core.download_cli import cmd_download  # issue 17
 from mnist_core.presets import PRESETS, get_preset
-from mnist_core.runs import RunError, RunHandle, list_runs, load_run, start_run
+from mnist_core.runs import RunError, RunHandle, dispatch, list_runs, load_run, start_run
 from mnist_core.tensorboard_cli import add_parser as add_tensorboard_parser  # issue 17
 from mnist_core.tensorboard_cli import cmd_tensorboard  # issue 17
 
@@ -69,6 +69,12 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
 
 
 def _bar(handle: RunHandle) -> str:
+    if handle.status().is_waiting:
+        from mnist_core.queue_view import queue_places
+
+        place = queue_places(handle.path.parent).get(handle.id)
+        where = f"{place.place} of {place.waiting}, starts in about {place.eta_s:.0f}s" if place else "starting"
+        return f"waiting in the training queue: {where} ({place.training if place else 0} training now)"
     progress = handle.progress()
     if progress is None:
         return "starting…"
@@ -88,6 +94,7 @@ def _follow(handle: RunHandle) -> int:
     interactive, last_line = sys.stdout.isatty(), ""
     try:
         while handle.status().is_active:
+            dispatch(handle.path.parent, blocking=False)  # a slot freed by a crashed run is used at once
             line = _bar(handle)
             if interactive:
                 print("\r" + line.ljust(110), end="", flush=True)
@@ -117,7 +124,7 @@ def export_model(source: Path, target: Path) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir)
-    print(f"Run {handle.id} started (preset {args.preset}): {config.to_json()}")
+    print(f"Run {handle.id} queued (preset {args.preset}): {config.to_json()}")
     code = _follow(handle)
     source = handle.model_path(args.export_which) if args.export else None
     if source:

@@ -234,3 +234,11 @@ def test_people_come_from_the_providers_claims(monkeypatch):
 def test_run_ids_of_the_queue_are_never_paths(tmp_path, launcher):
     with pytest.raises(runs.RunNotFoundError):
         runs.load_run("../" + Path(tmp_path).name, tmp_path, ANN)
+
+
+def test_the_cli_says_where_a_waiting_run_stands(tmp_path, launcher):
+    from mnist_core.cli import _bar
+
+    runs.start_run(TINY, "first", tmp_path, owner=ANN)
+    waiting = runs.start_run(TINY, "second", tmp_path, owner=BOB)
+    assert _bar(waiting).startswith("waiting in the training queue: 1 of 1, starts in about 60s (1 training now)")
