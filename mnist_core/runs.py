@@ -184,7 +184,9 @@ class RunHandle:
         self._require_manage("stop")
         status = self.status()
         if status.is_waiting:
-            with run_queue.queue_lock(self.path.parent):  # not handed out while it is cancelled
+            with run_queue.queue_lock(self.path.parent) as lock:  # not handed out while it is cancelled
+                if not lock.acquired:
+                    raise RunBusyError("The training queue is busy right now; try cancelling again in a moment.")
                 if self.status().is_waiting:
                     message = "Cancelled while it waited in the queue; it never started."
                     self.files.update_status(state="stopped", ended_at=time.time(), message=message)
