@@ -7,16 +7,18 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from mnist_core.run_files import EVALUATION_ARRAYS
+from mnist_core.run_names import EVALUATION_ARRAYS
 from mnist_core.run_schema import MAX_BYTES, DamagedRunFile, EvaluationSummary
 
 
-def check_evaluation_arrays(path: Path, summary: EvaluationSummary) -> None:
-    """evaluation.npz agrees with evaluation.json: shapes, dtypes, labels 0-9, probabilities, confusion."""
+def check_evaluation_arrays(path: Path, summary: EvaluationSummary) -> dict[str, np.ndarray]:
+    """evaluation.npz's arrays once they agree with evaluation.json (shapes, dtypes, labels 0-9, probabilities,
+    confusion); DamagedRunFile if they do not."""
     arrays = _npz_arrays(
         path, {"probabilities": (summary.n, 10), "labels": (summary.n,), "images": (summary.n, 28, 28)}
     )
@@ -31,6 +33,7 @@ def check_evaluation_arrays(path: Path, summary: EvaluationSummary) -> None:
     np.add.at(confusion, (labels.astype(np.int64), probabilities.argmax(axis=1)), 1)
     if confusion.tolist() != summary.confusion:
         raise DamagedRunFile("evaluation.npz: the predictions do not match evaluation.json's confusion matrix.")
+    return arrays
 
 
 def _npz_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
@@ -48,11 +51,20 @@ def _npz_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.
                 read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 found, _, dtype = read(stream)
                 if found != shape or dtype.hasobject:
-                    raise DamagedRunFile(f"evaluation.npz: {key} has shape {found}; expected {shape}.")
+                    raise DamagedRunFile(f"evaluation.npz: {key} has shape {str(found)[:60]}; expected {shape}.")
                 if math.prod(found) * dtype.itemsize != len(data) - stream.tell():
                     raise DamagedRunFile(f"evaluation.npz: {key} holds fewer bytes than its shape needs.")
                 out[key] = np.load(io.BytesIO(data), allow_pickle=False)
-    except (UnsafeZipError, KeyError, ValueError, OSError, EOFError, SyntaxError, zipfile.BadZipFile) as error:
+    except (
+        UnsafeZipError,
+        KeyError,
+        ValueError,
+        OSError,
+        EOFError,
+        SyntaxError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as error:  # noqa: E501
         if isinstance(error, DamagedRunFile):
             raise
         raise DamagedRunFile(f"evaluation.npz is damaged ({str(error)[:120]}).") from None

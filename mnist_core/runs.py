@@ -18,7 +18,8 @@ from pathlib import Path
 from mnist_core import worker_process
 from mnist_core.config import TrainingConfig
 from mnist_core.run_files import CONFIG, RunFiles, RunStatus, create_run
-from mnist_core.storage import StorageError, read_jsonl
+from mnist_core.run_schema import DamagedRunFile
+from mnist_core.storage import StorageError
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"
 _NAME_RE = re.compile(r"^[\w .,()+=#@-]{1,60}$")
@@ -44,10 +45,12 @@ def runs_dir(path: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class RunMetrics:
-    """The rows of metrics.jsonl, split by kind."""
+    """The valid rows of metrics.jsonl, split by kind."""
 
     batches: list[dict]
     epochs: list[dict]
+    skipped: int = 0  # rows left out: not JSON, not UTF-8, or not matching their kind's schema
+    truncated: bool = False  # the file was too long; only its latest rows were read
 
     def column(self, kind: str, key: str) -> list[float]:
         rows = self.batches if kind == "batch" else self.epochs
@@ -81,17 +84,28 @@ class RunHandle:
 
     @property
     def name(self) -> str:
+        """config.json's name; the folder's name when config.json is damaged."""
         try:
             return str(self.files.read_meta().get("name") or self.id)
-        except FileNotFoundError:
+        except DamagedRunFile:
             return self.id
 
     @property
     def config(self) -> TrainingConfig:
         return self.files.read_config()
 
+    def damage(self) -> str | None:
+        """What is wrong with this run's files (naming the file, never quoting a value), or None if nothing is.
+
+        A damaged run still lists, reads as finished and can be deleted; pages name it with this."""
+        return self.files.damage()
+
     def status(self) -> RunStatus:
-        status = self.files.read_status()
+        """status.json; a finished "failed" status saying what is wrong when it is missing or damaged."""
+        try:
+            status = self.files.read_status()
+        except DamagedRunFile as error:
+            return RunStatus("failed", f"This run is damaged: {error}", created_at=0.0)
         if status is None:
             return RunStatus("failed", "This run folder has no readable status.json.", created_at=0.0)
         if status.is_active and not worker_process.is_alive(status.pid, status.created_at):
@@ -109,8 +123,10 @@ class RunHandle:
             return RunStatus(**{**status.__dict__, "state": "interrupted", "message": message})
 
     def metrics(self) -> RunMetrics:
-        rows = read_jsonl(self.files.metrics)
-        return RunMetrics([r for r in rows if r.get("kind") == "batch"], [r for r in rows if r.get("kind") == "epoch"])
+        """metrics.jsonl's rows that pass the schema (its latest few MB); bad rows are skipped."""
+        read = self.files.read_metrics()
+        dump = lambda rows: [row.model_dump(exclude_unset=True, exclude_none=True) for row in rows]  # noqa: E731
+        return RunMetrics(dump(read.batches), dump(read.epochs), skipped=read.skipped, truncated=read.truncated)
 
     def progress(self) -> Progress | None:
         status = self.status()

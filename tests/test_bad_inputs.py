@@ -465,7 +465,7 @@ CASES = [
     Case(_T, "read-only-runs-dir", "a runs folder on a read-only disk",
          lambda w: refuse_writes(w, errno.EROFS) or (lambda: start_run(TINY, runs_dir_path=w.runs)),
          RunError, "Read-only file system. Make it writable or point DIGIT_LAB_RUNS_DIR at a writable folder."),
-    Case(_T, "disk-full-starting", "disk full while a new run writes its config.json",
+    Case(_T, "disk-full-starting", "disk full while a new run writes its status.json",
          start_on_full_disk,
          RunError, "No space left on device. Free some disk space, then try again."),
     Case(_T, "disk-full-checkpoint", "disk full half-way through saving model_best.keras",
