@@ -143,7 +143,8 @@ class RunFiles:
         DamagedRunFile if it does not pass."""
         if not self.status_file.exists():
             return None
-        return RunStatus.from_dict(run_schema.checked_raw(self.status_file, run_schema.Status))
+        raw = run_schema.checked_raw(self.status_file, run_schema.Status)  # keys a newer version adds stay
+        return RunStatus.from_dict({**raw, **run_schema.Status.model_validate(raw).model_dump()})  # with defaults
 
     def update_status(self, **changes: Any) -> RunStatus:
         """Merge `changes` into status.json (atomic; on a disk too full for that, rewritten in place)."""

@@ -87,8 +87,8 @@ class Meta(_Strict):
     def _a_training_config(cls, value: dict[str, Any]) -> dict[str, Any]:
         try:
             TrainingConfig.from_dict(value)
-        except (ConfigError, TypeError) as error:
-            raise ValueError(f"not a valid training config ({error})") from None
+        except (ConfigError, TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"not a valid training config ({str(error)[:200]})") from None
         return value
 
 
@@ -316,6 +316,7 @@ def _checked(model: type[BaseModel], value: object, file: str) -> Any:
     try:
         return model.model_validate(value)
     except ValidationError as error:
-        problems = [f"{'.'.join(str(p) for p in e['loc'][:4]) or 'the file'}: {e['msg']}" for e in error.errors()[:3]]
+        where = lambda e: ".".join(str(p)[:40] for p in e["loc"][:4]) or "the file"  # noqa: E731
+        problems = [f"{where(e)}: {e['msg'][:300]}" for e in error.errors()[:3]]  # never the value itself
         more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
         raise DamagedRunFile(f"{file}: {'; '.join(problems)}{more}.") from None
