@@ -23,13 +23,15 @@ from test_bad_inputs import CASES, DOC, Case, Outcome, expected_kind, md, run_ca
 
 AREAS = {"data": "MNIST data files", "model": "Model files (Draw, Diagnostics, uploads)",
          "training": "Training settings, runs folder and disk", "drawing": "Drawings",
-         "imports": "Imports and uploads (My digits, run zips, uploaded models)"}  # fmt: skip
+         "imports": "Imports and uploads (My digits, run zips, uploaded models)",
+         "runs": "Run folders (damaged files, a full disk mid-run)"}  # fmt: skip
 HEADER = """# What Digit Lab handles: bad inputs
 
 Every bad input below was handed to the public API (`load_mnist`, `load_predictor`, `TrainingConfig`,
 `start_run`, `train`, `RunHandle.rename`, `RunFiles.save_model`, `canvas_to_mnist`, `read_import`,
-`accept_model_upload`, `import_run_zip`) and this is what came back, word for word. `…` stands for
-the folder that held the input.
+`accept_model_upload`, `import_run_zip`, `RunHandle.damage`, `RunHandle.metrics`) and this is what
+came back, word for word. `…` stands for the folder that held the input. A damaged run is named on
+every page with that message and a Delete; every other run keeps working.
 
 After each one, every file that existed before is byte-for-byte the same and no new file is left
 behind (no half-made run folder, no temp file beside a model): `tests/test_bad_inputs.py` checks

@@ -146,6 +146,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
             f"{handle.id:44} {status.state:11} {status.epoch:>3}/{status.epochs:<2} {acc:>8} "
             f"{status.duration_s:6.0f}s  {handle.name}"
         )
+        if (problem := handle.damage()) is not None:  # issue 13: listed, named, never a traceback
+            print(f"{'':44} damaged: {problem}")
     return 0
 
 
@@ -159,7 +161,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         handle = RunHandle(target) if target.is_dir() else load_run(args.target, args.runs_dir)
         evaluation = handle.evaluation()
         if evaluation is None:
-            print(f"Run {handle.id} has no evaluation yet ({handle.status().state}).", file=sys.stderr)
+            problem = handle.damage()
+            why = f"is damaged: {problem}" if problem else f"has no evaluation yet ({handle.status().state})."
+            print(f"Run {handle.id} {why}", file=sys.stderr)
             return 1
         source = handle.status().data_source
     print(f"test accuracy {evaluation.accuracy:.2%}, loss {evaluation.loss:.4f} on {evaluation.n:,} digits ({source})")

@@ -85,7 +85,7 @@ def _widths(name: str, value: Any) -> tuple[int, ...]:
         widths = tuple(value)
         if all(not isinstance(w, bool) and int(w) == w for w in widths):
             return tuple(int(w) for w in widths)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite width (issue 13)
         pass
     raise ConfigError(f"{name} must be a list of whole numbers (layer widths), got {value!r}.")
 

@@ -108,26 +108,26 @@ def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
 
 
 def load_evaluation(folder: Path) -> Evaluation | None:
-    """The evaluation stored in a run folder, or None if it has none (or it is unreadable)."""
-    summary = RunFiles(folder).read_json(EVALUATION)
-    if not isinstance(summary, dict):
-        return None
+    """The evaluation stored in a run folder once both files pass the schema (run_schema, run_arrays), or None
+    if it has none or they do not (`RunFiles.damage` then says what is wrong)."""
+    from mnist_core.run_arrays import check_evaluation_arrays
+    from mnist_core.run_schema import DamagedRunFile, read_evaluation_summary
+
+    files = RunFiles(folder)
     try:
-        with np.load(Path(folder) / EVALUATION_ARRAYS) as arrays:
-            probabilities = arrays["probabilities"].astype(np.float32)
-            labels, images = arrays["labels"].astype(np.int64), arrays["images"]
-        return Evaluation(
-            float(summary["loss"]),
-            float(summary["accuracy"]),
-            np.array(summary["confusion"]),
-            list(summary["per_class"]),
-            probabilities,
-            labels,
-            images,
-        )
-    # A torn zip raises BadZipFile or zlib.error/EOFError, not OSError; a torn JSON lacks keys.
-    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile, zlib.error):
+        summary = read_evaluation_summary(files.file(EVALUATION))
+        arrays = check_evaluation_arrays(files.file(EVALUATION_ARRAYS), summary)
+    except DamagedRunFile:
         return None
+    return Evaluation(
+        summary.loss,
+        summary.accuracy,
+        np.array(summary.confusion, dtype=np.int64),
+        [row.model_dump() for row in summary.per_class],
+        arrays["probabilities"].astype(np.float32),
+        arrays["labels"].astype(np.int64),
+        arrays["images"],
+    )
 
 
 def evaluate_model_file(

@@ -28,7 +28,7 @@ from mnist_core.config import TrainingConfig
 from mnist_core.digits import to_uint8
 from mnist_core.my_digits import digit_arrays
 from mnist_core.people import Person
-from mnist_core.run_files import CONFIG, FINETUNE_DIGITS, FINETUNE_REPORT, RunFiles
+from mnist_core.run_files import CONFIG, FINETUNE_DIGITS, RunFiles
 
 HOLDOUT = 0.3  # share of each digit's drawings held out to measure the fine-tune
 MIN_DIGITS = 10  # fewer My digits than this cannot both train and measure anything
@@ -139,11 +139,8 @@ class FinetuneReport:
 def finetune_report(run: runs.RunHandle | str | Path) -> FinetuneReport | None:
     """The run's `FinetuneReport`, or None until the fine-tune has been measured (or for other runs)."""
     files = run.files if isinstance(run, runs.RunHandle) else RunFiles(run)
-    raw = files.read_json(FINETUNE_REPORT)
-    try:
-        return FinetuneReport.from_dict(raw)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
+    raw = files.read_finetune_report()  # checked against the schema: None when missing or damaged
+    return None if raw is None else FinetuneReport.from_dict(raw)
 
 
 def holdout_mask(labels: np.ndarray, share: float = HOLDOUT, seed: int = 0) -> np.ndarray:

@@ -6,6 +6,8 @@ watch, fine-tuning, import) goes through this module, so the folder's contract i
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import re
 import shutil
@@ -15,28 +17,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from mnist_core import run_schema
 from mnist_core.config import TrainingConfig
-from mnist_core.storage import append_jsonl, atomic_path, atomic_save, atomic_write_bytes, atomic_write_json, read_json
-
-CONFIG = "config.json"  # {"config": TrainingConfig.to_dict(), "name", "data_dir"[, "finetune"]}
-STATUS = "status.json"  # RunStatus
-METRICS = "metrics.jsonl"  # batch and epoch rows, append-only
-MODEL_BEST, MODEL_FINAL = "model_best.keras", "model_final.keras"
-EVALUATION, EVALUATION_ARRAYS = "evaluation.json", "evaluation.npz"
-WATCH = "watch.json"  # Watch it learn: guesses on fixed digits per epoch
-FINETUNE_REPORT = "finetune.json"  # a fine-tune's before/after numbers
-FINETUNE_DIGITS = "my_digits.npz"  # a fine-tune's snapshot of My digits
-STOP_REQUEST = "stop.request"  # exists once someone asked the run to stop
-WORKER_LOG = "worker.log"  # the worker process's stdout and stderr
-HEARTBEAT = "heartbeat.json"  # the training process's "still alive", every few seconds (heartbeat.py)
-CLAIM = "worker.claim"  # created (exclusively) by the one process that trains the run: nothing trains twice
-TENSORBOARD = "tensorboard"  # a folder: TensorBoard event files, derived from metrics.jsonl (tensorboard_log)
-# What a run zip carries (sharing): the results, not the request flag, the log or the private snapshot.
-EXPORTED = (CONFIG, STATUS, METRICS, MODEL_BEST, MODEL_FINAL, EVALUATION, EVALUATION_ARRAYS, FINETUNE_REPORT, WATCH)
-NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG, HEARTBEAT, CLAIM)  # every file a run folder may hold
-
-STATES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
-ACTIVE_STATES = ("queued", "running")
+from mnist_core.run_names import (  # noqa: F401 - the contract's names, re-exported for every user of run folders
+    ACTIVE_STATES,
+    CLAIM,
+    CONFIG,
+    EVALUATION,
+    EVALUATION_ARRAYS,
+    EXPORTED,
+    FINETUNE_DIGITS,
+    FINETUNE_REPORT,
+    HEARTBEAT,
+    METRICS,
+    MODEL_BEST,
+    MODEL_FINAL,
+    NAMES,
+    STATES,
+    STATUS,
+    STOP_REQUEST,
+    TENSORBOARD,
+    WATCH,
+    WORKER_LOG,
+)
+from mnist_core.storage import (
+    StorageError,
+    append_jsonl,
+    atomic_path,
+    atomic_save,
+    atomic_write_bytes,
+    atomic_write_json,
+    read_json,
+    rewrite_in_place,
+)
 
 
 @dataclass(frozen=True)
@@ -116,11 +129,8 @@ class RunFiles:
         return self.path / (MODEL_BEST if which == "best" else MODEL_FINAL)
 
     def read_meta(self) -> dict[str, Any]:
-        """config.json as stored: the TrainingConfig fields plus name and data_dir."""
-        meta = read_json(self.config_file)
-        if not isinstance(meta, dict):
-            raise FileNotFoundError(f"{self.config_file} is missing or unreadable")
-        return meta
+        """config.json as stored (unknown keys kept) once it passes the schema; DamagedRunFile if it does not."""
+        return run_schema.checked_raw(self.config_file, run_schema.Meta)
 
     def read_config(self) -> TrainingConfig:
         return TrainingConfig.from_dict(self.read_meta()["config"])
@@ -143,16 +153,29 @@ class RunFiles:
         atomic_write_json(self.config_file, {**self.read_meta(), **changes})
 
     def read_status(self) -> RunStatus | None:
-        raw = read_json(self.status_file)
-        return RunStatus.from_dict(raw) if isinstance(raw, dict) and "state" in raw else None
+        """status.json once it passes the schema (unknown keys ignored); None while there is none,
+        DamagedRunFile if it does not pass."""
+        if not self.status_file.exists():
+            return None
+        raw = run_schema.checked_raw(self.status_file, run_schema.Status)  # keys a newer version adds stay
+        return RunStatus.from_dict({**raw, **run_schema.Status.model_validate(raw).model_dump()})  # with defaults
 
     def update_status(self, **changes: Any) -> RunStatus:
-        """Merge `changes` into status.json (atomic)."""
+        """Merge `changes` into status.json (atomic; on a disk too full for that, rewritten in place)."""
         raw = read_json(self.status_file)
         raw = raw if isinstance(raw, dict) else {"created_at": time.time(), "state": "queued", "message": ""}
         raw.update(changes)
-        atomic_write_json(self.status_file, raw)
+        try:
+            atomic_write_json(self.status_file, raw)
+        except StorageError as error:
+            if error.errno != errno.ENOSPC or not self.status_file.is_file():
+                raise
+            rewrite_in_place(self.status_file, json.dumps(raw, separators=(",", ":")).encode())
         return RunStatus.from_dict(raw)
+
+    def read_metrics(self) -> run_schema.Metrics:
+        """metrics.jsonl's valid rows (its last few MB at most); bad rows are skipped and counted."""
+        return run_schema.read_metrics(self.metrics)
 
     def append_metrics(self, rows: list[dict[str, Any]]) -> None:
         append_jsonl(self.metrics, rows)
@@ -182,12 +205,25 @@ class RunFiles:
     def write_json(self, name: str, value: Any) -> None:
         write_record(self.path / name, value)
 
-    def read_json(self, name: str) -> Any:
-        return read_json(self.file(name))
-
     def read_evaluation_accuracy(self) -> float | None:
-        summary = self.read_json(EVALUATION)
-        return float(summary["accuracy"]) if isinstance(summary, dict) and "accuracy" in summary else None
+        """evaluation.json's accuracy; None if there is none or it fails the schema (`damage` says why)."""
+        try:
+            return run_schema.read_evaluation_summary(self.file(EVALUATION)).accuracy
+        except run_schema.DamagedRunFile:
+            return None
+
+    def read_finetune_report(self) -> dict[str, Any] | None:
+        """finetune.json once it passes the schema; None if there is none or it fails (`damage` says why)."""
+        try:
+            return run_schema.read_finetune_report(self.file(FINETUNE_REPORT)).model_dump()
+        except run_schema.DamagedRunFile:
+            return None
+
+    def damage(self) -> str | None:
+        """What is wrong with this run's files (naming the file), or None when every one passes the schema."""
+        from mnist_core.run_damage import folder_damage
+
+        return folder_damage(self.path)
 
     def open_log(self) -> IO[bytes]:
         """worker.log, opened for appending (the worker process writes its output there)."""
@@ -221,10 +257,11 @@ def create_run(
     contents: Mapping[str, bytes] | None = None,
     **extra: Any,
 ) -> RunFiles:
-    """A new run folder `root/<time>-<slug of label>`: `contents` (an import's files), config.json (with `extra`
-    entries such as "owner"), status.json.
+    """A new run folder `root/<time>-<slug of label>`: `contents` (an import's files), status.json, config.json
+    (with `extra` entries such as "owner").
 
-    A folder is listed as a run once it has a config.json, so the files it points at come first; if
+    A folder is listed as a run once it has a config.json, so the files it points at come first (a listed
+    run never lacks its status.json, which would read as damaged); if
     a write fails the half-made folder is removed and the StorageError (an OSError) propagates.
     """
     files = _new_folder(root, label)
@@ -233,6 +270,7 @@ def create_run(
             atomic_write_bytes(files.file(name), data)
         files.write_meta(config, label, data_dir, **extra)
         atomic_write_json(files.status_file, status)
+        files.write_meta(config, label, data_dir, **extra)
     except OSError:
         shutil.rmtree(files.path, ignore_errors=True)
         raise

@@ -21,7 +21,8 @@ from mnist_core import heartbeat, run_queue
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Owner, Person, can_manage, can_view, is_shared, owner_of
 from mnist_core.run_files import CONFIG, RunFiles, RunStatus, create_run
-from mnist_core.storage import StorageError, read_jsonl
+from mnist_core.run_schema import DamagedRunFile
+from mnist_core.storage import StorageError
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"
 _NAME_RE = re.compile(r"^[\w .,()+=#@-]{1,60}$")
@@ -55,10 +56,12 @@ def runs_dir(path: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class RunMetrics:
-    """The rows of metrics.jsonl, split by kind."""
+    """The valid rows of metrics.jsonl, split by kind."""
 
     batches: list[dict]
     epochs: list[dict]
+    skipped: int = 0  # rows left out: not JSON, not UTF-8, or not matching their kind's schema
+    truncated: bool = False  # the file was too long; only its latest rows were read
 
     def column(self, kind: str, key: str) -> list[float]:
         rows = self.batches if kind == "batch" else self.epochs
@@ -93,9 +96,10 @@ class RunHandle:
 
     @property
     def name(self) -> str:
+        """config.json's name; the folder's name when config.json is damaged."""
         try:
             return str(self.files.read_meta().get("name") or self.id)
-        except FileNotFoundError:
+        except DamagedRunFile:
             return self.id
 
     @property
@@ -105,7 +109,7 @@ class RunHandle:
     def _meta(self) -> dict:
         try:
             return self.files.read_meta()
-        except FileNotFoundError:
+        except (FileNotFoundError, DamagedRunFile):  # a damaged config.json names no owner: teachers see it
             return {}
 
     @property
@@ -136,8 +140,18 @@ class RunHandle:
                 "You can still draw with it, open it in Diagnostics and compare its curves."
             )
 
+    def damage(self) -> str | None:
+        """What is wrong with this run's files (naming the file, never quoting a value), or None if nothing is.
+
+        A damaged run still lists, reads as finished and can be deleted; pages name it with this."""
+        return self.files.damage()
+
     def status(self) -> RunStatus:
-        status = self.files.read_status()
+        """status.json; a finished "failed" status saying what is wrong when it is missing or damaged."""
+        try:
+            status = self.files.read_status()
+        except DamagedRunFile as error:
+            return RunStatus("failed", f"This run is damaged: {error}", created_at=0.0)
         if status is None:
             return RunStatus("failed", "This run folder has no readable status.json.", created_at=0.0)
         if status.is_active and not status.is_waiting and not self._alive(status):
@@ -159,8 +173,10 @@ class RunHandle:
             return RunStatus(**{**status.__dict__, "state": "interrupted", "message": message})
 
     def metrics(self) -> RunMetrics:
-        rows = read_jsonl(self.files.metrics)
-        return RunMetrics([r for r in rows if r.get("kind") == "batch"], [r for r in rows if r.get("kind") == "epoch"])
+        """metrics.jsonl's rows that pass the schema (its latest few MB); bad rows are skipped."""
+        read = self.files.read_metrics()
+        dump = lambda rows: [row.model_dump(exclude_unset=True, exclude_none=True) for row in rows]  # noqa: E731
+        return RunMetrics(dump(read.batches), dump(read.epochs), skipped=read.skipped, truncated=read.truncated)
 
     def progress(self) -> Progress | None:
         status = self.status()

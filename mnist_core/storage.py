@@ -55,6 +55,25 @@ def atomic_write_json(path: str | Path, value: Any) -> None:
     atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode())
 
 
+def rewrite_in_place(path: str | Path, data: bytes) -> None:
+    """Overwrite an existing file's bytes where they lie, then cut it to `data`'s length.
+
+    Not atomic: only for a disk so full that not even a small temporary file fits (issue 13, item 8).
+    A file of up to one block (4 KB) rewritten with up to as many bytes needs no new block.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, data)
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise StorageError(error.errno, _describe(error, path)) from error
+
+
 def atomic_save(path: str | Path, save: Callable[[Path], None], suffix: str = "") -> None:
     """Let `save(tmp_path)` write a file (e.g. model.save), then move it over `path`."""
     with atomic_path(path, suffix=suffix) as tmp:

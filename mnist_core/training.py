@@ -7,6 +7,9 @@ which is all the app, the CLI and the tests ever read.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,12 +110,37 @@ def run_in_folder(run_dir: Path, body: Body) -> str:
     the run ends with a readable status. Returns the final state."""
     files = run_files.RunFiles(run_dir)
     config = files.read_config()
-    files.update_status(state="running", started_at=time.time(), message="Loading data…")
     try:
+        files.update_status(state="running", started_at=time.time(), message="Loading data…")
         return body(files, config, load_mnist(files.data_dir()))
     except Exception as error:  # the run must end with a readable status, whatever broke
-        files.update_status(state="failed", ended_at=time.time(), message=f"Training failed: {error}")
+        try:
+            files.update_status(state="failed", ended_at=time.time(), message=failure_message(files, error))
+        except OSError:  # not even status.json could be written: the app reads the dead worker as interrupted
+            pass
         raise
+
+
+def failure_message(files: run_files.RunFiles, error: BaseException) -> str:
+    """What a failed run's status says: a full disk is named as such, with what to do (issue 13, item 8)."""
+    full = _disk_full(error)
+    if full is None:
+        return f"Training failed: {error}"
+    kept = "The best checkpoint so far is kept." if files.model_file("best").is_file() else "No checkpoint was saved."
+    written = re.search(r"Could not write (.+?): ", full.strerror or "")  # a StorageError names its file
+    file = Path(written.group(1) if written else str(full.filename or "a run file")).name
+    return f"The disk is full (writing {file}): {os.strerror(errno.ENOSPC)}; free space and start again. {kept}"
+
+
+def _disk_full(error: BaseException | None) -> OSError | None:
+    """The ENOSPC OSError (a StorageError too) in `error` or what caused it, if there is one."""
+    for _ in range(8):  # Keras may wrap the OSError of a failed save in its own exception
+        if error is None:
+            return None
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _train(files: run_files.RunFiles, config: TrainingConfig, data: MnistData) -> str:

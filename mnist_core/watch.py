@@ -23,7 +23,7 @@ import numpy as np
 from mnist_core.digits import NUM_CLASSES, to_uint8, to_unit_float
 from mnist_core.run_files import WATCH as WATCH_NAME  # the name pages know it by
 from mnist_core.run_files import write_record
-from mnist_core.storage import read_json
+from mnist_core.run_schema import DamagedRunFile, read_watch
 
 N_WATCH = 100  # 10 per digit: a 10x10 grid, one row per digit
 
@@ -85,24 +85,15 @@ def load_watch(run_dir: str | Path) -> Watch | None:
     A page calls ``load_watch(run.path)`` every second while a run trains and draws the grid of
     ``watch.images`` coloured by ``watch.guesses[-1] == watch.labels``.
     """
-    raw = read_json(Path(run_dir) / WATCH_NAME)
     try:
-        labels = np.asarray(raw["labels"], dtype=np.int64)
-        images = np.frombuffer(base64.b64decode(raw["images"]), dtype=np.uint8).reshape(len(labels), 28, 28)
-        rows = raw["rows"]
-        guesses = np.asarray([row["guesses"] for row in rows], dtype=np.int64).reshape(len(rows), len(labels))
-        confidence = np.asarray([row["confidence"] for row in rows], np.float32).reshape(guesses.shape)
-        return Watch(
-            str(raw["source"]),
-            [int(i) for i in raw["indices"]],
-            labels,
-            images.copy(),
-            [int(row["epoch"]) for row in rows],
-            guesses,
-            confidence,
-        )
-    except (TypeError, KeyError, ValueError):
+        raw = read_watch(Path(run_dir) / WATCH_NAME)  # the schema checks every length against the labels'
+    except DamagedRunFile:  # none yet, or damaged (RunFiles.damage says what is wrong)
         return None
+    labels, rows = np.asarray(raw.labels, dtype=np.int64), raw.rows
+    images = np.frombuffer(base64.b64decode(raw.images), dtype=np.uint8).reshape(len(labels), 28, 28)
+    guesses = np.asarray([row.guesses for row in rows], dtype=np.int64).reshape(len(rows), len(labels))
+    confidence = np.asarray([row.confidence for row in rows], np.float32).reshape(guesses.shape)
+    return Watch(raw.source, list(raw.indices), labels, images.copy(), [row.epoch for row in rows], guesses, confidence)
 
 
 class DigitWatcher:

@@ -7,10 +7,10 @@ from mnist_core.evaluation import evaluate_model_file
 from mnist_core.predict import ModelLoadError
 from ui import charts
 from ui.confusion_chart import confusion_chart
+from ui.damaged_runs import damaged_runs, usable_runs
 from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
 from ui.model_picker import model_picker, model_summary
-from ui.sign_in import current_person
 from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
@@ -57,12 +57,13 @@ def gallery(examples: list, empty: str) -> None:
 
 
 st.title("Diagnostics")
+damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "How a model does on the test set, digit by digit. Click any cell of the confusion matrix to see "
     "the test digits behind it."
 )
 
-evaluated = [h for h in runs.list_runs(viewer=current_person()) if h.status().is_finished and has_evaluation(h)]
+evaluated = [h for h in usable_runs() if h.status().is_finished and has_evaluation(h)]
 if not evaluated:
     also = (
         ", or pick the starter model (shown below)."

@@ -3,14 +3,13 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import runs
 from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
 from ui import charts
+from ui.damaged_runs import damaged_runs, usable_runs
 from ui.formatting import upscale
 from ui.model_picker import STARTER, UPLOAD, load_model, model_picker
 from ui.see_why import see_why
-from ui.sign_in import current_person
 from ui.teach import teach
 from ui.uploads import in_user_terms
 
@@ -24,6 +23,7 @@ LOW_CONFIDENCE = 0.6
 st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{charts.PIXELATED_CSS}</style>")
 
 st.title("Draw")
+damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Draw a digit from 0 to 9 in the black square. The answer updates every time you lift the pen; "
     "use the canvas toolbar to undo or clear."
@@ -33,7 +33,7 @@ st.caption(
 # ---------------------------------------------------------------- which model
 def pick_predictor():
     """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
-    trained = [h for h in runs.list_runs(viewer=current_person()) if h.status().is_finished and h.model_path("best")]
+    trained = [h for h in usable_runs() if h.status().is_finished and h.model_path("best")]
     picked = model_picker(KEY + "model", trained, upload_key=KEY + "upload")
     if picked.choice == UPLOAD and picked.path is None:
         st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
+from ui.damaged_runs import damaged_runs, usable_runs
 from ui.data_banner import data_banner
 from ui.files import starter_available
 from ui.formatting import best_accuracy, format_duration
@@ -16,6 +17,7 @@ if "app_shell" not in st.session_state:
     st.switch_page("app.py")
 
 st.title("Digit Lab")
+damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.markdown(
     "Train a neural network on **MNIST** handwritten digits, watch it learn live, then draw your own "
     "digits and see what it thinks, and browse every digit it got wrong."
@@ -58,7 +60,7 @@ for column, (title, text, page_path, link) in zip(st.columns(3), START_HERE, str
         st.markdown(text)
         st.page_link(page_path, label=link, icon=":material/arrow_forward:")
 
-finished = [h for h in runs.list_runs(viewer=person) if h.status().is_finished]
+finished = [h for h in usable_runs() if h.status().is_finished]
 if finished:
     st.subheader("Latest runs")
     for handle in finished[:3]:

@@ -10,6 +10,7 @@ from mnist_core import my_digits, my_digits_archive, runs
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from mnist_core.predict import ModelLoadError
 from ui import charts, files
+from ui.damaged_runs import damaged_runs, usable_runs
 from ui.formatting import upscale
 from ui.live_run import live_run
 from ui.model_picker import model_picker
@@ -28,6 +29,7 @@ FOLDER = my_digits.person_folder(PERSON)  # each person's own digits (the defaul
 
 st.html(f"<style>{charts.PIXELATED_CSS}</style>")
 st.title("My digits")
+damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Drawings you kept on the Draw page with their right label. Fine-tune a model on them so it learns "
     "the way you write, and see what it gained on your held-out drawings and what it kept on MNIST."
@@ -159,7 +161,7 @@ def _change(row: dict) -> str:
 
 
 st.subheader("Fine-tune on my digits")
-trained = [h for h in runs.list_runs(viewer=PERSON) if h.status().is_finished and h.model_path("best")]
+trained = [h for h in usable_runs() if h.status().is_finished and h.model_path("best")]
 base_col, epochs_col, go_col = st.columns([3, 1, 1], vertical_alignment="bottom")
 with base_col:
     base = model_picker(KEY + "base", trained, label="Base model")
@@ -194,12 +196,14 @@ error = st.session_state.pop(KEY + "error", None)
 if error:
     st.error(escape_markdown(error), icon=":material/error:")
 current = st.session_state.get(KEY + "run_id") or next(  # else the latest fine-tune, e.g. after a reload
-    (h.id for h in runs.list_runs(viewer=PERSON) if h.files.finetune_spec() is not None), None
+    (h.id for h in usable_runs() if h.files.finetune_spec() is not None), None
 )
 if current:
     try:
         handle = runs.load_run(current, viewer=PERSON)
     except runs.RunError:
+        handle = None
+    if handle is not None and handle.damage() is not None:  # named in the sidebar, with its Delete
         handle = None
     if handle is not None and handle.status().is_active:
         live_run(current, KEY)

@@ -12,6 +12,7 @@ from app_security.text import escape_markdown
 from mnist_core import runs
 from ui import charts
 from ui.class_overview import class_overview
+from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
 from ui.files import file_version, read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
@@ -36,6 +37,7 @@ def test_scores(run_id: str, version: float) -> tuple[float, float] | None:
 
 
 st.title("Train")
+damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Pick a preset, adjust any knob, press **Start**. Training runs in its own process: switch pages "
     "or reload and it keeps going; come back to watch. Runs take turns in a fair queue."
@@ -115,7 +117,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
 
 
 st.subheader("Current run")
-all_runs = runs.list_runs(viewer=person)
+all_runs = usable_runs()  # damaged ones are named in the sidebar, with their Delete
 if waiting:
     queue_panel(tuple(h.id for h in waiting), person, KEY)
 if training:

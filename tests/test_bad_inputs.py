@@ -465,7 +465,7 @@ CASES = [
     Case(_T, "read-only-runs-dir", "a runs folder on a read-only disk",
          lambda w: refuse_writes(w, errno.EROFS) or (lambda: start_run(TINY, runs_dir_path=w.runs)),
          RunError, "Read-only file system. Make it writable or point DIGIT_LAB_RUNS_DIR at a writable folder."),
-    Case(_T, "disk-full-starting", "disk full while a new run writes its config.json",
+    Case(_T, "disk-full-starting", "disk full while a new run writes its status.json",
          start_on_full_disk,
          RunError, "No space left on device. Free some disk space, then try again."),
     Case(_T, "disk-full-checkpoint", "disk full half-way through saving model_best.keras",
@@ -657,6 +657,143 @@ CASES += [
 ]  # fmt: skip
 
 
+# ---------------------------------------------------------------- run folders (damaged files, a full disk mid-run)
+_R = "runs"
+
+
+def damaged_run(w: World, file: str, data: bytes | None = None, **changes) -> Callable[[], object]:
+    """A finished run beside the existing one with every run file, `file` replaced by `data` or edited by
+    `changes`; the call is what every page asks first: `RunHandle.damage()` (and a status that answers)."""
+    from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+    from mnist_core.watch import DigitWatcher
+
+    files = RunFiles(w.runs / "20240101-000002-damaged")
+    files.path.mkdir()
+    files.write_meta(TINY, "damaged", None)
+    files.update_status(state="completed", message="Completed 1 epoch.", created_at=1.7e9, epoch=1, epochs=1)
+    files.metrics.write_text('{"kind":"epoch","epoch":1,"t":2.5,"loss":0.5,"val_accuracy":0.9}\n')
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(10), 20).astype(np.float32)
+    save_evaluation(files.path, evaluate_probabilities(probabilities, np.arange(20) % 10, _digits(20, 3)[0]))
+    DigitWatcher(files.path / "watch.json", rng.random((10, 28, 28)), np.arange(10)).record(0, probabilities[:10], 0)
+    (files.path / "finetune.json").write_text(json.dumps(_FINETUNE))
+    path = files.path / file
+    if changes:
+        data = json.dumps({**json.loads(path.read_text()), **changes}).encode()
+    path.write_bytes(data)
+
+    def act() -> str:
+        handle = RunHandle(files.path)
+        status = handle.status()  # never raises: a damaged status.json reads as "failed"
+        assert status.is_finished and w.run.damage() is None and handle.damage() is not None
+        return handle.damage()
+
+    return act
+
+
+_FINETUNE = {"base_model": "base.keras", "train": {"my_digits": 20, "repeat": 5, "mnist": 300},
+             "holdout": {"n": 0, "before": None, "after": None}, "test": {"n": 20, "before": 0.5, "after": 0.6},
+             "held_out": []}  # fmt: skip
+
+
+def metrics_with_bad_rows(w: World) -> Callable[[], object]:
+    rows = [b'{"kind":"epoch","epoch":1,"t":2.5,"loss":0.5}', b'{"kind":"epoch","epoch":"two","loss":"abc"}',
+            b'{"kind":"batch","epoch":[1],"batch":1,"step":1}', b"\xff\xfe not UTF-8",
+            b'{"kind":"epoch","epoch":2,"t":1e300}', b'{"kind":"epoch","epoch":2,"t":5.0,"loss":0.4}',
+            b'{"kind": "ep']  # fmt: skip
+    w.run.files.metrics.write_bytes(b"\n".join(rows))
+
+    def act() -> str:
+        metrics = w.run.metrics()
+        assert w.run.damage() is None
+        return f"reads {len(metrics.epochs)} epoch rows, skips {metrics.skipped} bad ones; the run is not damaged"
+
+    return act
+
+
+def train_until_the_disk_fills(w: World) -> Callable[[], object]:
+    """Trains in this process as the worker would; the first checkpoint finds the disk full."""
+    import keras
+
+    import mnist_core.tensorboard_log as tensorboard_log
+
+    data = idx_folder(w)
+    files = RunFiles(w.runs / "20240101-000001-new")
+    files.path.mkdir()
+    files.write_meta(TINY, "new", str(data))
+    files.update_status(state="queued", message="Waiting…", created_at=1.7e9, epochs=1)
+    w.mp.setattr(tensorboard_log, "tensorboard_callback", lambda run_dir: keras.callbacks.Callback())  # no event files
+
+    def act() -> str:
+        disk_full_for_models(w)
+        with pytest.raises(StorageError):
+            training.train(files.path)
+        status = RunHandle(files.path).status()  # the worker is gone: the app still reads "failed", not "interrupted"
+        assert status.state == "failed"
+        return status.message
+
+    return act
+
+
+_NEW = "runs/20240101-000001-new/"
+CASES += [
+    Case(_R, "run-accuracy-abc", 'a run whose evaluation.json says "accuracy": "abc"',
+         lambda w: damaged_run(w, "evaluation.json", accuracy="abc"),
+         None, "evaluation.json: accuracy: Input should be a valid number."),
+    Case(_R, "run-time-as-text", "a run whose status.json has started_at 'yesterday'",
+         lambda w: damaged_run(w, "status.json", started_at="yesterday"),
+         None, "status.json: started_at: Input should be a valid number"),
+    Case(_R, "run-time-1e300", "a run whose status.json has ended_at 1e300",
+         lambda w: damaged_run(w, "status.json", ended_at=1e300),
+         None, "status.json: ended_at: Input should be less than or equal to 4000000000."),
+    Case(_R, "run-epoch-as-list", "a run whose status.json has epoch [1, 2]",
+         lambda w: damaged_run(w, "status.json", epoch=[1, 2]),
+         None, "status.json: epoch: Input should be a valid integer."),
+    Case(_R, "run-config-not-json", "a run whose config.json is not JSON",
+         lambda w: damaged_run(w, "config.json", b"\x00{garbage"),
+         None, "config.json is not valid JSON"),
+    Case(_R, "run-config-infinite-width", "a run whose config.json asks for a layer of Infinity units",
+         lambda w: damaged_run(w, "config.json", config={**TINY.to_dict(), "hidden_units": [math.inf]}),
+         None, "config.json: config: Value error, not a valid training config (hidden_units must be a list"),
+    Case(_R, "run-status-not-utf8", "a run whose status.json is not UTF-8",
+         lambda w: damaged_run(w, "status.json", b"\xff" * 100),
+         None, "status.json is not UTF-8 text."),
+    Case(_R, "run-evaluation-300kb", "a run whose evaluation.json is 300 KB",
+         lambda w: damaged_run(w, "evaluation.json", b" " * 300_000),
+         None, "evaluation.json is larger than 262,144 bytes; a real one is far smaller."),
+    Case(_R, "run-npz-label-99", "a run whose evaluation.npz holds label 99",
+         lambda w: damaged_run(w, "evaluation.npz", _npz_bytes(labels=np.full(20, 99))),
+         None, "evaluation.npz: labels must be digits 0-9; one is 99."),
+    Case(_R, "run-npz-disagrees", "a run whose evaluation.npz holds 19 labels for evaluation.json's 20 digits",
+         lambda w: damaged_run(w, "evaluation.npz", _npz_bytes(labels=np.arange(19) % 10)),
+         None, "evaluation.npz: labels has shape (19,); expected (20,)."),
+    Case(_R, "run-watch-label-99", "a run whose watch.json has label 99",
+         lambda w: damaged_run(w, "watch.json", labels=[99] * 10),
+         None, "watch.json: labels.0: Input should be less than or equal to 9"),
+    Case(_R, "run-finetune-text", "a run whose finetune.json says \"holdout\": \"better\"",
+         lambda w: damaged_run(w, "finetune.json", holdout="better"),
+         None, "finetune.json: holdout: Input should be a valid dictionary"),
+    Case(_R, "run-metrics-bad-rows", "metrics.jsonl rows of the wrong types, not UTF-8, torn",
+         metrics_with_bad_rows,
+         None, "reads 2 epoch rows, skips 5 bad ones; the run is not damaged",
+         may_change=(f"runs/{EXISTING}/metrics.jsonl",)),
+    Case(_R, "disk-full-mid-run", "the disk fills up while a run saves its first checkpoint",
+         train_until_the_disk_fills,
+         None, "The disk is full (writing model_best.keras): No space left on device; free space and start again.",
+         may_change=tuple(_NEW + f for f in ("status.json", "metrics.jsonl", "watch.json"))),
+]  # fmt: skip
+
+
+def _npz_bytes(**arrays) -> bytes:
+    """The damaged run's evaluation.npz with `arrays` replaced."""
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(10), 20).astype(np.float32)
+    stored = {"probabilities": probabilities, "labels": np.arange(20) % 10, "images": _digits(20, 3)[0]}
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**stored, **arrays})
+    return buffer.getvalue()
+
+
 # ---------------------------------------------------------------- running a case
 @dataclass(frozen=True)
 class Outcome:
@@ -737,7 +874,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, tmp_path: 
 
 def test_table_covers_every_area_with_enough_cases() -> None:
     areas = {c.area for c in CASES}
-    assert areas == {"data", "model", "training", "drawing", "imports"} and len(CASES) >= 25
+    assert areas == {"data", "model", "training", "drawing", "imports", "runs"} and len(CASES) >= 25
     assert len({c.id for c in CASES}) == len(CASES)
     assert set(doc_rows()) == {c.id for c in CASES}, "run `python bench/bad_inputs_table.py`"
 

@@ -247,6 +247,20 @@ def test_evaluate_a_run_without_evaluation(tmp_path: Path, capsys) -> None:
     assert err == "Run 20200101-000000-broken has no evaluation yet (failed).\n"
 
 
+def test_runs_and_evaluate_name_a_damaged_run(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "20200101-000000-damaged"
+    folder.mkdir()
+    RunFiles(folder).write_meta(TrainingConfig(), "damaged", None)
+    (folder / "status.json").write_text('{"state": "completed", "created_at": "yesterday"}')
+    code, out, _ = run_cli(["runs", "--runs-dir", tmp_path], capsys)
+    assert code == 0 and "damaged: status.json: created_at: Input should be a valid number." in out
+    code, out, err = run_cli(["evaluate", folder.name, "--runs-dir", tmp_path], capsys)
+    assert (code, err) == (
+        1,
+        "Run 20200101-000000-damaged is damaged: status.json: created_at: Input should be a valid number.\n",
+    )
+
+
 BAD_OPTIONS = [
     (["train", "--epochs", "0"], "error: epochs is 0; it must be in [1, 500]."),
     (["train", "--epochs", "two"], "error: --epochs 'two' is not a valid value."),
