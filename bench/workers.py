@@ -4,7 +4,8 @@ For each worker count: a fresh redis-server and runs folder, N `python -m mnist_
 (concurrency 1 each, the embedded digits), then 30 tiny runs (8 hidden units, 1 epoch, 200 digits) from
 10 people queued at once through the engine API, as the app does with $DIGIT_LAB_BROKER set. Measured:
 
-- throughput: runs completed per minute, first submit to last end, and its ratio to 1 worker;
+- throughput: runs completed per minute, first submit to last end, and its ratio to 1 worker; one run's
+  time from its hand-out to its end (p50: fork, TensorFlow import, data, training, evaluation, saving);
 - queue latency: submit -> first batch row in the run's metrics.jsonl (polled every 0.25 s), p50/p95/max.
   Most of a tiny run is its fresh child importing TensorFlow, so this is the floor a class waits;
 - worker RSS: each worker's parent (Celery, no TensorFlow) and its training child, peak of 1 s samples;
@@ -106,10 +107,12 @@ def summarize(handles, first_batch, peak, start: float, count: int) -> dict[str,
     )
     waits = sorted(first_batch[h.id] - s.queued_at for h, s in zip(handles, statuses, strict=True))
     elapsed = max(s.ended_at for s in statuses) - start
+    service = statistics.median(s.ended_at - s.handed_at for s in statuses)  # fork, TensorFlow, data, fit, save
     return {
         "workers": count,
         "runs_per_min": len(handles) / elapsed * 60,
         "elapsed_s": elapsed,
+        "run_s": service,
         "latency_p50": statistics.median(waits),
         "latency_p95": waits[min(len(waits) - 1, int(0.95 * len(waits)))],
         "latency_max": waits[-1],
@@ -126,15 +129,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; {args.runs} tiny runs from {args.people} people; load {os.getloadavg()[0]:.1f}")
-    print("| workers | runs/min | vs 1 worker | submit → first batch p50 / p95 / max | RSS parent, child | once |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| workers | runs/min | vs 1 worker | one run p50 | submit → 1st batch p50/p95/max | RSS parent, child | once |"
+    )
+    print("|---|---|---|---|---|---|---|")
     base = None
     for count in args.workers:
         with tempfile.TemporaryDirectory(prefix="digit-lab-workers-") as tmp:
             row = measure(count, args.runs, args.people, Path(tmp))
         base = base or row["runs_per_min"] / row["workers"]
         print(
-            f"| {count} | {row['runs_per_min']:.1f} | {row['runs_per_min'] / base:.2f}x | "
+            f"| {count} | {row['runs_per_min']:.1f} | {row['runs_per_min'] / base:.2f}x | {row['run_s']:.0f} s | "
             f"{row['latency_p50']:.0f} / {row['latency_p95']:.0f} / {row['latency_max']:.0f} s | "
             f"{row['parent_mb']:.0f} MB, {row['child_mb']:.0f} MB | {'yes' if row['once'] else 'NO'} |",
             flush=True,

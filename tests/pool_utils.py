@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HEARTBEAT_TIMEOUT_S = 12  # small, so a killed worker's run is interrupted soon; > 2 beats on a loaded machine
+HEARTBEAT_TIMEOUT_S = 15  # small, so a dead worker counts as dead soon; 3 beats, for a loaded machine
 
 
 def free_port() -> int:

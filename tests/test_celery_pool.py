@@ -4,10 +4,12 @@ loaded machine), so the scenarios are few and each checks several things a user 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
-from pool_utils import HEARTBEAT_TIMEOUT_S, PoolWorker, RedisServer, wait_for, worker_env
+from pool_utils import HEARTBEAT_TIMEOUT_S, REPO, PoolWorker, RedisServer, wait_for, worker_env
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
@@ -76,6 +78,16 @@ def trained_once(handle: runs.RunHandle, status) -> None:
     assert len(metrics.epochs) == 1 and steps and steps == sorted(set(steps)), steps
 
 
+def cli_train(pool: Pool, name: str) -> subprocess.Popen:
+    args = ["train", "--preset", "seed001", "--name", name, "--hidden-units", "8", "--epochs", "1", "--min-steps", "0"]
+    args += ["--train-limit", "200", "--batch-size", "50"]
+    env = worker_env(pool.redis.url, pool.root)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mnist_core", *args], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def most_at_once(statuses) -> int:
     spans = [(s.started_at, s.ended_at) for s in statuses]
     return max(sum(1 for a, b in spans if a <= start < b) for start, _ in spans)
@@ -101,10 +113,12 @@ def test_six_runs_of_three_people_two_at_a_time_fair_each_once_through_a_redis_r
     assert {s.worker for s in statuses} == set(WORKERS), "both workers trained"
 
 
-def test_stop_a_running_and_a_waiting_run_and_a_killed_worker_s_run_is_interrupted(pool):
+def test_stop_a_running_and_a_waiting_run_a_killed_worker_s_run_is_interrupted_and_the_cli_waits(pool, request):
     fay, gus = person("fay"), person("gus")
     long_runs = [runs.start_run(LONG, name=f"long {p.name}", runs_dir_path=pool.root, owner=p) for p in (fay, gus)]
-    next_run = runs.start_run(TINY, name="next", runs_dir_path=pool.root, owner=fay)
+    cli = cli_train(pool, "next")  # the CLI queues through the pool and waits, printing its usual lines
+    request.addfinalizer(lambda: cli.poll() is None and cli.kill())
+    next_run = wait_for(lambda: next((h for h in runs.list_runs(pool.root) if h.name == "next"), None), 60, "CLI run")
     cancelled = runs.start_run(TINY, name="cancelled", runs_dir_path=pool.root, owner=gus)
     cancelled.stop()
     assert cancelled.status().state == "stopped" and "never started" in cancelled.status().message
@@ -121,4 +135,7 @@ def test_stop_a_running_and_a_waiting_run_and_a_killed_worker_s_run_is_interrupt
     (done,) = finished([next_run], pool)
     trained_once(next_run, done)
     assert done.worker == "w2", "the other worker goes on with the queue"
+    out, err = cli.communicate(timeout=RUN_S)
+    assert cli.returncode == 0, err
+    assert f"Run {next_run.id} started" in out and "completed: Completed 1 epoch" in out and "epoch 1/1" in out, out
     assert not (cancelled.path / CLAIM).exists() and not cancelled.metrics().batches, "a cancelled run never starts"
