@@ -1,4 +1,4 @@
-"""Command line: `python -m mnist_core train|runs|evaluate|presets|download|tensorboard` (the app's own code paths)."""
+"""Command line: `python -m mnist_core train|runs|evaluate|presets|download|tensorboard|worker` (app code paths)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from mnist_core.presets import PRESETS, get_preset
 from mnist_core.runs import RunError, RunHandle, dispatch, list_runs, load_run, start_run
 from mnist_core.tensorboard_cli import add_parser as add_tensorboard_parser  # issue 17
 from mnist_core.tensorboard_cli import cmd_tensorboard  # issue 17
+from mnist_core.worker_cli import add_parser as add_worker_parser  # issue 16
+from mnist_core.worker_cli import cmd_worker  # issue 16
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("presets", help="list the presets")
     add_download_parser(commands)  # issue 17: python -m mnist_core download
     add_tensorboard_parser(commands)  # issue 17: python -m mnist_core tensorboard
+    add_worker_parser(commands)  # issue 16: python -m mnist_core worker
     return parser
 
 
@@ -188,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"train": cmd_train, "runs": cmd_runs, "evaluate": cmd_evaluate, "presets": cmd_presets}
     commands["download"] = cmd_download  # issue 17
     commands["tensorboard"] = cmd_tensorboard  # issue 17
+    commands["worker"] = cmd_worker  # issue 16
     try:
         return commands[args.command](args)
     except (ConfigError, RunError, ValueError, OSError) as error:

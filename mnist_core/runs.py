@@ -323,7 +323,11 @@ def start_run(
             except BaseException:
                 shutil.rmtree(handle.path, ignore_errors=True)
                 raise
-        launched = _hand_out(root, run_queue.current_launcher())
+        try:
+            launched = _hand_out(root, run_queue.current_launcher())
+        except RunError:  # a queue setting gone bad, the pool's broker down: nothing changes
+            shutil.rmtree(handle.path, ignore_errors=True)
+            raise
     handle.viewer = owner
     handle.process = next((h.process for h in launched if h.id == handle.id), None)  # lets a caller reap it
     return handle
@@ -379,7 +383,7 @@ def _hand_out(root: Path, launcher: run_queue.Launcher) -> list[RunHandle]:
     busy = sum(1 for s in statuses.values() if s.is_active and not s.is_waiting)
     try:
         free = launcher.capacity(root) - busy
-    except run_queue.QueueSettingError as error:
+    except (run_queue.QueueSettingError, OSError) as error:  # OSError: the Celery pool's broker is down
         raise RunError(str(error)) from error
     waiting = _waiting(handles)
     if free <= 0 or not waiting:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def serve(run_dir: Path, worker: str | None = None) -> str | None:
         print(f"{files.path.name}: not waiting to start (cancelled, or taken by another worker); nothing to do.")
         return None
     try:
+        if files.stop_flag.exists():  # stopped after the hand-out, before a worker took it: never train it
+            message = "Stopped before it started training; nothing was trained."
+            return files.update_status(state="stopped", ended_at=time.time(), worker=worker, message=message).state
         with heartbeat.Heartbeat(files.path, worker):
             files.update_status(
                 pid=os.getpid(), host=heartbeat.HOST, worker=worker, message="Starting the training process…"

@@ -24,6 +24,7 @@ from ui.share import export_button, import_uploader, restore_from_url, show_url_
 from ui.sign_in import current_person
 from ui.train_form import KEY, fill_form, settings_form, show_plan, start_with_a_preset
 from ui.watch_it_learn import watch_it_learn
+from ui.worker_pool import show_worker_pool
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "train"})  # keeps shared settings
@@ -137,6 +138,8 @@ else:
     )
 
 
+if person is None or person.is_teacher:
+    show_worker_pool()  # the Celery workers and what each trains; nothing without $DIGIT_LAB_BROKER
 if person is not None and person.is_teacher:
     st.subheader("Everyone's training")
     class_overview(person, KEY)

@@ -1,0 +1,50 @@
+"""The teachers' view of the training pool (ui/worker_pool.py, issue 16), rendered by Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import time
+
+from queue_utils import RecordingLauncher, use_launcher
+from streamlit.testing.v1 import AppTest
+
+from mnist_core import runs
+from mnist_core.celery_launcher import WorkerInfo, register
+from mnist_core.config import TrainingConfig
+from ui.worker_pool import pool_rows
+
+
+def widget() -> None:
+    from ui.worker_pool import show_worker_pool
+
+    show_worker_pool()
+
+
+def test_pool_rows_say_what_each_worker_trains():
+    now = time.time()
+    workers = [WorkerInfo("w1", "gpu-1", 10, 2, now, now - 125, ("r1",)), WorkerInfo("w2", "cpu-1", 11, 1, now, now)]
+    rows = pool_rows(workers, {"r1": "wide MLP"}, now)
+    assert [r["trains"] for r in rows] == ["wide MLP", "nothing (free)"]
+    assert [r["free slots"] for r in rows] == ["1 of 2", "1 of 1"] and rows[0]["machine"] == "gpu-1"
+
+
+def test_the_pool_table_shows_live_workers_and_their_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_RUNS_DIR", str(tmp_path))
+    use_launcher(monkeypatch, RecordingLauncher(slots=1))
+    handle = runs.start_run(TrainingConfig(hidden_units=(8,), epochs=1), name="wide MLP", runs_dir_path=tmp_path)
+    handle.files.update_status(state="running", worker="w1", started_at=time.time())
+    register(tmp_path, "w1", 2, started_at=time.time())
+    monkeypatch.setenv("DIGIT_LAB_BROKER", "redis://127.0.0.1:1/0")  # the table reads files only
+    at = AppTest.from_function(widget).run()
+    table = at.dataframe[0].value
+    assert list(table["worker"]) == ["w1"] and list(table["trains"]) == ["wide MLP"]
+    assert "1 worker(s), 2 runs at once" in at.caption[0].value
+
+
+def test_no_worker_says_how_to_start_one_and_no_broker_shows_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGIT_LAB_RUNS_DIR", str(tmp_path))
+    monkeypatch.setenv("DIGIT_LAB_BROKER", "redis://127.0.0.1:1/0")
+    at = AppTest.from_function(widget).run()
+    assert "python -m mnist_core worker" in at.warning[0].value
+    monkeypatch.delenv("DIGIT_LAB_BROKER")
+    at = AppTest.from_function(widget).run()
+    assert not at.warning and not at.dataframe and not at.exception
