@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from queue_utils import RecordingLauncher, use_launcher
+from queue_utils import RecordingLauncher, stop_everything, use_launcher
 from streamlit.testing.v1 import AppTest
 
 from mnist_core import experiments, run_queue, runs
@@ -130,12 +130,13 @@ def test_the_train_page_compares_the_four_runs(tmp_path, launcher, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_two_by_two_experiment_trains_with_real_workers(tmp_path, monkeypatch):
+def test_a_two_by_two_experiment_trains_with_real_workers(tmp_path, monkeypatch, request):
     monkeypatch.setenv(run_queue.SLOTS_ENV, "2")
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras-cache"))  # the embedded sample: a fast evaluation
     knobs = {"hidden_units": ["8", "16"], "batch_size": ["50", "100"]}
     experiment = experiments.start_experiment(TINY, knobs, "real", tmp_path / "runs")
+    request.addfinalizer(lambda: stop_everything(tmp_path / "runs"))  # a failed test leaves no worker behind
     deadline = time.monotonic() + 480  # ~1 min on an idle 2-core machine
     while experiment.is_active and time.monotonic() < deadline:
         runs.dispatch(tmp_path / "runs")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from queue_utils import stop_everything
 
 from mnist_core import run_queue, runs
 from mnist_core.config import TrainingConfig
@@ -30,6 +31,8 @@ def one_slot_on_the_sample(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras-cache"))  # the embedded sample, evaluated fast
     monkeypatch.delenv(run_queue.BROKER_ENV, raising=False)
+    yield
+    stop_everything(tmp_path)  # a failed test leaves no worker behind
 
 
 def wait_all(root: Path, timeout: float) -> list[runs.RunHandle]:
