@@ -13,7 +13,7 @@ from ui.model_picker import STARTER, UPLOAD, PickedModel, load_model, model_pick
 from ui.see_why import see_why
 from ui.teach import teach
 from ui.uploads import in_user_terms
-from ui.warm_start import starter_loading
+from ui.warm_start import starter_for_now
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
@@ -43,8 +43,13 @@ def pick_model() -> PickedModel:
 
 def load_predictor(picked: PickedModel):
     """The picked model, loaded (the starter if it cannot be); None, with the error shown, if none can be."""
-    if picked.choice == STARTER and starter_loading():
-        st.caption(":material/hourglass_top: Loading the model: your first answer comes in a few seconds.")
+    quick = starter_for_now() if picked.choice == STARTER or picked.path is None else None
+    if quick is not None:
+        st.caption(
+            f":material/hourglass_top: {quick.description}. TensorFlow is still loading: until it is in, "
+            "a NumPy copy of the starter model answers (the same probabilities)."
+        )
+        return quick
     try:
         predictor = load_model(picked.path)
     except ModelLoadError as error:
