@@ -44,17 +44,21 @@ class BoardLayout:
     """Where the canvas goes and how big it is."""
 
     canvas_px: int  # the square canvas's side, in CSS pixels
-    side_by_side: bool  # the answer beside the canvas (else under it)
+    answer_px: int | None  # the answer's width under the canvas; None: beside it, in the rest of the row
+
+    @property
+    def side_by_side(self) -> bool:
+        return self.answer_px is None
 
 
 def board_layout(width: int | None) -> BoardLayout:
-    """The layout for a page `width` CSS pixels wide (None: not measured yet, a size that fits any phone)."""
+    """The layout for a page `width` CSS pixels wide (None: not measured yet, a canvas that fits any phone)."""
     if width is None:
-        return BoardLayout(DEFAULT_CANVAS_PX, side_by_side=False)
+        return BoardLayout(DEFAULT_CANVAS_PX, answer_px=None)
     beside = width - GAP_PX - ANSWER_MIN_PX
     if beside >= MIN_CANVAS_PX:
-        return BoardLayout(_steps(min(beside, MAX_CANVAS_PX)), side_by_side=True)
-    return BoardLayout(_steps(max(min(width - EDGE_PX, MAX_CANVAS_PX), 0)), side_by_side=False)
+        return BoardLayout(_steps(min(beside, MAX_CANVAS_PX)), answer_px=None)
+    return BoardLayout(_steps(max(min(width - EDGE_PX, MAX_CANVAS_PX), 0)), answer_px=width)
 
 
 def _steps(px: int) -> int:
@@ -70,8 +74,8 @@ def page_width(key: str) -> int | None:
 
 
 def board_slots(layout: BoardLayout):
-    """Two containers, (canvas, answer): side by side, or one under the other."""
-    if not layout.side_by_side:
-        return st.container(), st.container()
+    """Two containers, (canvas, answer), in one row that wraps: the answer beside the canvas, or, as wide as
+    the page, under it. Always the same elements, so a new layout resizes the canvas instead of replacing it
+    (and its drawing)."""
     row = st.container(horizontal=True, gap="large")
-    return row.container(width=layout.canvas_px), row.container()
+    return row.container(width=layout.canvas_px), row.container(width=layout.answer_px or "stretch")
