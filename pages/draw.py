@@ -8,9 +8,9 @@ from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
 from ui import charts
 from ui.board_layout import board_layout, board_slots, page_width
-from ui.formatting import upscale
 from ui.model_picker import STARTER, UPLOAD, PickedModel, load_model, model_picker
 from ui.see_why import see_why
+from ui.stages import STAGES_CSS, stages_html
 from ui.teach import teach
 from ui.uploads import in_user_terms
 from ui.warm_start import starter_for_now
@@ -22,7 +22,7 @@ KEY = "draw_"
 CANVAS_PX = 280  # the brush width is set for a square this size, and scaled with the canvas
 LOW_CONFIDENCE = 0.6
 
-st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{charts.PIXELATED_CSS}</style>")
+st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{STAGES_CSS}</style>")
 
 st.title("Draw")
 st.caption(
@@ -97,8 +97,7 @@ def show_stages(steps) -> None:
         (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
         (steps.centred, "4 · Centred 28×28: the model's input"),
     ]
-    for column, (image, caption) in zip(st.columns(4), stages, strict=True):
-        column.image(upscale(image, 168), caption=caption, width=168)
+    st.html(stages_html(stages))
 
 
 def canvas(side: int):
