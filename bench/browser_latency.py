@@ -3,8 +3,10 @@
 Starts `streamlit run app.py` on a free port (runs folder in a temp dir), opens the Draw page in
 headless Chromium, draws hand-written digit templates stroke by stroke with the mouse and times,
 for every stroke, from the browser's `mouseup` event to the moment the ten probabilities on the
-page change. Each stroke starts once the page is at rest (the previous answer fully drawn, then
-a short pause, as when a person draws). Prints p50/p95 (targets: p50 <= 500 ms, p95 <= 1 s).
+page change, split into the canvas's send delay (mouse-up -> its message on the WebSocket), the
+server's run up to the answer and its render, and the rest of the fragment's run. Each stroke starts
+once the page is at rest (the previous answer fully drawn, then a short pause, as when a person
+draws). Prints p50/p95 (issue 17's targets: p50 <= 260 ms, all but the send delay <= 60 ms).
 
     python bench/browser_latency.py [--strokes 24] [--model path/to/model.keras]
 
@@ -35,9 +37,14 @@ from browser_utils import (  # noqa: E402
 
 DIGITS = ["4", "7", "1 flag", "5", "3", "2", "8", "6", "9", "0"]  # templates of digit_drawings
 PAUSE_MS = 300  # between strokes, as a person pauses; every stroke starts from a page at rest
-TIMERS_JS = """() => {  // when the last mouseup happened, and when a script run last finished
-  window.__up = 0; window.__done = 0;
-  window.addEventListener('mouseup', () => { window.__up = performance.now(); }, true);
+TIMERS_JS = """() => {  // when the last mouseup happened, the drawing left for the server, a script run finished
+  window.__up = 0; window.__sent = 0; window.__done = 0;
+  window.addEventListener('mouseup', () => { window.__up = performance.now(); window.__sent = 0; }, true);
+  const send = WebSocket.prototype.send;  // the canvas's rerun request is the first message after mouseup
+  WebSocket.prototype.send = function (data) {
+    if (window.__up && !window.__sent) window.__sent = performance.now();
+    return send.call(this, data);
+  };
   const app = document.querySelector('[data-testid="stApp"]');
   new MutationObserver(() => {
     if (app.dataset.testScriptState === 'notRunning') window.__done = performance.now();
@@ -74,8 +81,9 @@ def pick_model(page, label: str | None) -> None:
     wait_for_idle(page)
 
 
-def measure_stroke(page, stroke, box) -> float:
-    """Draw one stroke from a quiet page; milliseconds from its mouseup to new probabilities on screen."""
+def measure_stroke(page, stroke, box) -> dict[str, float] | None:
+    """Draw one stroke from a quiet page; milliseconds from its mouseup to the drawing sent to the server
+    (`send`), to new probabilities on screen (`total`) and to the end of the fragment's run (`done`)."""
     wait_for_idle(page)
     page.wait_for_timeout(PAUSE_MS)
     before = page.evaluate(PROBS_JS)
@@ -83,10 +91,14 @@ def measure_stroke(page, stroke, box) -> float:
     draw_strokes(page, [stroke], box, steps=3)
     try:
         page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=10_000)
-    except Exception:  # the same text again (rare): count until the script run finished instead
+    except Exception:  # the same text again (rare): not counted
         wait_for_idle(page)
-        return page.evaluate("() => window.__done - window.__up")
-    return page.evaluate("() => window.__seen - window.__up")
+        return None
+    wait_for_idle(page)
+    return page.evaluate(
+        "() => ({send: window.__sent - window.__up, total: window.__seen - window.__up,"
+        " done: window.__done - window.__up})"
+    )
 
 
 def clear_canvas(page) -> None:
@@ -95,7 +107,7 @@ def clear_canvas(page) -> None:
     wait_for_idle(page)
 
 
-def run(strokes_wanted: int, model: Path | None) -> list[float]:
+def run(strokes_wanted: int, model: Path | None) -> list[dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
     from digit_drawings import template_strokes
@@ -120,13 +132,19 @@ def run(strokes_wanted: int, model: Path | None) -> list[float]:
             pick_model(page, label)
             box = canvas_box(page)
             page.evaluate(TIMERS_JS)
-            draw_strokes(page, template_strokes("1", 180, (140, 140)), box)  # warm-up: loads the model
-            page.locator(".dl-probs").wait_for(timeout=180_000)
-            clear_canvas(page)
-            times: list[float] = []
+            for _ in range(60):  # warm-up, until TensorFlow answers (not the NumPy copy of a fresh server)
+                draw_strokes(page, template_strokes("1", 180, (140, 140)), box)
+                page.locator(".dl-probs").wait_for(timeout=180_000)
+                wait_for_idle(page)
+                copy = page.get_by_text("a NumPy copy of the starter model answers").count()
+                clear_canvas(page)
+                if not copy:
+                    break
+                page.wait_for_timeout(2000)
+            times: list[dict[str, float]] = []
             for i in range(10 * strokes_wanted):
                 for stroke in template_strokes(DIGITS[i % len(DIGITS)], 180, (140, 140)):
-                    times.append(measure_stroke(page, stroke, box))
+                    times += [t for t in [measure_stroke(page, stroke, box)] if t is not None]
                 clear_canvas(page)
                 if len(times) >= strokes_wanted:
                     break
@@ -140,15 +158,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a .keras file to upload and draw for")
     args = parser.parse_args(argv)
     times = run(max(20, args.strokes), args.model)
-    cuts = statistics.quantiles(times, n=20, method="inclusive")
-    p50, p95 = statistics.median(times), cuts[18]
-    print(f"strokes: {len(times)}; each in ms: {' '.join(f'{t:.0f}' for t in times)}")
+    totals = [t["total"] for t in times]
+    p50, p95 = statistics.median(totals), statistics.quantiles(totals, n=20, method="inclusive")[18]
+    print(f"strokes: {len(times)}; each in ms: {' '.join(f'{t:.0f}' for t in totals)}")
     print(
         f"mouse-up -> new probabilities on screen: p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
-        f"min {min(times):.0f} ms, max {max(times):.0f} ms"
+        f"min {min(totals):.0f} ms, max {max(totals):.0f} ms"
     )
+    parts = {
+        "mouse-up -> drawing sent (the canvas's send delay, PNG encoding)": [t["send"] for t in times],
+        "sent -> probabilities on screen (server run up to the answer, its render)": [
+            t["total"] - t["send"] for t in times
+        ],
+        "probabilities on screen -> fragment run done (stages, Teach, See why)": [
+            t["done"] - t["total"] for t in times
+        ],
+    }
+    for name, values in parts.items():
+        print(f"  {name}: p50 {statistics.median(values):.0f} ms")
     print(
-        f"targets: p50 <= 500 ms {'OK' if p50 <= 500 else 'MISSED'}, p95 <= 1000 ms {'OK' if p95 <= 1000 else 'MISSED'}"
+        f"targets: p50 <= 260 ms {'OK' if p50 <= 260 else 'MISSED'}, "
+        f"beyond the send delay p50 <= 60 ms {'OK' if statistics.median(parts[list(parts)[1]]) <= 60 else 'MISSED'}"
     )
     return 0
 

@@ -36,6 +36,12 @@ class Prediction:
     top3: tuple[tuple[int, float], ...]  # (digit, probability), most probable first
 
 
+def to_prediction(p: np.ndarray) -> Prediction:
+    """One image's float32 (10,) probabilities -> its `Prediction`."""
+    top = np.argsort(p)[::-1][:3]
+    return Prediction(int(top[0]), float(p[top[0]]), p, tuple((int(d), float(p[d])) for d in top))
+
+
 class Predictor:
     """A loaded model with a fast `probabilities` path; build it with `load_predictor`."""
 
@@ -72,9 +78,7 @@ class Predictor:
                 f"predict() takes one image of shape (28, 28); got shape {np.shape(image)}. "
                 "Use probabilities() for a batch."
             )
-        p = self.probabilities(image)[0]
-        top = np.argsort(p)[::-1][:3]
-        return Prediction(int(top[0]), float(p[top[0]]), p, tuple((int(d), float(p[d])) for d in top))
+        return to_prediction(self.probabilities(image)[0])
 
     def summary(self) -> str:
         """The model's layer table, as `model.summary()` prints it."""

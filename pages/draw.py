@@ -6,21 +6,23 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
 from ui import charts
+from ui.board_layout import board_layout, board_slots, page_width
 from ui.damaged_runs import damaged_runs, usable_runs
-from ui.formatting import upscale
-from ui.model_picker import STARTER, UPLOAD, load_model, model_picker
+from ui.model_picker import STARTER, UPLOAD, PickedModel, load_model, model_picker
 from ui.see_why import see_why
+from ui.stages import STAGES_CSS, stages_html
 from ui.teach import teach
 from ui.uploads import in_user_terms
+from ui.warm_start import starter_for_now
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
     st.switch_page("app.py", query_params={"page": "draw"})
 
 KEY = "draw_"
-CANVAS_PX = 280
+CANVAS_PX = 280  # the brush width is set for a square this size, and scaled with the canvas
 LOW_CONFIDENCE = 0.6
 
-st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{charts.PIXELATED_CSS}</style>")
+st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{STAGES_CSS}</style>")
 
 st.title("Draw")
 damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
@@ -31,29 +33,41 @@ st.caption(
 
 
 # ---------------------------------------------------------------- which model
-def pick_predictor():
-    """The model picker, with the uploader and any error under it; returns the predictor to draw with."""
+def pick_model() -> PickedModel:
+    """The model picker, with the uploader under it; loading waits until the canvas is on screen."""
     trained = [h for h in usable_runs() if h.status().is_finished and h.model_path("best")]
     picked = model_picker(KEY + "model", trained, upload_key=KEY + "upload")
     if picked.choice == UPLOAD and picked.path is None:
         st.info("Upload a model to use it; until then the starter model answers.", icon=":material/upload:")
+    return picked
+
+
+def load_predictor(picked: PickedModel):
+    """The picked model, loaded (the starter if it cannot be); None, with the error shown, if none can be."""
+    quick = starter_for_now() if picked.choice == STARTER or picked.path is None else None
+    if quick is not None:
+        st.caption(
+            f":material/hourglass_top: {quick.description}. TensorFlow is still loading: until it is in, "
+            "a NumPy copy of the starter model answers (the same probabilities)."
+        )
+        return quick
     try:
         predictor = load_model(picked.path)
     except ModelLoadError as error:
         st.error(f"**This model cannot be used:** {in_user_terms(str(error), KEY + 'upload')}", icon=":material/error:")
         if picked.path is None or picked.choice == STARTER:
-            st.stop()
+            return None
         st.caption("Drawing with the starter model instead.")
         try:
             predictor = load_model(None)
         except ModelLoadError:
-            st.stop()
+            return None
     st.caption(f":material/memory: {predictor.description}")
     return predictor
 
 
 with st.container():  # what comes and goes above the canvas stays in one slot, so the canvas keeps its drawing
-    predictor = pick_predictor()
+    picked = pick_model()
 
 
 # ---------------------------------------------------------------- canvas, answer, what the model sees
@@ -84,32 +98,41 @@ def show_stages(steps) -> None:
         (steps.box, f"3 · Fitted to 20×20, stroke {steps.stroke_width:.1f} → {steps.target_width:.1f} px"),
         (steps.centred, "4 · Centred 28×28: the model's input"),
     ]
-    for column, (image, caption) in zip(st.columns(4), stages, strict=True):
-        column.image(upscale(image, 168), caption=caption, width=168)
+    st.html(stages_html(stages))
+
+
+def canvas(side: int):
+    """The brush settings and the square canvas, `side` CSS pixels; returns the drawing (RGBA) or None."""
+    with st.popover("Brush and colours", icon=":material/brush:"):
+        brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
+        ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
+        paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
+    return st_canvas(
+        stroke_width=max(1, round(brush * side / CANVAS_PX)),  # the same stroke, relative to the square
+        stroke_color=ink,
+        background_color=paper,
+        width=side,
+        height=side,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=KEY + "canvas",
+    ).image_data
 
 
 @st.fragment
-def drawing_board(predictor) -> None:
-    """The canvas and everything computed from it: a stroke reruns only this part of the page."""
-    canvas_col, answer_col = st.columns([1, 1.35], gap="large")
-    with canvas_col:
-        with st.popover("Brush and colours", icon=":material/brush:"):
-            brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
-            ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
-            paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
-        canvas = st_canvas(
-            stroke_width=brush,
-            stroke_color=ink,
-            background_color=paper,
-            width=CANVAS_PX,
-            height=CANVAS_PX,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=KEY + "canvas",
-        )
-    steps = canvas_steps(canvas.image_data) if canvas.image_data is not None else None
-    with answer_col:
+def drawing_board(picked: PickedModel) -> None:
+    """The canvas and everything computed from it: a stroke reruns only this part of the page.
+    The canvas comes first, so it is on screen while the model is still loading."""
+    layout = board_layout(page_width(KEY + "width"))
+    canvas_slot, answer_slot = board_slots(layout)
+    with canvas_slot:
+        image = canvas(layout.canvas_px)
+    with answer_slot:
+        predictor = load_predictor(picked)
+        if predictor is None:
+            return
+        steps = canvas_steps(image) if image is not None else None
         if steps is None:
             st.info(
                 "Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
@@ -124,4 +147,4 @@ def drawing_board(predictor) -> None:
     see_why(predictor, steps.centred, prediction.digit)
 
 
-drawing_board(predictor)
+drawing_board(picked)

@@ -7,6 +7,8 @@ Used by tests/test_browser.py and bench/browser_latency.py. Chromium is the syst
 from __future__ import annotations
 
 import contextlib
+import itertools
+import math
 import os
 import shutil
 import signal
@@ -183,3 +185,71 @@ def draw_strokes(
         for point in points[1:]:
             page.mouse.move(*point, steps=steps)
         page.mouse.up()
+
+
+def touch_strokes(
+    page, strokes: Sequence[Sequence[tuple[float, float]]], box: dict, size: float, spacing: float = 20.0
+) -> None:
+    """Draw pen strokes given in canvas pixels (0..size) with a finger: Chrome DevTools Protocol touch
+    events (touchStart, touchMove, touchEnd), no mouse. The finger reports a move about every `spacing`
+    screen pixels (a quick finger on a 60 Hz screen; each event waits for the page to handle it, so
+    fewer keep the test short). The page's context needs has_touch=True."""
+    session = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes:
+            points = _finger_path(
+                [(box["x"] + x * box["width"] / size, box["y"] + y * box["height"] / size) for x, y in stroke], spacing
+            )
+            kinds = ["touchStart"] + ["touchMove"] * (len(points) - 1)
+            for kind, (x, y) in zip(kinds, points, strict=True):
+                session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+            session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        session.detach()
+
+
+def _finger_path(points: list[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
+    """The points a finger reports along a polyline: one about every `spacing` pixels, corners kept."""
+    path = [points[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        steps = math.ceil(math.hypot(x1 - x0, y1 - y0) / spacing)
+        path += [(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps) for k in range(1, steps)]
+        if math.dist(path[-1], (x1, y1)) >= spacing or (x1, y1) == points[-1]:
+            path.append((x1, y1))
+    return path
+
+
+CANVAS_SEEN_JS = """() => {  // the drawing surface, and whether the page shows the canvas component at its corners
+  const hosts = [...document.querySelectorAll('*')].filter(e => e.shadowRoot);
+  const canvas = [document, ...hosts.map(h => h.shadowRoot)]
+    .map(root => root.querySelector('canvas.upper-canvas')).find(Boolean);
+  const r = canvas.getBoundingClientRect(), root = canvas.getRootNode(), component = canvas.closest('.dc-root');
+  // its own toolbar, hidden until hovered, lies over the top right corner: that is the component, not a clip
+  const corners = [[r.left + 2, r.top + 2], [r.right - 2, r.top + 2],
+                   [r.left + 2, r.bottom - 2], [r.right - 2, r.bottom - 2]];
+  return {x: r.x, y: r.y, width: r.width, height: r.height,
+          corners_seen: corners.map(([x, y]) => component.contains(root.elementFromPoint(x, y))),
+          page_width: document.documentElement.scrollWidth, viewport_width: innerWidth};
+}"""
+
+
+def canvas_on_screen(page) -> dict:
+    """Where the canvas is, whether its four corners are visible (not clipped or covered), and how wide
+    the page is against the viewport (wider: something overflows sideways)."""
+    canvas_box(page)
+    return page.evaluate(CANVAS_SEEN_JS)
+
+
+OVERFLOW_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible'
+          && e.clientWidth > 0)
+  .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 2).join('.')}:`
+            + ` ${e.scrollWidth} > ${e.clientWidth}`)"""
+
+
+def sideways_overflow(page) -> list[str]:
+    """Every element in the main area whose content is wider than its box and is clipped or scrolls
+    sideways (what a person sees cut off), plus the page itself when it is wider than the viewport."""
+    clipped = page.evaluate(OVERFLOW_JS)
+    width, viewport = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    return clipped + ([f"page: {width} > {viewport}"] if width > viewport else [])

@@ -341,7 +341,8 @@ def test_drawing_shows_the_digit_probabilities_and_what_the_model_sees(runs_root
     assert 'class="dl-answer"' in html
     assert html.count("<span>") == 10  # all ten probabilities as text
     assert html.count('class="dl-bar"') == 10  # and as bars
-    assert len(at.get("image")) == 4  # the four preprocessing stages
+    assert html.count('<figure class="dl-stage"><img src="data:image/png;base64,') == 4  # the preprocessing stages
+    assert "4 · Centred 28×28: the model&#x27;s input" in html
     assert any("unsure" in w.value for w in at.warning)  # an untrained model is never sure
 
 

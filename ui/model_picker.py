@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -72,6 +73,8 @@ def _predictor(path: str | None, version: float) -> predict.Predictor:
 
 def load_model(path: str | None) -> predict.Predictor:
     """The model in `path` (None: the starter), loaded once per file version; raises ModelLoadError."""
+    if path is not None and Path(path) == predict.STARTER_MODEL_PATH:
+        path = None  # one cache entry for the starter, however it is named (the warm start loads it as None)
     return _predictor(path, file_version(path or predict.STARTER_MODEL_PATH))
 
 

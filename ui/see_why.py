@@ -44,6 +44,9 @@ def see_why(predictor, image: np.ndarray, predicted: int) -> None:
     with st.expander("See why", icon=":material/psychology:", key=KEY + "why", on_change="rerun") as why:
         if not why.open:
             return
+        if getattr(predictor, "model", None) is None:  # the starter's NumPy copy, while TensorFlow loads
+            st.info("See why works once TensorFlow has loaded, in a few seconds: draw again then.")
+            return
         model_key = f"{predictor.path}:{file_version(predictor.path)}"
         try:
             _explain(predictor, model_key, image, predicted)

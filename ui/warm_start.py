@@ -1,0 +1,76 @@
+"""Import TensorFlow and load the starter model in the background as soon as the server runs app.py.
+
+Both take seconds (TensorFlow's import alone is 4-9 s on a busy 2-core machine). Done on the first
+page view of the server, in a thread, the Draw page finds the model loaded instead of loading it while
+a person waits. Until it is, the starter's NumPy copy (mnist_core.numpy_model: no TensorFlow, the same
+probabilities) answers, so the first drawing on a fresh server gets its answer within a second or two.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui.files import file_version
+
+# TensorFlow's import holds the GIL for seconds: it starts once the first page has had time to render
+# (measured under load: the Draw canvas came 3-4 s later when the import ran beside the page's script).
+START_DELAY_S = 2.0
+
+if TYPE_CHECKING:  # app.py imports this module: NumPy and the engine load only when a page needs them
+    from mnist_core.numpy_model import NumpyPredictor
+
+
+@st.cache_resource(show_spinner=False)
+def warm_start() -> threading.Thread:
+    """Start loading the starter model in a daemon thread, once per server; returns the thread."""
+    thread = threading.Thread(target=_load_starter, name="digit-lab-warm-start", daemon=True)
+    thread.start()
+    return thread
+
+
+def starter_loading() -> bool:
+    """Whether the background load is still under way (so the next `load_model(None)` would wait)."""
+    return warm_start().is_alive()
+
+
+def _load_starter() -> None:
+    from mnist_core.predict import STARTER_MODEL_PATH
+    from ui.files import starter_available
+    from ui.model_picker import load_model  # here, not at the top: model_picker's import would slow app.py
+
+    if not starter_available():
+        return
+    time.sleep(START_DELAY_S)
+    try:
+        _numpy_starter(file_version(STARTER_MODEL_PATH))  # ready for the first drawing
+    except (ValueError, OSError):
+        pass  # a starter NumPy cannot copy: the page loads the real one
+    try:
+        load_model(None)  # the same cache entry the pages use: they wait for it instead of loading twice
+    except ValueError:  # ModelLoadError: the page that needs the starter loads it again and shows the error there
+        return
+
+
+def starter_for_now() -> NumpyPredictor | None:
+    """The starter's NumPy copy while the background load is under way; None once it is done (load the
+    real model then) or when no copy can be made."""
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    if not starter_loading():
+        return None
+    try:
+        return _numpy_starter(file_version(STARTER_MODEL_PATH))
+    except (ValueError, OSError):  # ModelLoadError is a ValueError
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _numpy_starter(version: float) -> NumpyPredictor:
+    from mnist_core.numpy_model import load_numpy_predictor
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    return load_numpy_predictor(STARTER_MODEL_PATH)
