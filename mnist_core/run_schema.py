@@ -93,10 +93,10 @@ class Meta(_Strict):
 
 
 class _Row(BaseModel):
-    """What batch and epoch rows share: any further value is a logged metric, a finite number."""
+    """What batch and epoch rows share: any further value is a logged metric, a number (NaN once training diverged)."""
 
     model_config = ConfigDict(strict=True, extra="allow", frozen=True)
-    __pydantic_extra__: dict[str, Annotated[float, Field(allow_inf_nan=False)]]  # checked in pydantic's core: fast
+    __pydantic_extra__: dict[str, float]  # checked in pydantic's core (fast); NaN and inf too: a diverged run logs them
     epoch: Annotated[int, Field(ge=1, le=100_000)]
     t: Seconds | None = None  # seconds since training began
 

@@ -125,7 +125,7 @@ def failure_message(files: run_files.RunFiles, error: BaseException) -> str:
     """What a failed run's status says: a full disk is named as such, with what to do (issue 13, item 8)."""
     full = _disk_full(error)
     if full is None:
-        return f"Training failed: {error}"
+        return f"Training failed: {str(error)[:1500]}"  # status.json holds at most 4,000 characters of message
     kept = "The best checkpoint so far is kept." if files.model_file("best").is_file() else "No checkpoint was saved."
     written = re.search(r"Could not write (.+?): ", full.strerror or "")  # a StorageError names its file
     file = Path(written.group(1) if written else str(full.filename or "a run file")).name
