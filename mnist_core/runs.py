@@ -432,7 +432,12 @@ def writable_runs_dir(path: str | Path | None = None) -> Path:
 
 
 def _create_run_folder(
-    root: Path, config: TrainingConfig, name: str | None, data_dir, owner: Person | None, experiment: dict | None
+    root: Path,
+    config: TrainingConfig,
+    name: str | None,
+    data_dir,
+    owner: Person | None = None,
+    experiment: dict | None = None,
 ) -> RunHandle:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = validate_name(name) if name else f"{config.architecture} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"

@@ -11,6 +11,7 @@ from ui.damaged_runs import damaged_runs, usable_runs
 from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
 from ui.model_picker import model_picker, model_summary
+from ui.responsive import columns
 from ui.uploads import in_user_terms
 
 if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
@@ -96,7 +97,7 @@ if evaluation is None:
     st.stop()
 
 errors = evaluation.n - int(evaluation.confusion.trace())
-acc_col, loss_col, n_col, err_col = st.columns(4)
+acc_col, loss_col, n_col, err_col = columns(4, key=KEY + "scores", min_rem=9)
 acc_col.metric("Test accuracy", f"{evaluation.accuracy:.2%}", border=True)
 loss_col.metric("Test loss", f"{evaluation.loss:.4f}", border=True)
 n_col.metric("Test digits", f"{evaluation.n:,}", border=True)
@@ -104,7 +105,7 @@ err_col.metric("Mistakes", f"{errors:,}", border=True)
 
 # ---------------------------------------------------------------- confusion matrix and its digits
 st.subheader("Confusion matrix")
-matrix_col, cell_col = st.columns([1.05, 1], gap="large")
+matrix_col, cell_col = columns([1.05, 1], key=KEY + "matrix_row", min_rem=22, gap="large")
 with matrix_col:
     normalised = st.segmented_control(
         "Show",
@@ -145,7 +146,7 @@ with cell_col:
 
 # ---------------------------------------------------------------- per class
 st.subheader("Per digit")
-bars_col, table_col = st.columns([1, 1.3], gap="large")
+bars_col, table_col = columns([1, 1.3], key=KEY + "per_digit_row", min_rem=22, gap="large")
 rows = diagnostics.per_class_rows(evaluation)
 bars_col.plotly_chart(charts.per_class_bars(rows), key=KEY + "per_class", config={"displayModeBar": False})
 score = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}

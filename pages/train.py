@@ -19,6 +19,7 @@ from ui.formatting import describe_config, format_duration, overlay_series, run_
 from ui.live_run import live_run
 from ui.model_picker import model_summary
 from ui.queue_panel import queue_panel
+from ui.responsive import columns
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
 from ui.sign_in import current_person
@@ -89,7 +90,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     """Outcome, curves, model summary and download of a run that has ended."""
     status = run_outcome(handle, duration=False)  # the time is one of the numbers below
     scores = test_scores(handle.id, file_version(handle.path / "evaluation.json"))
-    accuracy_col, loss_col, epochs_col, time_col = st.columns(4)
+    accuracy_col, loss_col, epochs_col, time_col = columns(4, key=KEY + "scores", min_rem=9)
     accuracy_col.metric("Test accuracy", f"{scores[0]:.2%}" if scores else "—", border=True)
     loss_col.metric("Test loss", f"{scores[1]:.4f}" if scores else "—", border=True)
     epochs_col.metric("Epochs trained", f"{status.epoch} of {status.epochs}", border=True)

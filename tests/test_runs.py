@@ -447,16 +447,19 @@ def stranger():
     [
         ({"state": "running", "pid": "dead", "epoch": 1}, "interrupted"),
         ({"state": "running", "pid": "stranger"}, "interrupted"),
-        ({"state": "queued", "pid": None, "age": 120}, "interrupted"),
-        ({"state": "queued", "pid": None, "age": 0}, "queued"),
+        ({"state": "queued", "pid": None, "age": 120, "handed": True}, "interrupted"),
+        ({"state": "queued", "pid": None, "age": 0, "handed": True}, "queued"),
+        ({"state": "queued", "pid": None, "age": 120}, "queued"),
         ({"state": "completed", "pid": "dead"}, "completed"),
     ],
-    ids=["running-dead-pid", "running-foreign-pid", "queued-never-started", "queued-just-now", "completed"],
+    ids=["running-dead-pid", "running-foreign-pid", "handed-never-started", "handed-just-now", "waiting", "completed"],
 )
 def test_runs_whose_worker_is_gone_are_interrupted(tmp_path: Path, stranger: int, status: dict, expected: str):
     pid = {"dead": _dead_pid(), "stranger": stranger, None: None}[status["pid"]]
     created = time.time() - status.get("age", 60)
-    fields = {k: v for k, v in status.items() if k not in ("pid", "age")}
+    fields = {k: v for k, v in status.items() if k not in ("pid", "age", "handed")}
+    if status.get("handed"):  # handed to a worker (that never started); without it the run waits its turn
+        fields["handed_at"] = created
     handle = _fake_run(tmp_path, "20200101-000000-fake", pid=pid, created_at=created, **fields)
     assert [h.status().state for h in list_runs(tmp_path)] == [expected]
     stored = json.loads((handle.path / "status.json").read_text())

@@ -26,6 +26,7 @@ from mnist_core.config_text import format_field
 from mnist_core.presets import PRESETS
 from ui.data_banner import cached_data_info
 from ui.formatting import batch_norm_hint, plan_text, preset_expectation
+from ui.responsive import columns
 
 KEY = "train_"  # every session-state key of the Train page starts with it
 MAX_LAYERS = 4  # hidden dense layers / conv blocks the sliders offer
@@ -131,7 +132,7 @@ def start_with_a_preset() -> None:
 
 def settings_form() -> tuple[TrainingConfig | None, str | None]:
     """The preset picker and every knob; returns (the config they make, None) or (None, why it is invalid)."""
-    preset_col, about_col = st.columns([1, 3], vertical_alignment="bottom")
+    preset_col, about_col = columns([1, 3], key=KEY + "preset_row", min_rem=12, vertical_alignment="bottom")
     preset = preset_col.selectbox(
         "Preset",
         list(PRESETS),
@@ -141,7 +142,7 @@ def settings_form() -> tuple[TrainingConfig | None, str | None]:
         **KEEP,
     )
     about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
-    model_box, optim_box, data_box = st.columns(3, border=True)
+    model_box, optim_box, data_box = columns(3, key=KEY + "settings", min_rem=14, border=True)
     with model_box:
         _model_knobs()
     with optim_box:
