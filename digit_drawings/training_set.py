@@ -7,6 +7,7 @@ split once: the first part is re-drawn for training, a disjoint part for the det
 from __future__ import annotations
 
 import multiprocessing
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,5 +85,7 @@ def load_or_build(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, wor
             return dict(data)
     arrays = build(x_train, y_train, sizes, seed, workers)
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    partial = path.with_suffix(".partial.npz")  # written whole, then renamed: a reader never sees half a file
+    np.savez_compressed(partial, **arrays)
+    os.replace(partial, path)
     return arrays

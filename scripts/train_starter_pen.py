@@ -67,9 +67,11 @@ def finetune_starter(data, pen_x: np.ndarray, pen_y: np.ndarray, epochs: int, se
 
     keras.utils.set_random_seed(seed)
     model = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
-    model.compile(_schedule(3e-4, STEPS_PER_EPOCH * epochs), "sparse_categorical_crossentropy", ["accuracy"])
+    optimizer = _schedule(3e-4, STEPS_PER_EPOCH * epochs)
+    model.compile(optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x_mnist = data.x_train.astype(np.float32) / 255
-    batches = _mixed([(x_mnist, data.y_train, MNIST_PER_BATCH), (pen_x, pen_y, PEN_PER_BATCH)], seed)
+    labels = data.y_train.astype(np.int64)
+    batches = _mixed([(x_mnist, labels, MNIST_PER_BATCH), (pen_x, pen_y.astype(np.int64), PEN_PER_BATCH)], seed)
     model.fit(batches, steps_per_epoch=STEPS_PER_EPOCH, epochs=epochs, verbose=2)
     test = model.predict(data.x_test.astype(np.float32) / 255, batch_size=1000, verbose=0).argmax(axis=1)
     print(f"fine-tuned starter: MNIST test accuracy {100 * (test == data.y_test).mean():.2f}%")
@@ -89,7 +91,8 @@ def train_detector(data, arrays: dict, seed: int, out: Path) -> None:
     others = x[y < 0]
     ones, zeros = np.ones(len(digits), np.float32), np.zeros(len(others), np.float32)
     model = detector.build_detector()
-    model.compile(_schedule(1e-3, DETECTOR_STEPS), keras.losses.BinaryCrossentropy(from_logits=True), ["accuracy"])
+    loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    model.compile(_schedule(1e-3, DETECTOR_STEPS), loss=loss, metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)])
     batches = _mixed([(digits, ones, DETECTOR_HALF), (others, zeros, DETECTOR_HALF)], seed).map(
         lambda x, y: (x, y[:, None])
     )
