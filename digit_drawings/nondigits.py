@@ -108,10 +108,16 @@ def _arrow(rng: Rng) -> Strokes:
 
 
 def _smiley(rng: Rng) -> Strokes:
+    """A face: a round outline, two eyes (dots or small rings) and a smiling, straight or sad mouth."""
     t = np.linspace(0, 2 * np.pi, 30)
-    face = list(zip(0.5 + 0.5 * np.cos(t), 0.5 + 0.5 * np.sin(t), strict=True))
-    mouth = [(0.5 + 0.28 * np.cos(a), 0.55 + 0.22 * np.sin(a)) for a in np.linspace(0.3, np.pi - 0.3, 10)]
-    eyes = [[(0.35, 0.35), (0.35, 0.37)], [(0.65, 0.35), (0.65, 0.37)]]
+    face = list(zip(0.5 + 0.5 * np.cos(t), 0.5 + 0.5 * np.sin(t) * _u(rng, 0.85, 1.1), strict=True))
+    bend = _u(rng, -0.15, 0.25)
+    mouth = [(0.5 + 0.25 * np.cos(a), 0.65 + bend * (np.sin(a) - 0.5)) for a in np.linspace(0.4, np.pi - 0.4, 10)]
+    ring = _u(rng, 0.0, 0.05)
+    eyes = [
+        [(x + ring * np.cos(a), 0.35 + ring * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 6 if ring > 0.02 else 2)]
+        for x in (0.35, 0.65)
+    ]
     return [face, mouth, *eyes]
 
 
@@ -135,6 +141,20 @@ def _sun(rng: Rng) -> Strokes:
     return [disc, *rays]
 
 
+def _cloud(rng: Rng) -> Strokes:
+    t = np.linspace(0, 2 * np.pi, 80)
+    r = 0.5 + 0.08 * np.abs(np.sin(int(rng.integers(4, 7)) * t / 2))
+    return [list(zip(0.5 + r * np.cos(t), 0.5 + 0.6 * r * np.sin(t), strict=True))]
+
+
+def _lightning(rng: Rng) -> Strokes:
+    return [[(0.6, 0.0), (0.25, 0.5), (0.6, 0.45), (0.3, 1.0)]]
+
+
+def _envelope(rng: Rng) -> Strokes:
+    return [[(0.0, 0.0), (1.0, 0.0), (1.0, 0.65), (0.0, 0.65), (0.0, 0.0), (0.5, 0.35), (1.0, 0.0)]]
+
+
 def _letter(name: str) -> Callable[[Rng], Strokes]:
     return lambda rng: [list(s) for s in LETTERS[name]]
 
@@ -151,14 +171,17 @@ TRAIN_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     "arrow": _arrow,
     "tick": lambda rng: [[(0.0, 0.55), (0.35, 1.0), (1.0, 0.0)]],
     "dash": lambda rng: [[(0.0, 0.5), (1.0, 0.5 + _u(rng, -0.05, 0.05))]],
+    "smiley": _smiley,
+    "heart": _heart,
 }
 HELD_OUT_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     **{f"letter {k}": _letter(k) for k in HELD_OUT_LETTERS},
-    "smiley": _smiley,
-    "heart": _heart,
     "house": _house,
     "sun": _sun,
     "hash": _hash,
+    "cloud": _cloud,
+    "lightning": _lightning,
+    "envelope": _envelope,
 }
 
 

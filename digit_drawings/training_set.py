@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,17 +58,15 @@ def _run(jobs: list[tuple], workers: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def build(x_train: np.ndarray, y_train: np.ndarray, sizes: SetSizes, seed: int, workers: int = 2) -> dict:
-    """Training drawings and calibration drawings as arrays: {name: array} (see `SetSizes`)."""
+def build_digits(x_train: np.ndarray, y_train: np.ndarray, sizes: SetSizes, seed: int, workers: int = 2) -> dict:
+    """Pen digits for training and for calibration: {"x", "y", "x_cal", "y_cal", "mnist_used"}."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x_train))
     n_cal_mnist = sizes.calibration * 2 // 3
     pen_idx, cal_idx = order[: sizes.mnist_pen], order[sizes.mnist_pen : sizes.mnist_pen + n_cal_mnist]
-    styles, kinds = list(pen_styles.STYLES), list(nondigits.TRAIN_KINDS)
-    train_jobs = (
-        _chunks("mnist", [(x_train[i], int(y_train[i])) for i in pen_idx], seed + 1)
-        + _chunks("style", [styles[k % len(styles)] for k in range(sizes.styles)], seed + 2)
-        + _chunks("nondigit", [kinds[k % len(kinds)] for k in range(sizes.nondigits)], seed + 3)
+    styles = list(pen_styles.STYLES)
+    train_jobs = _chunks("mnist", [(x_train[i], int(y_train[i])) for i in pen_idx], seed + 1) + _chunks(
+        "style", [styles[k % len(styles)] for k in range(sizes.styles)], seed + 2
     )
     cal_jobs = _chunks("mnist", [(x_train[i], int(y_train[i])) for i in cal_idx], seed + 4) + _chunks(
         "style", [styles[k % len(styles)] for k in range(sizes.calibration - n_cal_mnist)], seed + 5
@@ -77,14 +76,43 @@ def build(x_train: np.ndarray, y_train: np.ndarray, sizes: SetSizes, seed: int, 
     return {"x": x, "y": y, "x_cal": x_cal, "y_cal": y_cal, "mnist_used": np.sort(order[: len(pen_idx) + len(cal_idx)])}
 
 
+def build_nondigits(sizes: SetSizes, seed: int, workers: int = 2) -> dict:
+    """Non-digit drawings, spread evenly over nondigits.TRAIN_KINDS: {"x_other"}."""
+    kinds = list(nondigits.TRAIN_KINDS)
+    x, _ = _run(_chunks("nondigit", [kinds[k % len(kinds)] for k in range(sizes.nondigits)], seed + 3), workers)
+    return {"x_other": x}
+
+
+def build(x_train: np.ndarray, y_train: np.ndarray, sizes: SetSizes, seed: int, workers: int = 2) -> dict:
+    """Training drawings (non-digits labelled -1) and calibration drawings: {"x", "y", "x_cal", "y_cal", ...}."""
+    return _merged(build_digits(x_train, y_train, sizes, seed, workers), build_nondigits(sizes, seed, workers))
+
+
+def _merged(digits: dict, others: dict) -> dict:
+    x = np.concatenate([digits["x"], others["x_other"]])
+    y = np.concatenate([digits["y"], np.full(len(others["x_other"]), -1, np.int64)])
+    return {**digits, "x": x, "y": y}
+
+
 def load_or_build(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, workers: int = 2) -> dict:
-    """`build`, cached in `cache` (an .npz named by the sizes and seed)."""
-    path = cache / f"pen_set_{sizes.mnist_pen}_{sizes.styles}_{sizes.nondigits}_{sizes.calibration}_s{seed}.npz"
+    """`build`, cached in `cache`: digits by sizes and seed, non-digits also by the kinds they are drawn from."""
+    kinds = zlib.crc32(" ".join(sorted(nondigits.TRAIN_KINDS)).encode())
+    digits = _cached(
+        cache / f"pen_digits_{sizes.mnist_pen}_{sizes.styles}_{sizes.calibration}_s{seed}.npz",
+        lambda: build_digits(x_train, y_train, sizes, seed, workers),
+    )
+    others = _cached(
+        cache / f"nondigits_{sizes.nondigits}_{kinds:08x}_s{seed}.npz", lambda: build_nondigits(sizes, seed, workers)
+    )
+    return _merged(digits, others)
+
+
+def _cached(path: Path, make) -> dict:
     if path.exists():
         with np.load(path) as data:
             return dict(data)
-    arrays = build(x_train, y_train, sizes, seed, workers)
-    cache.mkdir(parents=True, exist_ok=True)
+    arrays = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.npz")  # written whole, then renamed: a reader never sees half a file
     np.savez_compressed(partial, **arrays)
     os.replace(partial, path)
