@@ -59,6 +59,7 @@ def test_every_model_gets_the_same_answer_from_the_shipped_detector(starter, tmp
     assert np.array_equal(load_predictor(tmp_path / "uploaded.keras").is_digit(both), starter.is_digit(both))
 
 
+@pytest.mark.slow
 def test_pen_digits_of_every_style_and_mnist_digits_are_digits(starter, mnist_dir):
     from mnist_core.data import load_mnist
 

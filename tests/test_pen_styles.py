@@ -51,6 +51,7 @@ def test_nondigit_kinds_measured_are_never_trained_on_and_every_kind_draws():
         assert canvas_to_mnist(nondigits.nondigit_drawing(kind, np.random.default_rng(1))) is not None
 
 
+@pytest.mark.slow  # two worker processes start (spawn): ~15 s
 def test_the_training_set_has_digits_non_digits_and_disjoint_calibration_writers():
     x_train = np.zeros((40, 28, 28), np.uint8)
     x_train[:, 6:22, 12:16] = 255  # forty "1"s
