@@ -39,17 +39,45 @@ class NumpyPredictor:
     def __init__(self, layers: list[Layer], path: Path, description: str, outputs_logits: bool) -> None:
         self.layers, self.path, self.description = layers, path, description
         self.outputs_logits = outputs_logits
+        self.detector: NumpyDetector | None = None  # the digit detector's NumPy copy, where there is one
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """float32 (N, 28, 28) or (28, 28) in [0, 1] -> float32 (N, 10) summing to 1."""
+    def outputs(self, images: np.ndarray) -> np.ndarray:
+        """float32 (N, 28, 28) or (28, 28) in [0, 1] -> the last layer's float32 (N, K) outputs."""
         x = np.asarray(images, np.float32).reshape(-1, *IMAGE_SHAPE)
         for layer in self.layers:
             x = layer(x)
+        return x.astype(np.float32)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """float32 (N, 28, 28) or (28, 28) in [0, 1] -> float32 (N, 10) summing to 1."""
+        x = self.outputs(images)
         return (_softmax(x) if self.outputs_logits else x).astype(np.float32)
 
     def predict(self, image: np.ndarray) -> Prediction:
-        """One float32 (28, 28) image in [0, 1] -> its `Prediction`."""
-        return to_prediction(self.probabilities(image)[0])
+        """One float32 (28, 28) image in [0, 1] -> its `Prediction` (with the detector's verdict, if any)."""
+        is_digit = True if self.detector is None else bool(self.detector.is_digit(image)[0])
+        return to_prediction(self.probabilities(image)[0], is_digit)
+
+
+class NumpyDetector:
+    """The shipped digit detector (mnist_core.detector) in NumPy: a logit per drawing, cut at its threshold."""
+
+    def __init__(self, model: NumpyPredictor, threshold: float) -> None:
+        self.model, self.threshold = model, threshold
+
+    def is_digit(self, images: np.ndarray) -> np.ndarray:
+        return self.model.outputs(images)[:, 0] >= self.threshold
+
+
+def load_numpy_detector() -> NumpyDetector:
+    """The detector's NumPy copy (ValueError or OSError when it cannot be made), for before TensorFlow is in."""
+    from mnist_core.detector import CALIBRATION_PATH, DETECTOR_PATH, read_calibration
+
+    try:
+        threshold = read_calibration(CALIBRATION_PATH).threshold
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{CALIBRATION_PATH.name} is damaged: {error}") from error
+    return NumpyDetector(load_numpy_predictor(DETECTOR_PATH), threshold)
 
 
 def load_numpy_predictor(path: str | Path) -> NumpyPredictor:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_core.detector import load_detector
 from mnist_core.digits import IMAGE_SHAPE, INPUT_SCALES, NUM_CLASSES, accepted_input
 from mnist_core.model_budget import prediction_chunk
 from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError, check_model_file  # noqa: F401 (public here too)
@@ -34,12 +35,13 @@ class Prediction:
     confidence: float  # its probability
     probabilities: np.ndarray  # float32 (10,), sums to 1
     top3: tuple[tuple[int, float], ...]  # (digit, probability), most probable first
+    is_digit: bool = True  # False: the drawing does not look like a digit (a letter, a shape, a scribble)
 
 
-def to_prediction(p: np.ndarray) -> Prediction:
-    """One image's float32 (10,) probabilities -> its `Prediction`."""
+def to_prediction(p: np.ndarray, is_digit: bool = True) -> Prediction:
+    """One image's float32 (10,) probabilities (and the detector's verdict) -> its `Prediction`."""
     top = np.argsort(p)[::-1][:3]
-    return Prediction(int(top[0]), float(p[top[0]]), p, tuple((int(d), float(p[d])) for d in top))
+    return Prediction(int(top[0]), float(p[top[0]]), p, tuple((int(d), float(p[d])) for d in top), is_digit)
 
 
 class Predictor:
@@ -78,7 +80,15 @@ class Predictor:
                 f"predict() takes one image of shape (28, 28); got shape {np.shape(image)}. "
                 "Use probabilities() for a batch."
             )
-        return to_prediction(self.probabilities(image)[0])
+        return to_prediction(self.probabilities(image)[0], bool(self.is_digit(image)[0]))
+
+    def is_digit(self, images: np.ndarray) -> np.ndarray:
+        """float32 (N, 28, 28) or (28, 28) in [0, 1] -> bool (N,): whether each image looks like a digit at all.
+
+        The same shipped detector answers for every model (`mnist_core.detector`): a classifier with
+        ten outputs has no way to say "none of these".
+        """
+        return load_detector().is_digit(_as_batch(images))
 
     def summary(self) -> str:
         """The model's layer table, as `model.summary()` prints it."""

@@ -75,12 +75,20 @@ def show_answer(prediction) -> None:
     """The answer as plain HTML: it is redrawn on every stroke, and divs cost the browser far less
     than a Plotly chart (measured), markdown and columns: what lets the page keep up under load."""
     runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
-    st.html(
-        f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
-        f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
-        f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>'
-    )
-    if prediction.confidence < LOW_CONFIDENCE:
+    if not prediction.is_digit:  # a letter, a shape, a scribble: no confident digit for it
+        st.html(
+            '<div class="dl-verdict"><div class="dl-not-digit" aria-label="not a digit">'
+            "That does not look like a digit</div></div>"
+            f'<div class="dl-guess">The model\'s best guess: {prediction.digit} ({prediction.confidence:.0%}); '
+            f"next: {runners_up}. Draw one digit from 0 to 9, or keep it below with its right label.</div>"
+        )
+    else:
+        st.html(
+            f'<div class="dl-verdict"><div class="dl-answer" aria-label="predicted digit">{prediction.digit}</div>'
+            f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
+            f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>'
+        )
+    if prediction.is_digit and prediction.confidence < LOW_CONFIDENCE:
         st.warning(
             "The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
             "**thicker** brush, in one clear shape.",

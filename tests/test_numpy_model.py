@@ -75,3 +75,18 @@ def test_a_functional_model_is_refused(tmp_path):
         ValueError, match="functional.keras: only Sequential models have a NumPy copy; this is Functional"
     ):
         load_numpy_predictor(path)
+
+
+def test_the_detectors_numpy_copy_agrees_with_keras():
+    """Before TensorFlow is in, Draw's NumPy starter still says "that is not a digit" (issue 14 with issue 17)."""
+    from mnist_core.detector import load_detector
+    from mnist_core.numpy_model import load_numpy_detector
+
+    rng = np.random.default_rng(0)
+    scribbles = (rng.random((20, 28, 28)) > 0.9).astype(np.float32)
+    digits = np.zeros((5, 28, 28), np.float32)
+    digits[:, 6:22, 12:16] = 1.0  # plain strokes
+    images = np.concatenate([scribbles, digits])
+    numpy_detector, keras_detector = load_numpy_detector(), load_detector()
+    np.testing.assert_allclose(numpy_detector.model.outputs(images)[:, 0], keras_detector.scores(images), atol=1e-4)
+    assert (numpy_detector.is_digit(images) == keras_detector.is_digit(images)).all()

@@ -206,6 +206,8 @@ PROBABILITY_BARS_CSS = f"""
 .dl-verdict {{ display: flex; align-items: center; gap: 1.5rem 2.5rem; flex-wrap: wrap; }}
 .dl-answer {{ font-size: 6.5rem; font-weight: 800; line-height: 1; color: {PRIMARY}; min-width: 5rem;
               text-align: center; }}
+.dl-not-digit {{ font-size: 2.2rem; font-weight: 800; line-height: 1.2; color: {TEXT}; }}
+.dl-guess {{ font-size: 0.85rem; color: #5B6070; padding-top: 0.3rem; }}
 .dl-sure {{ font-size: 1.75rem; font-weight: 700; line-height: 1.3; }}
 .dl-next {{ font-size: 1rem; color: {TEXT}; padding-top: 0.3rem; }}
 .dl-probs {{ font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }}

@@ -70,7 +70,12 @@ def starter_for_now() -> NumpyPredictor | None:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _numpy_starter(version: float) -> NumpyPredictor:
-    from mnist_core.numpy_model import load_numpy_predictor
+    from mnist_core.numpy_model import load_numpy_detector, load_numpy_predictor
     from mnist_core.predict import STARTER_MODEL_PATH
 
-    return load_numpy_predictor(STARTER_MODEL_PATH)
+    predictor = load_numpy_predictor(STARTER_MODEL_PATH)
+    try:
+        predictor.detector = load_numpy_detector()  # "that is not a digit" before TensorFlow is in, too
+    except (ValueError, OSError):
+        pass  # no detector copy: the first answers say only which digit
+    return predictor

@@ -1,0 +1,63 @@
+"""The pen-style drawings: training and evaluation cover every style, are seeded, and never share a code path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digit_drawings import nondigits, pen_styles, style_eval, training_set
+from mnist_core.preprocess import canvas_to_mnist
+
+# The handwriting styles issue 14 names, as (training style or skeleton variant, evaluation template).
+ISSUE_STYLES = [
+    ("7 bar", "7 bar"),
+    ("1 flag", "1 flag"),
+    ("1 flag", "1 flag base"),
+    ("4 one stroke", "4 one stroke"),
+    ("9 straight", "9 straight tail"),
+    ("9 hooked", "9 hooked tail"),
+    ("9 curled", "9 curled tail"),
+    ("2 loop", "2 loop"),
+    ("4 open", "4 open"),
+    ("4 closed", "4 closed"),
+]
+
+
+@pytest.mark.parametrize(("train", "evaluate"), ISSUE_STYLES)
+def test_every_style_of_the_issue_is_trained_and_measured_as_the_same_digit(train, evaluate):
+    assert pen_styles.STYLES[train][0] == style_eval.STYLE_TEMPLATES[evaluate].digit
+
+
+def test_drawings_are_seeded_and_have_ink():
+    for name in pen_styles.STYLES:
+        first = pen_styles.style_drawing(name, np.random.default_rng(5))
+        assert np.array_equal(first, pen_styles.style_drawing(name, np.random.default_rng(5)))
+        assert canvas_to_mnist(first) is not None
+    for name in style_eval.STYLE_TEMPLATES:
+        canvas = style_eval.style_canvas(name, np.random.default_rng(5))
+        assert canvas.shape == (280, 280, 4) and canvas_to_mnist(canvas) is not None
+
+
+def test_a_skeleton_gets_the_styles_its_digit_allows():
+    vertical = [[(0.0, 0.0), (0.0, 1.0)]]
+    found = {len(pen_styles.add_style(vertical, 1, np.random.default_rng(s))) for s in range(40)}
+    assert found == {1, 2, 3}  # a 1 alone, with a flag, with a flag and a base
+    assert all(len(pen_styles.add_style(vertical, 5, np.random.default_rng(s))) == 1 for s in range(10))
+
+
+def test_nondigit_kinds_measured_are_never_trained_on_and_every_kind_draws():
+    assert not set(nondigits.TRAIN_KINDS) & set(nondigits.HELD_OUT_KINDS)
+    for kind in [*nondigits.TRAIN_KINDS, *nondigits.HELD_OUT_KINDS]:
+        assert canvas_to_mnist(nondigits.nondigit_drawing(kind, np.random.default_rng(1))) is not None
+
+
+@pytest.mark.slow  # two worker processes start (spawn): ~15 s
+def test_the_training_set_has_digits_non_digits_and_disjoint_calibration_writers():
+    x_train = np.zeros((40, 28, 28), np.uint8)
+    x_train[:, 6:22, 12:16] = 255  # forty "1"s
+    y_train = np.ones(40, np.int64)
+    arrays = training_set.build(x_train, y_train, training_set.SetSizes(10, 9, 12, 6), seed=0, workers=1)
+    assert arrays["x"].shape[1:] == (28, 28) and arrays["x"].dtype == np.float32
+    assert set(np.unique(arrays["y"])) <= {-1, 1, 2, 4, 7, 9} and (arrays["y"] == -1).sum() == 12
+    assert len(arrays["x_cal"]) == 6 and (arrays["y_cal"] >= 0).all()
+    assert len(np.unique(arrays["mnist_used"])) == 14  # 10 for training + 4 for calibration, none shared
