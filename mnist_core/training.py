@@ -104,10 +104,13 @@ def run_in_folder(run_dir: Path, body: Body) -> str:
 def _train(files: run_files.RunFiles, config: TrainingConfig, data: MnistData) -> str:
     if files.finetune_spec() is not None:
         raise ValueError("this is a fine-tune run; the worker runs it with mnist_core.finetune_worker.")
-    split = make_split(data, config)
+    from mnist_core.accelerator import use_accelerator  # issue 18: a GPU when TensorFlow sees one
+
+    split, device = make_split(data, config), use_accelerator()
     files.update_status(
         data_source=data.source,
-        message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}."
+        message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}"
+        + ("." if device == "CPU" else f", on the {device}.")
         + _more_epochs_note(split, config),
     )
     return _fit_and_finish(files, config, split, data)
