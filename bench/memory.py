@@ -81,12 +81,14 @@ def wait_for_pid(handle, timeout: float = 30.0) -> int:
 
 
 def match_priority(pid: int) -> None:
-    """Give the worker (and its session's autogroup, where Linux has one) this process's nice value."""
+    """Give the worker this process's nice value, and its session's autogroup (where Linux has one) the
+    nice value of this process's autogroup: with autogroups, CPU is shared between sessions first."""
     nice = os.getpriority(os.PRIO_PROCESS, 0)
     time.sleep(1.0)  # the worker nices itself first thing; come after it
     try:
         os.setpriority(os.PRIO_PROCESS, pid, nice)
-        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+        group_nice = Path("/proc/self/autogroup").read_text().split()[-1]  # "/autogroup-42 nice 0"
+        Path(f"/proc/{pid}/autogroup").write_text(group_nice)
     except OSError as error:  # not allowed here: the run is slower, the peaks the same
         print(f"  (worker stays at its own priority: {error})", file=sys.stderr)
 
