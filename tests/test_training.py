@@ -179,3 +179,10 @@ def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: P
     assert (status.state, status.epoch, status.epochs) == ("completed", 4, 4)
     assert status.message.startswith("Completed 4 epochs; kept the ")
     assert [row["epoch"] for row in handle.metrics().epochs] == [1, 2, 3, 4]
+
+
+def test_a_full_run_trains_on_the_loaded_uint8_digits_themselves() -> None:
+    """No copy of the set, let alone a float32 one (issue 18: 188 MB for full MNIST)."""
+    data = numbered_data()
+    split = make_split(data, TrainingConfig())
+    assert split.x_train is data.x_train and split.x_val is data.x_test
