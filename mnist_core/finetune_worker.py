@@ -15,7 +15,7 @@ from mnist_core.data import MnistData
 from mnist_core.digits import to_unit_float
 from mnist_core.finetune import FinetuneError
 from mnist_core.run_files import FINETUNE_REPORT, RunFiles
-from mnist_core.training import Split, fit_and_finish, run_in_folder, steps_per_epoch
+from mnist_core.training import VALIDATION_BATCH, Split, fit_and_finish, run_in_folder, steps_per_epoch
 from mnist_core.watch import WatchedDigits
 
 
@@ -35,8 +35,7 @@ def finetune(files: RunFiles, config: TrainingConfig, data: MnistData) -> str:
     keras.utils.set_random_seed(config.seed)
     model = load_base_model(spec["base_model"], config, steps_per_epoch(split, config))
     files.update_status(data_source=data.source, message="Measuring the base model…")
-    x_test = to_unit_float(data.x_test)
-    before = _predict(model, split.x_val), float(np.mean(_predict(model, x_test).argmax(1) == data.y_test))
+    before = _predict(model, split.x_val), float(np.mean(_predict(model, data.x_test).argmax(1) == data.y_test))
     files.update_status(
         message=f"Fine-tuning on {counts['my_digits']} of My digits (each x{counts['repeat']}) "
         f"and {counts['mnist']:,} MNIST digits; measuring on {len(split.y_val)} held out."
@@ -97,7 +96,10 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
 
 
 def _predict(model, x: np.ndarray) -> np.ndarray:
-    return model.predict(x, batch_size=1000, verbose=0) if len(x) else np.zeros((0, 10), np.float32)
+    """Probabilities on uint8 or [0, 1] float digits, a batch at a time."""
+    from mnist_core.pipeline import predict_pixels
+
+    return predict_pixels(model, x, batch_size=VALIDATION_BATCH)
 
 
 def _write_report(

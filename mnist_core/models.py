@@ -33,7 +33,8 @@ def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model
             keras.Input(shape=IMAGE_SHAPE, name="digit"),
             keras.layers.Rescaling(scale, offset, name=SCALING_LAYER),
             *body,
-            keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities"),
+            # float32 even under mixed precision (accelerator.py): a float16 softmax rounds small probabilities to 0
+            keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities", dtype="float32"),
         ],
         name=f"digit_lab_{config.architecture}",
     )

@@ -21,8 +21,9 @@ import numpy as np
 from mnist_core import run_files
 from mnist_core.config import TrainingConfig
 from mnist_core.data import MnistData, load_mnist, split_validation
-from mnist_core.digits import to_unit_float
 from mnist_core.watch import WatchedDigits
+
+VALIDATION_BATCH = 256  # digits per batch when only predicting: a CNN's first activations of 1,000 are 100 MB
 
 if TYPE_CHECKING:  # Keras loads only when a run trains
     from mnist_core.callbacks import BestWeights, MetricsLogger, NanGuard, StopRequest
@@ -30,7 +31,8 @@ if TYPE_CHECKING:  # Keras loads only when a run trains
 
 @dataclass(frozen=True)
 class Split:
-    """The arrays one run trains and validates on, float32 in [0, 1]."""
+    """The arrays one run trains and validates on: uint8 pixels 0..255 (N, 28, 28), cast to float32 a
+    batch at a time by `pipeline.batches` (float32 in [0, 1] works too, as a fine-tune's mix is)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -56,7 +58,7 @@ def make_split(data: MnistData, config: TrainingConfig) -> Split:
             f"batch_size {config.batch_size} is larger than the {len(y):,} training digits; "
             f"choose a batch size of at most {len(y):,}."
         )
-    return Split(to_unit_float(x), y.astype(np.int64), to_unit_float(x_val), y_val.astype(np.int64), label)
+    return Split(x, y.astype(np.int64), x_val, y_val.astype(np.int64), label)  # uint8: no float copy of the set
 
 
 @dataclass(frozen=True)
@@ -79,22 +81,6 @@ def plan(config: TrainingConfig, available: int) -> Plan:
         digits -= round(digits * config.validation_fraction)
     per_epoch = -(-max(1, digits) // config.batch_size)
     return Plan(digits, per_epoch, config.planned_epochs(per_epoch))
-
-
-def _dataset(split: Split, config: TrainingConfig):
-    """Numpy arrays for plain runs; a shuffled, augmented tf.data pipeline otherwise."""
-    if not config.augmentation:
-        return split.x_train, split.y_train
-    import tensorflow as tf
-
-    from mnist_core.augment import augment_batch
-
-    ds = tf.data.Dataset.from_tensor_slices((split.x_train, split.y_train))
-    ds = ds.shuffle(len(split.y_train), seed=config.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(config.batch_size).map(
-        lambda x, y: (augment_batch(x, seed=config.seed), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    return ds.prefetch(tf.data.AUTOTUNE), None
 
 
 Body = Callable[[run_files.RunFiles, TrainingConfig, MnistData], str]
@@ -146,10 +132,13 @@ def _disk_full(error: BaseException | None) -> OSError | None:
 def _train(files: run_files.RunFiles, config: TrainingConfig, data: MnistData) -> str:
     if files.finetune_spec() is not None:
         raise ValueError("this is a fine-tune run; the worker runs it with mnist_core.finetune_worker.")
-    split = make_split(data, config)
+    from mnist_core.accelerator import use_accelerator  # issue 18: a GPU when TensorFlow sees one
+
+    split, device = make_split(data, config), use_accelerator()
     files.update_status(
         data_source=data.source,
-        message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}."
+        message=f"Training on {len(split.y_train):,} digits, validating on the {split.validation_label}"
+        + ("." if device == "CPU" else f", on the {device}.")
         + _more_epochs_note(split, config),
     )
     return _fit_and_finish(files, config, split, data)
@@ -192,15 +181,15 @@ def make_callbacks(
 
 
 def fit(model, split: Split, config: TrainingConfig, callbacks: list):
-    """model.fit on the split: plain arrays, or the augmented pipeline."""
-    x, y = _dataset(split, config)
+    """model.fit on the split through the uint8 pipeline (shuffled, augmented if the config says so)."""
+    from mnist_core.pipeline import batches
+
+    augment_seed = config.seed if config.augmentation else None
     return model.fit(
-        x,
-        y,
-        batch_size=None if y is None else config.batch_size,
+        batches(split.x_train, split.y_train, config.batch_size, shuffle_seed=config.seed, augment_seed=augment_seed),
         epochs=epochs_to_run(split, config),
-        validation_data=(split.x_val, split.y_val),
-        shuffle=y is not None,  # a Dataset shuffles itself
+        validation_data=batches(split.x_val, split.y_val, VALIDATION_BATCH),
+        shuffle=False,  # the dataset reshuffles itself every pass
         callbacks=callbacks,
         verbose=0,
     )
@@ -276,8 +265,9 @@ def fit_and_finish(
 
 def _evaluate(files: run_files.RunFiles, model, data: MnistData) -> None:
     from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+    from mnist_core.pipeline import predict_pixels
 
-    probabilities = model.predict(to_unit_float(data.x_test), batch_size=1000, verbose=0)
+    probabilities = predict_pixels(model, data.x_test, batch_size=VALIDATION_BATCH)
     save_evaluation(files.path, evaluate_probabilities(probabilities, data.y_test, data.x_test))
 
 

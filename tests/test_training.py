@@ -28,7 +28,7 @@ def numbered_data() -> MnistData:
 
 
 def indices(images: np.ndarray) -> np.ndarray:
-    pixels = np.rint(images * 255).astype(int)
+    pixels = images.astype(int) if images.dtype == np.uint8 else np.rint(images * 255).astype(int)
     return pixels[:, 0, 0] * 256 + pixels[:, 0, 1]
 
 
@@ -37,7 +37,7 @@ def test_test_validation_uses_the_test_set_and_limits_train() -> None:
     assert len(split.y_train) == 300 and len(np.unique(indices(split.x_train))) == 300
     np.testing.assert_array_equal(indices(split.x_val), np.arange(N_TRAIN, N_TRAIN + N_TEST))
     assert split.validation_label == "test set (200)"
-    assert split.x_train.dtype == np.float32 and 0.0 <= split.x_train.min() and split.x_train.max() <= 1.0
+    assert split.x_train.dtype == np.uint8 and split.x_val.dtype == np.uint8  # cast a batch at a time (issue 18)
     assert split.y_train.dtype == np.int64
     np.testing.assert_array_equal(split.y_train, indices(split.x_train) % 10)  # images keep their labels
 
@@ -179,3 +179,10 @@ def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: P
     assert (status.state, status.epoch, status.epochs) == ("completed", 4, 4)
     assert status.message.startswith("Completed 4 epochs; kept the ")
     assert [row["epoch"] for row in handle.metrics().epochs] == [1, 2, 3, 4]
+
+
+def test_a_full_run_trains_on_the_loaded_uint8_digits_themselves() -> None:
+    """No copy of the set, let alone a float32 one (issue 18: 188 MB for full MNIST)."""
+    data = numbered_data()
+    split = make_split(data, TrainingConfig())
+    assert split.x_train is data.x_train and split.x_val is data.x_test
