@@ -54,6 +54,7 @@ def make_app(settings: WorkerSettings) -> Celery:
         worker_prefetch_multiplier=1,  # a worker takes only what it can train now; the rest waits for others
         worker_max_tasks_per_child=1,  # a fresh child (and a fresh TensorFlow) per run
         task_ignore_result=True,  # results live in the run folder
+        worker_send_task_events=True,  # a few small messages a run, so Flower can show the tasks to operators
         worker_cancel_long_running_tasks_on_connection_loss=False,  # a broker restart never stops training
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
