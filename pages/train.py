@@ -128,9 +128,9 @@ if training:
         st.caption(f":material/model_training: Also training: **{escape_markdown(other.name)}**")
 elif waiting:
     pass  # the queue panel says when it starts
-elif all_runs:
+elif own_runs := [h for h in all_runs if person is None or h.owner.id == person.id]:  # not others' shared ones
     wanted = st.session_state.get(KEY + "run_id")
-    current = next((h for h in all_runs if h.id == wanted), all_runs[0])
+    current = next((h for h in own_runs if h.id == wanted), own_runs[0])
     show_finished(current, "current")
 else:
     st.info(

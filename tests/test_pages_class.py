@@ -123,3 +123,10 @@ def test_my_digits_is_one_folder_per_person(root, tmp_path):
     ann_page, bob_page = open_as("ann", "my_digits"), open_as("bob", "my_digits")
     assert any("1 digit" in m.value for m in ann_page.markdown)
     assert any("No digits yet" in i.value for i in bob_page.info)
+
+
+def test_someone_elses_shared_run_is_in_the_history_not_the_current_run(root):
+    owned_run(root, "shared", "bob", shared=True, name="bobs shared")
+    at = open_as("ann", "train")
+    assert any("No runs yet" in i.value for i in at.info)  # Ann's current run: she has none
+    assert list(at.dataframe[0].value["name"]) == ["bobs shared"]
