@@ -155,8 +155,7 @@ experiment_results(person)
 # ---------------------------------------------------------------- history
 def manage(handle: runs.RunHandle) -> None:
     """Rename, share, delete (after a confirmation) or reuse the settings of one run; only reuse for others' runs."""
-    if not handle.can_manage:
-        st.caption(f":material/visibility: Shared by {escape_markdown(handle.owner.label)}: you can look, not change.")
+    if not handle.can_manage:  # someone else's shared run: said above its outcome
         if st.button("Use its settings", key=KEY + "reuse", icon=":material/content_copy:"):
             fill_form(handle.config)
             st.rerun()
@@ -258,5 +257,7 @@ if len(chosen) > 1:
     st.plotly_chart(charts.runs_overlay(overlay_series(chosen)), key=KEY + "overlay")
     st.stop()
 st.caption(describe_config(chosen[0].config))
+if not chosen[0].can_manage:
+    st.caption(f":material/visibility: Shared by {escape_markdown(chosen[0].owner.label)}: you can look, not change.")
 show_finished(chosen[0], "picked")
 manage(chosen[0])
