@@ -268,7 +268,6 @@ def create_run(
     try:
         for name, data in (contents or {}).items():
             atomic_write_bytes(files.file(name), data)
-        files.write_meta(config, label, data_dir, **extra)
         atomic_write_json(files.status_file, status)
         files.write_meta(config, label, data_dir, **extra)
     except OSError:
