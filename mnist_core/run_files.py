@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from mnist_core import run_schema
+if TYPE_CHECKING:
+    from mnist_core import run_schema
+
 from mnist_core.config import TrainingConfig
 from mnist_core.run_names import (  # noqa: F401 - the contract's names, re-exported for every user of run folders
     ACTIVE_STATES,
@@ -39,6 +41,7 @@ from mnist_core.run_names import (  # noqa: F401 - the contract's names, re-expo
     TENSORBOARD,
     WATCH,
     WORKER_LOG,
+    DamagedRunFile,
 )
 from mnist_core.storage import (
     StorageError,
@@ -50,6 +53,13 @@ from mnist_core.storage import (
     read_json,
     rewrite_in_place,
 )
+
+
+def _schema():
+    """run_schema, imported on first use: pydantic's import is a quarter of a second Home need not wait for."""
+    from mnist_core import run_schema
+
+    return run_schema
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ class RunFiles:
 
     def read_meta(self) -> dict[str, Any]:
         """config.json as stored (unknown keys kept) once it passes the schema; DamagedRunFile if it does not."""
-        return run_schema.checked_raw(self.config_file, run_schema.Meta)
+        return _schema().checked_raw(self.config_file, _schema().Meta)
 
     def read_config(self) -> TrainingConfig:
         return TrainingConfig.from_dict(self.read_meta()["config"])
@@ -157,8 +167,8 @@ class RunFiles:
         DamagedRunFile if it does not pass."""
         if not self.status_file.exists():
             return None
-        raw = run_schema.checked_raw(self.status_file, run_schema.Status)  # keys a newer version adds stay
-        return RunStatus.from_dict({**raw, **run_schema.Status.model_validate(raw).model_dump()})  # with defaults
+        raw = _schema().checked_raw(self.status_file, _schema().Status)  # keys a newer version adds stay
+        return RunStatus.from_dict({**raw, **_schema().Status.model_validate(raw).model_dump()})  # with defaults
 
     def update_status(self, **changes: Any) -> RunStatus:
         """Merge `changes` into status.json (atomic; on a disk too full for that, rewritten in place)."""
@@ -175,7 +185,7 @@ class RunFiles:
 
     def read_metrics(self) -> run_schema.Metrics:
         """metrics.jsonl's valid rows (its last few MB at most); bad rows are skipped and counted."""
-        return run_schema.read_metrics(self.metrics)
+        return _schema().read_metrics(self.metrics)
 
     def append_metrics(self, rows: list[dict[str, Any]]) -> None:
         append_jsonl(self.metrics, rows)
@@ -208,15 +218,15 @@ class RunFiles:
     def read_evaluation_accuracy(self) -> float | None:
         """evaluation.json's accuracy; None if there is none or it fails the schema (`damage` says why)."""
         try:
-            return run_schema.read_evaluation_summary(self.file(EVALUATION)).accuracy
-        except run_schema.DamagedRunFile:
+            return _schema().read_evaluation_summary(self.file(EVALUATION)).accuracy
+        except DamagedRunFile:
             return None
 
     def read_finetune_report(self) -> dict[str, Any] | None:
         """finetune.json once it passes the schema; None if there is none or it fails (`damage` says why)."""
         try:
-            return run_schema.read_finetune_report(self.file(FINETUNE_REPORT)).model_dump()
-        except run_schema.DamagedRunFile:
+            return _schema().read_finetune_report(self.file(FINETUNE_REPORT)).model_dump()
+        except DamagedRunFile:
             return None
 
     def damage(self) -> str | None:

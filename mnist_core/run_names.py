@@ -23,3 +23,9 @@ NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG, HEARTBEAT, CLAIM)
 
 STATES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 ACTIVE_STATES = ("queued", "running")
+
+
+class DamagedRunFile(ValueError):
+    """A run file that does not match its schema (run_schema.py); the message names the file and what is wrong.
+
+    Defined here, with the names, so that code which only catches it need not import pydantic."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.model_budget import json_depth
-from mnist_core.run_names import (
+from mnist_core.run_names import (  # noqa: F401 - DamagedRunFile re-exported
     CONFIG,
     EVALUATION,
     EVALUATION_ARRAYS,
@@ -29,6 +29,7 @@ from mnist_core.run_names import (
     STATES,
     STATUS,
     WATCH,
+    DamagedRunFile,
 )
 
 MAX_BYTES = {  # per file: a real run's files are far smaller (metrics.jsonl of 500 epochs: ~5 MB)
@@ -50,10 +51,6 @@ Seconds = Annotated[float, Field(ge=0, le=1e8, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=10**9)]
 Digit = Annotated[int, Field(ge=0, le=9)]
-
-
-class DamagedRunFile(ValueError):
-    """A run file that does not match its schema; the message names the file and what is wrong."""
 
 
 class _Strict(BaseModel):

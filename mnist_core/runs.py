@@ -21,7 +21,7 @@ from mnist_core import heartbeat, run_queue
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Owner, Person, can_manage, can_view, is_shared, owner_of
 from mnist_core.run_files import CONFIG, RunFiles, RunStatus, create_run
-from mnist_core.run_schema import DamagedRunFile
+from mnist_core.run_names import DamagedRunFile
 from mnist_core.storage import StorageError
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"

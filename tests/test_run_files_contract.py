@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log|claim)$")
 FOLDER = re.compile(r"^[a-z_]+/([a-z_]+/)?$")
 # "config.json" is also the member of a .keras zip that holds the model's layers, not a run file.
-ELSEWHERE = {("model_files.py", "config.json")}
+ELSEWHERE = {("model_files.py", "config.json"), ("numpy_model.py", "config.json")}  # a .keras zip's own member
 
 
 def design_run_files() -> set[str]:

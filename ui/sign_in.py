@@ -13,7 +13,6 @@ from collections.abc import Mapping
 import streamlit as st
 
 from app_security.text import escape_markdown
-from mnist_core import my_digits
 from mnist_core.people import Person, person_from_claims
 
 SHARED_KEYS = ("redirect_uri", "cookie_secret")
@@ -60,6 +59,8 @@ def current_person() -> Person | None:
 
 def my_digits_folder():
     """The signed-in person's My digits folder; None (the shared default) with sign-in off."""
+    from mnist_core import my_digits  # here: app.py imports this module, and Home must not wait for NumPy
+
     return my_digits.person_folder(current_person())
 
 

@@ -17,8 +17,9 @@ import streamlit as st
 from ui.files import file_version
 
 # TensorFlow's import holds the GIL for seconds: it starts once the first page has had time to render
-# (measured under load: the Draw canvas came 3-4 s later when the import ran beside the page's script).
-START_DELAY_S = 2.0
+# (measured under load: the Draw canvas came 3-4 s later when the import ran beside the page's script;
+# with 2 s, Home on a fresh server took 3.5 s instead of under 3). Until then Draw answers with NumPy.
+START_DELAY_S = 5.0
 
 if TYPE_CHECKING:  # app.py imports this module: NumPy and the engine load only when a page needs them
     from mnist_core.numpy_model import NumpyPredictor
@@ -38,13 +39,13 @@ def starter_loading() -> bool:
 
 
 def _load_starter() -> None:
+    time.sleep(START_DELAY_S)  # before any import too: imports in this thread hold the GIL the first page needs
     from mnist_core.predict import STARTER_MODEL_PATH
     from ui.files import starter_available
     from ui.model_picker import load_model  # here, not at the top: model_picker's import would slow app.py
 
     if not starter_available():
         return
-    time.sleep(START_DELAY_S)
     try:
         _numpy_starter(file_version(STARTER_MODEL_PATH))  # ready for the first drawing
     except (ValueError, OSError):
