@@ -130,7 +130,7 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
 def test_train_completes_and_prints_the_run_folder(quick_run) -> None:
     root, out, _ = quick_run
     (folder,) = [p for p in root.iterdir() if p.is_dir()]
-    assert re.search(rf"^Run {re.escape(folder.name)} started \(preset quick\): \{{", out, re.MULTILINE)
+    assert re.search(rf"^Run {re.escape(folder.name)} queued \(preset quick\): \{{", out, re.MULTILINE)
     assert re.search(r"^completed: Completed 1 epoch; kept the .*: test accuracy \d+\.\d\d%\.$", out, re.MULTILINE)
     assert f"run folder: {folder}" in out.splitlines()
     status = json.loads((folder / "status.json").read_text())

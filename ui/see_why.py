@@ -45,8 +45,10 @@ def see_why(predictor, image: np.ndarray, predicted: int) -> None:
         if not why.open:
             return
         if getattr(predictor, "model", None) is None:  # the starter's NumPy copy, while TensorFlow loads
-            st.info("See why works once TensorFlow has loaded, in a few seconds: draw again then.")
-            return
+            from ui.model_picker import load_model  # the cache entry the background load fills: this waits for it
+
+            with st.spinner("Loading TensorFlow for See why (once per server)…"):
+                predictor = load_model(None)
         model_key = f"{predictor.path}:{file_version(predictor.path)}"
         try:
             _explain(predictor, model_key, image, predicted)

@@ -18,8 +18,8 @@ from ui.files import file_version
 
 # TensorFlow's import holds the GIL for seconds: it starts once the first page has had time to render
 # (measured under load: the Draw canvas came 3-4 s later when the import ran beside the page's script;
-# with 2 s, Home on a fresh server took 3.5 s instead of under 3). Until then Draw answers with NumPy.
-START_DELAY_S = 5.0
+# the imports of this thread wait too). Until then Draw answers with NumPy.
+START_DELAY_S = 2.0
 
 if TYPE_CHECKING:  # app.py imports this module: NumPy and the engine load only when a page needs them
     from mnist_core.numpy_model import NumpyPredictor
