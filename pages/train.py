@@ -90,7 +90,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     """Outcome, curves, model summary and download of a run that has ended."""
     status = run_outcome(handle, duration=False)  # the time is one of the numbers below
     scores = test_scores(handle.id, file_version(handle.path / "evaluation.json"))
-    accuracy_col, loss_col, epochs_col, time_col = columns(4, key=KEY + "scores", min_rem=9)
+    accuracy_col, loss_col, epochs_col, time_col = columns(4, key=f"{KEY}{where}_scores", min_rem=9)
     accuracy_col.metric("Test accuracy", f"{scores[0]:.2%}" if scores else "—", border=True)
     loss_col.metric("Test loss", f"{scores[1]:.4f}" if scores else "—", border=True)
     epochs_col.metric("Epochs trained", f"{status.epoch} of {status.epochs}", border=True)

@@ -137,5 +137,5 @@ def test_stop_a_running_and_a_waiting_run_a_killed_worker_s_run_is_interrupted_a
     assert done.worker == "w2", "the other worker goes on with the queue"
     out, err = cli.communicate(timeout=RUN_S)
     assert cli.returncode == 0, err
-    assert f"Run {next_run.id} started" in out and "completed: Completed 1 epoch" in out and "epoch 1/1" in out, out
+    assert f"Run {next_run.id} queued" in out and "completed: Completed 1 epoch" in out and "epoch 1/1" in out, out
     assert not (cancelled.path / CLAIM).exists() and not cancelled.metrics().batches, "a cancelled run never starts"
