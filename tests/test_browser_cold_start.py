@@ -2,7 +2,8 @@
 first drawing within seconds, while TensorFlow is still loading in the background.
 
 Goals: canvas on screen <= 2 s after the page opens, first answer <= 3 s. The machine is shared, so the
-test asserts them with a margin (DIGIT_LAB_COLD_MARGIN, default 3x: a shared 2-core machine; the goal itself is issue 17's, still open) and prints what it measured.
+test asserts them with a margin (DIGIT_LAB_COLD_MARGIN, default 3x on a shared 2-core machine; the goals
+themselves are still open in issue 17) and prints what it measured.
 """
 
 from __future__ import annotations
