@@ -16,7 +16,6 @@ import pytest
 from browser_utils import (
     chromium_path,
     free_port,
-    launch_chromium,
     open_page,
     screenshot,
     select_first_history_row,
@@ -74,14 +73,6 @@ def app(provider, tmp_path_factory):
     args = ["--secrets.files", str(secrets)]
     with streamlit_server(folder / "runs", env=env, log=folder / "streamlit.log", args=args, port=port) as url:
         yield url, folder / "runs"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def sign_in(browser, url: str, who: str):
