@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import run_queue, runs
+from mnist_core import heartbeat, run_queue, runs
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Person, person_from_claims, teacher_emails
 from mnist_core.run_queue import Waiting, fair_order
@@ -134,7 +134,7 @@ def test_the_queue_survives_a_restart(tmp_path, launcher, monkeypatch):
 def test_a_dead_worker_frees_its_slot_and_the_next_run_starts(tmp_path, launcher):
     first = runs.start_run(TINY, "dies", tmp_path, owner=ANN)
     second = runs.start_run(TINY, "next", tmp_path, owner=BOB)
-    first.files.update_status(state="running", pid=2**22 + 4321, host=runs.heartbeat.HOST)  # a pid that is gone
+    first.files.update_status(state="running", pid=2**22 + 4321, host=heartbeat.HOST)  # a pid that is gone
     assert [h.id for h in runs.dispatch(tmp_path)] == [second.id]
     assert first.status().state == "interrupted"
 
