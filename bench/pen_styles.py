@@ -35,10 +35,10 @@ def digit_set(per_style: int, n_mnist: int, seed: int, x_test, y_test) -> tuple[
     """(images float32 (N, 28, 28), labels, style names): every style template, then MNIST test writers."""
     rng = np.random.default_rng(seed)
     images, labels, styles = [], [], []
-    for name, template in style_eval.STYLE_TEMPLATES.items():
+    for name, style in style_eval.STYLES.items():
         for _ in range(per_style):
             images.append(canvas_to_mnist(style_eval.style_canvas(name, rng)))
-            labels.append(template.digit)
+            labels.append(style.digit)
             styles.append(name)
     for i in rng.choice(len(x_test), n_mnist, replace=False):
         strokes = digit_strokes(x_test[i], 1.0, (0.0, 0.0))
