@@ -2,7 +2,7 @@
 and train the digit detector.
 
     MNIST_DATA_DIR=/path/to/mnist nice -n 19 python scripts/train_starter_pen.py --out DIR
-        [--part starter|detector|both] [--steps 1200] [--seed 0] [--cache DIR]
+        [--part starter|detector|both] [--steps 1800] [--seed 0] [--cache DIR]
 
 Writes DIR/finetuned.keras, DIR/starter.keras (the candidate: the two mixed), DIR/wise_ft.json (every
 alpha's validation scores), and with --part detector DIR/digit_detector.keras and .json (its calibrated
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the candidate models")
     parser.add_argument("--part", choices=("both", "starter", "detector"), default="starter")
-    parser.add_argument("--steps", type=int, default=1_200, help="fine-tuning batches; 0: reuse out/finetuned.keras")
+    parser.add_argument("--steps", type=int, default=1_800, help="fine-tuning batches; 0: reuse out/finetuned.keras")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")
