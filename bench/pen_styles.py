@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# bench/queue.py must not hide the standard library's queue (TensorFlow imports it): this folder off sys.path
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
@@ -35,10 +37,10 @@ def digit_set(per_style: int, n_mnist: int, seed: int, x_test, y_test) -> tuple[
     """(images float32 (N, 28, 28), labels, style names): every style template, then MNIST test writers."""
     rng = np.random.default_rng(seed)
     images, labels, styles = [], [], []
-    for name, template in style_eval.STYLE_TEMPLATES.items():
+    for name, style in style_eval.STYLES.items():
         for _ in range(per_style):
             images.append(canvas_to_mnist(style_eval.style_canvas(name, rng)))
-            labels.append(template.digit)
+            labels.append(style.digit)
             styles.append(name)
     for i in rng.choice(len(x_test), n_mnist, replace=False):
         strokes = digit_strokes(x_test[i], 1.0, (0.0, 0.0))

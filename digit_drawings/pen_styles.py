@@ -32,13 +32,15 @@ def _u(rng: Rng, low: float, high: float) -> float:
 
 
 def _nine(rng: Rng, tail: str) -> list[list[tuple[float, float]]]:
-    """A 9: a loop (drawn anticlockwise from its right side) and a straight, hooked or curled tail."""
-    r, top = _u(rng, 0.2, 0.3), _u(rng, 0.0, 0.05)
+    """A 9: a loop (drawn anticlockwise from its right side; small or large, a third left open) and a straight,
+    hooked or curled tail."""
+    r, top = _u(rng, 0.13, 0.3), _u(rng, 0.0, 0.05)
     cx, cy = 0.5, top + r
-    angles = np.linspace(0, 2 * np.pi, 16) + np.pi * 0.1
+    opening = _u(rng, 0.3, 1.0) if rng.random() < 0.33 else 0.0  # radians the loop stops short of the stem
+    angles = np.linspace(0, 2 * np.pi - opening, 16) + np.pi * 0.1
     loop = [(cx + r * np.cos(a), cy - r * np.sin(a) * _u(rng, 0.9, 1.1)) for a in angles]
     x0 = cx + r * np.cos(np.pi * 0.1)
-    lean = _u(rng, -0.15, 0.05)
+    lean = _u(rng, -0.2, 0.05)
     if tail == "straight":
         return [loop, [(x0, cy), (x0 + lean, 1.0)]]
     if tail == "hooked":
@@ -51,13 +53,14 @@ def _nine(rng: Rng, tail: str) -> list[list[tuple[float, float]]]:
 def _four(rng: Rng, kind: str) -> list[list[tuple[float, float]]]:
     """A 4: closed (diagonal to the stem's top), open (two downstrokes) or one stroke with a short stem."""
     bar, stem_x = _u(rng, 0.55, 0.7), _u(rng, 0.6, 0.72)
-    if kind == "one stroke":
-        above = bar - _u(rng, 0.08, 0.25)
+    if kind == "one stroke":  # down, across, then a short stem up and back down through the bar
+        above = bar - _u(rng, 0.06, 0.3)
+        across = _u(rng, 0.8, 0.95) if rng.random() < 0.6 else stem_x + _u(rng, 0.0, 0.1)
         return [
             [
                 (_u(rng, 0.15, 0.35), 0.0),
                 (_u(rng, 0.0, 0.15), bar),
-                (_u(rng, 0.8, 0.95), bar),
+                (across, bar),
                 (stem_x, above),
                 (stem_x + _u(rng, -0.05, 0.05), 1.0),
             ]
@@ -92,18 +95,20 @@ def _two_loop(rng: Rng) -> list[list[tuple[float, float]]]:
 
 
 def _seven(rng: Rng) -> list[list[tuple[float, float]]]:
-    """A European 7: top, stem, and a bar across the stem."""
-    tx, bx, y = _u(rng, 0.75, 0.95), _u(rng, 0.25, 0.5), _u(rng, 0.4, 0.6)
+    """A European 7: top, stem (straight or bowed), and a bar across the stem, from the middle to low down."""
+    tx, bx, y = _u(rng, 0.75, 0.95), _u(rng, 0.25, 0.5), _u(rng, 0.35, 0.72)
     sx = tx + (bx - tx) * y
-    half = _u(rng, 0.15, 0.3)
+    half = _u(rng, 0.1, 0.3)
     top = [(0.05, _u(rng, 0.0, 0.1)), (tx, 0.0), (bx, 1.0)]
+    if rng.random() < 0.4:
+        top.insert(2, ((tx + bx) / 2 + _u(rng, -0.12, 0.08), 0.5))
     return [top, [(sx - half, y + _u(rng, -0.04, 0.04)), (sx + half, y + _u(rng, -0.04, 0.04))]]
 
 
 def _one(rng: Rng) -> list[list[tuple[float, float]]]:
     """A European 1: a long flag, sometimes a base."""
     x = 0.5
-    strokes = [[(x - _u(rng, 0.2, 0.4), _u(rng, 0.15, 0.4)), (x, 0.0), (x + _u(rng, -0.05, 0.05), 1.0)]]
+    strokes = [[(x - _u(rng, 0.1, 0.5), _u(rng, 0.08, 0.45)), (x, 0.0), (x + _u(rng, -0.05, 0.05), 1.0)]]
     if rng.random() < 0.5:
         strokes.append([(x - _u(rng, 0.15, 0.3), 1.0), (x + _u(rng, 0.15, 0.3), 1.0)])
     return strokes
@@ -160,7 +165,7 @@ def add_style(strokes: list[Stroke], label: int, rng: Rng) -> list[Stroke]:
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     h = max(y1 - y0, 1e-6)
     if label == 7 and rng.random() < 0.5:
-        y = y0 + h * _u(rng, 0.4, 0.62)
+        y = y0 + h * _u(rng, 0.35, 0.7)
         near = pts[np.abs(pts[:, 1] - y) < 0.08 * h]
         xc = float(np.median(near[:, 0])) if len(near) else (x0 + x1) / 2
         half = h * _u(rng, 0.12, 0.25)

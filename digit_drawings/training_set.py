@@ -107,6 +107,12 @@ def load_or_build(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, wor
     return _merged(digits, others)
 
 
+def load_or_build_digits(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, workers: int, tag: str) -> dict:
+    """`build_digits`, cached in `cache` under `tag` (say which MNIST digits x_train is: a subset has its own tag)."""
+    path = cache / f"pen_digits_{tag}_{len(x_train)}_{sizes.mnist_pen}_{sizes.styles}_{sizes.calibration}_s{seed}.npz"
+    return _cached(path, lambda: build_digits(x_train, y_train, sizes, seed, workers))
+
+
 def _cached(path: Path, make) -> dict:
     if path.exists():
         with np.load(path) as data:

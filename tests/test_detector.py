@@ -63,7 +63,7 @@ def test_every_model_gets_the_same_answer_from_the_shipped_detector(starter, tmp
 def test_pen_digits_of_every_style_and_mnist_digits_are_digits(starter, mnist_dir):
     from mnist_core.data import load_mnist
 
-    styles = _drawings(style_eval.style_canvas, list(style_eval.STYLE_TEMPLATES), 3, 2)
+    styles = _drawings(style_eval.style_canvas, list(style_eval.STYLES), 3, 2)
     assert starter.is_digit(styles).mean() >= 0.95
     mnist = load_mnist(mnist_dir).x_test[:1000].astype(np.float32) / 255
     assert starter.is_digit(mnist).mean() >= 0.98

@@ -1,0 +1,56 @@
+"""scripts/train_starter_pen.py end to end on a handful of digits: fine-tuning, WiSE-FT's alpha, the files it writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from digit_drawings import training_set
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("keras")
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("train_starter_pen", ROOT / "scripts" / "train_starter_pen.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_starter_pen"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_validation_digits_start_with_the_starters_own_held_out_600():
+    script = _script()
+    validation, rest = script.starter_holdout(60_000)
+    starter_held_out = np.random.default_rng(0).permutation(60_000)[:600]  # split_validation(..., 0.01, seed 0)
+    assert set(starter_held_out) <= set(validation) and not set(validation) & set(rest)
+    assert len(validation) == script.VALIDATION_MNIST and len(rest) == 60_000 - script.VALIDATION_MNIST
+
+
+@pytest.mark.slow  # a drawing process starts (spawn) and the starter trains for a few steps: ~40 s
+def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkeypatch, tmp_path, capsys):
+    script = _script()
+    monkeypatch.setattr(script, "VALIDATION_MNIST", 40)
+    monkeypatch.setattr(script, "BN_IMAGES", 60)
+    monkeypatch.setattr(script, "ALPHAS", (0.0, 0.5, 1.0))
+    monkeypatch.setattr(script, "STEPS_PER_EPOCH", 3)
+    monkeypatch.setattr(script, "PEN_SIZES", training_set.SetSizes(40, 18, 0, 20))
+    rng = np.random.default_rng(0)
+    x = (rng.random((200, 28, 28)) * 255).astype(np.uint8)
+    data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
+    args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
+    script.build_starter(data, args)
+    record = json.loads((tmp_path / "wise_ft.json").read_text())
+    assert [r["alpha"] for r in record["rows"]] == [0.0, 0.5, 1.0] and record["alpha"] in (0.0, 0.5, 1.0)
+    assert record["validation_mnist"] == 40 and record["pen"] > 0
+    assert "starter.keras (saved file): MNIST test accuracy" in capsys.readouterr().out
+    from mnist_core.predict import load_predictor
+
+    for name in ("finetuned", "starter"):
+        assert load_predictor(tmp_path / f"{name}.keras").probabilities(x[:2] / 255).shape == (2, 10)
