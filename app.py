@@ -10,6 +10,7 @@ import streamlit as st
 from app_security.host_check import install_host_check
 from app_security.text import escape_markdown
 from mnist_core import runs
+from ui.app_shell import app_pages
 from ui.sign_in import require_person
 from ui.warm_start import warm_start
 
@@ -18,13 +19,7 @@ install_host_check()  # issue 13: refuse requests for foreign Host names (DNS re
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 warm_start()  # issue 17: TensorFlow and the starter model load in a background thread, once per server
 
-PAGES = {
-    "": st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-    "my_digits": st.Page("pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
-    "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
-}
+PAGES = app_pages()
 
 person = require_person()  # None with sign-in off; else a sign-in screen first (issue 15)
 

@@ -6,6 +6,7 @@ from mnist_core import diagnostics, runs
 from mnist_core.evaluation import evaluate_model_file
 from mnist_core.predict import ModelLoadError
 from ui import charts
+from ui.app_shell import ensure_app_shell
 from ui.confusion_chart import confusion_chart
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.files import file_version, starter_available
@@ -14,8 +15,7 @@ from ui.model_picker import model_picker, model_summary
 from ui.responsive import columns
 from ui.uploads import in_user_terms
 
-if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
-    st.switch_page("app.py", query_params={"page": "diagnostics"})
+ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 KEY = "diag_"
 GALLERY_MAX = 40  # digits shown for one confusion cell

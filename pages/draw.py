@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
 from ui import charts
+from ui.app_shell import ensure_app_shell
 from ui.board_layout import board_layout, board_slots, page_width
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.model_picker import STARTER, UPLOAD, PickedModel, load_model, model_picker
@@ -15,8 +16,7 @@ from ui.teach import teach
 from ui.uploads import in_user_terms
 from ui.warm_start import starter_for_now
 
-if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
-    st.switch_page("app.py", query_params={"page": "draw"})
+ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 KEY = "draw_"
 CANVAS_PX = 280  # the brush width is set for a square this size, and scaled with the canvas

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
+from ui.app_shell import ensure_app_shell
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.data_banner import data_banner
 from ui.files import starter_available
@@ -11,10 +12,7 @@ from ui.formatting import best_accuracy, format_duration
 from ui.live_run import live_run
 from ui.sign_in import current_person
 
-# Opened by URL on a fresh server, Streamlit runs a file in pages/ directly (its older multipage mode)
-# instead of app.py: hand over to app.py, which sets up the navigation and comes back here.
-if "app_shell" not in st.session_state:
-    st.switch_page("app.py")
+ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 st.title("Digit Lab")
 damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()

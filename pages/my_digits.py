@@ -10,6 +10,7 @@ from mnist_core import my_digits, my_digits_archive, runs
 from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from mnist_core.predict import ModelLoadError
 from ui import charts, files
+from ui.app_shell import ensure_app_shell
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.formatting import upscale
 from ui.live_run import live_run
@@ -18,8 +19,7 @@ from ui.run_outcome import run_outcome
 from ui.sign_in import current_person
 from ui.uploads import import_once
 
-if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
-    st.switch_page("app.py", query_params={"page": "my_digits"})
+ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 KEY = "mine_"
 PER_ROW = 12

@@ -11,6 +11,7 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import runs
 from ui import charts
+from ui.app_shell import ensure_app_shell
 from ui.class_overview import class_overview
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
@@ -27,8 +28,7 @@ from ui.train_form import KEY, fill_form, settings_form, show_plan, start_with_a
 from ui.watch_it_learn import watch_it_learn
 from ui.worker_pool import show_worker_pool
 
-if "app_shell" not in st.session_state:  # opened by URL on a fresh server: see pages/home.py
-    st.switch_page("app.py", query_params={**st.query_params.to_dict(), "page": "train"})  # keeps shared settings
+ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
