@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -75,6 +76,10 @@ def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None, ow
         files = create_run(root, meta["name"], config, status, None, rest, owner=owner and owner.owner_record())
     except OSError as error:
         raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
+    damage = files.damage()  # every file against the schema the pages read it with (issue 13)
+    if damage is not None:
+        shutil.rmtree(files.path, ignore_errors=True)
+        raise RunImportError(f"{path.name} cannot be imported: {damage} Export the run again with its Share button.")
     return RunHandle(files.path, owner)
 
 

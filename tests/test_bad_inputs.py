@@ -625,7 +625,21 @@ def heavy_run_zip(w: World, file: str, size: int) -> Callable[[], object]:
     return lambda: import_run_zip(path, w.runs)
 
 
+def schema_breaking_run_zip(w: World) -> Callable[[], object]:
+    """A run zip whose evaluation.json parses but is not what a run writes (a number where a list goes)."""
+    from mnist_core.sharing import import_run_zip
+
+    path = w.root / "odd.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("config.json", "status.json"):
+            archive.write(w.run.path / name, name)
+        archive.writestr("evaluation.json", '{"loss": 0.1, "accuracy": 0.9, "n": 10, "confusion": 7, "per_class": []}')
+    return lambda: import_run_zip(path, w.runs)
+
+
 CASES += [
+    Case(_I, "run-zip-schema", "a run zip whose evaluation.json is valid JSON but not what a run writes",
+         schema_breaking_run_zip, RunError, "odd.zip cannot be imported: evaluation.json"),
     Case(_I, "run-zip-100mb-metrics", "a 100 KB run zip whose metrics.jsonl unpacks to 100 MB",
          lambda w: heavy_run_zip(w, "metrics.jsonl", 100 * 2**20),
          RunError, "metrics.jsonl unpacks to 100.0 MB; the limit for one file is 16.0 MB."),

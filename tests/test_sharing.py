@@ -12,6 +12,7 @@ import pytest
 
 from mnist_core import sharing
 from mnist_core.config import TrainingConfig
+from mnist_core.evaluation import evaluate_probabilities, save_evaluation
 from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunError, list_runs, load_run
 from mnist_core.sharing import RunImportError, export_run_zip, import_run_zip
@@ -48,10 +49,12 @@ def make_run(root: Path, state: str = "completed", name: str = "mlp 12:00:01") -
     files.write_meta(EVERY_FIELD_CHANGED, name, "/somewhere/mnist")
     files.update_status(state=state, message="done", created_at=1.0, epochs=7, epoch=7, pid=4242)
     files.metrics.write_text('{"kind": "epoch", "epoch": 1, "accuracy": 0.9}\n')
-    for model in ("model_best.keras", "model_final.keras", "evaluation.npz"):
+    for model in ("model_best.keras", "model_final.keras"):
         with zipfile.ZipFile(path / model, "w") as archive:
             archive.writestr("config.json", "{}")
-    (path / "evaluation.json").write_text('{"accuracy": 0.9}')
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(10), 20).astype(np.float32)
+    save_evaluation(path, evaluate_probabilities(probabilities, rng.integers(0, 10, 20), np.zeros((20, 28, 28))))
     (path / "worker.log").write_text("private log")
     return path
 
@@ -160,3 +163,15 @@ def test_import_caps_sizes_and_rejects_non_zips(tmp_path, monkeypatch):
     (tmp_path / "text.zip").write_bytes(b"hello")
     with pytest.raises(RunImportError, match="text.zip is not a valid zip file"):
         import_run_zip(tmp_path / "text.zip", tmp_path / "runs")
+
+
+def test_a_run_zip_whose_files_break_the_schema_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    """Issue 13: refused at the door (no run to find damaged and delete later), with what is wrong."""
+    path = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"config": TrainingConfig().to_dict(), "name": "x"}))
+        archive.writestr("status.json", json.dumps({"state": "completed", "message": "ok", "created_at": 1.7e9}))
+        archive.writestr("evaluation.json", json.dumps({"test_accuracy": "very high"}))
+    with pytest.raises(RunImportError, match=r"damaged\.zip cannot be imported: evaluation\.json"):
+        import_run_zip(path, tmp_path / "runs")
+    assert [p for p in (tmp_path / "runs").iterdir() if not p.name.startswith(".")] == []
