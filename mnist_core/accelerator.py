@@ -5,9 +5,7 @@ what is left to choose is the number format. GPUs with tensor cores (compute cap
 V100, T4, A100, H100, ...) multiply float16 several times faster than float32, so a run there trains
 under Keras' "mixed_float16" policy: float16 math, float32 weights, a float32 output layer
 (models.build_model) and loss scaling. Everywhere else, and on every CPU, the policy stays float32.
-On the CPU, Keras' default of compiling the training step with XLA (`jit_compile="auto"`) is a loss:
-XLA's CPU convolutions are several times slower than TensorFlow's own oneDNN kernels, so a run compiles
-with XLA only on a GPU (`training_jit`). Nothing here requires a GPU.
+Nothing here requires a GPU.
 """
 
 from __future__ import annotations
@@ -39,14 +37,3 @@ def use_accelerator() -> str:
         return "CPU"
     names = ", ".join(sorted({str(gpu.get("device_name", "GPU")) for gpu in gpus}))
     return f"GPU ({names}){', mixed precision' if policy == MIXED else ''}"
-
-
-def training_jit() -> bool | str:
-    """Keras' `jit_compile` for a training step: Keras' "auto" (XLA) on a GPU, off on the CPU.
-
-    On the CPU, XLA's convolutions are several times slower than oneDNN's (bench/speed.py); training
-    without it also skips XLA's compiler and the memory it holds.
-    """
-    import tensorflow as tf
-
-    return "auto" if tf.config.list_physical_devices("GPU") else False

@@ -80,7 +80,6 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
     """The base model (Keras safe mode), batch-norm statistics frozen, compiled for fine-tuning."""
     import keras
 
-    from mnist_core.accelerator import training_jit
     from mnist_core.models import build_optimizer
 
     try:
@@ -91,10 +90,7 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # a few hundred drawings must not move the statistics of 60,000 digits
     model.compile(
-        optimizer=build_optimizer(config, steps),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=training_jit(),
+        optimizer=build_optimizer(config, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
     return model
 

@@ -24,8 +24,6 @@ def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model
     """A compiled model for `config`; `steps_per_epoch` sizes the learning-rate schedule."""
     import keras
 
-    from mnist_core.accelerator import training_jit
-
     keras.utils.set_random_seed(config.seed)
     momentum = batch_norm_momentum(steps_per_epoch * config.planned_epochs(steps_per_epoch))
     body = _cnn_layers(config, momentum) if config.architecture == "cnn" else _mlp_layers(config, momentum)
@@ -44,7 +42,6 @@ def build_model(config: TrainingConfig, steps_per_epoch: int = 1) -> keras.Model
         optimizer=build_optimizer(config, steps_per_epoch),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        jit_compile=training_jit(),
     )
     return model
 

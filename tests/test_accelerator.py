@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core.accelerator import FULL, MIXED, training_jit, training_policy, use_accelerator
+from mnist_core.accelerator import FULL, MIXED, training_policy, use_accelerator
 from mnist_core.config import TrainingConfig
 
 
@@ -34,20 +34,6 @@ def test_without_a_gpu_training_stays_float32_on_the_cpu() -> None:
         pytest.skip("this machine has a GPU")
     assert use_accelerator() == "CPU"
     assert keras.mixed_precision.global_policy().name == FULL
-
-
-def test_on_the_cpu_training_compiles_without_xla() -> None:
-    """XLA's CPU convolutions are several times slower than oneDNN's: a CPU run trains without XLA."""
-    import tensorflow as tf
-
-    from mnist_core.models import build_model
-
-    if tf.config.list_physical_devices("GPU"):
-        assert training_jit() == "auto"
-        pytest.skip("this machine has a GPU")
-    assert training_jit() is False
-    model = build_model(TrainingConfig(architecture="cnn", conv_filters=(4,), dense_units=0))
-    assert model.jit_compile is False
 
 
 def test_a_model_trained_in_mixed_precision_outputs_float32_and_loads_for_drawing(tmp_path: Path) -> None:
