@@ -12,8 +12,11 @@ until it exits. Columns:
   the worker ends; TensorFlow's shared libraries count here too while no other process maps them.
 The worker lowers its own priority to nice 19 (the app's answers come first); on a busy shared machine
 that stalls it, so the bench puts it back to the bench's own priority (run the bench under nice):
-memory does not depend on priority. `--epochs N` caps each preset's epochs (min_steps off) for a quicker
-look: the peak comes in the first epoch and the evaluation, so it rarely changes.
+memory does not depend on priority. The last column splits the anonymous peak by the phase the run's
+status.json names: start (importing TensorFlow, loading the digits), fit (training with its validation
+and checkpoints), evaluation (the 10,000 test digits and the final status). `--epochs N` caps each
+preset's epochs (min_steps off) for a quicker look: the peak comes in the first epoch and the
+evaluation, so it rarely changes.
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ class Peak:
     rss: int  # VmHWM
     anon: int  # largest sampled Anonymous
     uss: int  # largest sampled Private_Clean + Private_Dirty
+    anon_by_phase: dict[str, int]  # largest sampled Anonymous in each phase() the sampler saw
+
+
+def run_phase(handle) -> str:
+    """start, fit or evaluation: what the run's status says it is doing."""
+    try:
+        message = handle.status().message
+    except Exception:  # status.json being replaced: keep sampling
+        return "fit"
+    if message.startswith("Training on"):
+        return "fit"
+    return "evaluation" if message.startswith(("Evaluating", "Completed", "Stopped")) else "start"
 
 
 def read_kb(path: Path, keys: tuple[str, ...]) -> dict[str, int]:
@@ -53,18 +68,21 @@ def read_kb(path: Path, keys: tuple[str, ...]) -> dict[str, int]:
     return values
 
 
-def sample_until_exit(pid: int, interval: float = 0.25) -> Peak:
-    """Sample /proc/PID until the process is gone; returns the peaks."""
+def sample_until_exit(pid: int, phase=lambda: "run", interval: float = 0.25) -> Peak:
+    """Sample /proc/PID until the process is gone; returns the peaks (by `phase()` too)."""
     rss = anon = uss = 0
+    by_phase: dict[str, int] = {}
     proc = Path(f"/proc/{pid}")
     while True:
         try:
             rollup = read_kb(proc / "smaps_rollup", ("Anonymous", "Private_Clean", "Private_Dirty"))
             status = read_kb(proc / "status", ("VmHWM",))
         except (OSError, ValueError, IndexError):  # gone (or a zombie with empty files)
-            return Peak(rss, anon, uss)
+            return Peak(rss, anon, uss, by_phase)
         rss = max(rss, status.get("VmHWM", 0))
         anon = max(anon, rollup.get("Anonymous", 0))
+        now = phase()
+        by_phase[now] = max(by_phase.get(now, 0), rollup.get("Anonymous", 0))
         uss = max(uss, rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0))
         time.sleep(interval)
 
@@ -100,7 +118,7 @@ def measure(name: str, runs_dir: str, epochs: int) -> dict:
     handle = start_run(config, name=f"memory {name}", runs_dir_path=runs_dir)
     pid = wait_for_pid(handle)
     match_priority(pid)
-    peak = sample_until_exit(pid)
+    peak = sample_until_exit(pid, phase=lambda: run_phase(handle))
     status = handle.wait(timeout=300)
     evaluation = handle.evaluation()
     return {
@@ -119,14 +137,15 @@ def main() -> None:
     parser.add_argument("--runs-dir", default=tempfile.mkdtemp(prefix="bench-memory-"))
     args = parser.parse_args()
     print(f"data: {os.environ.get('MNIST_DATA_DIR') or 'default search (embedded sample unless a Keras cache)'}")
-    print("| preset | epochs | peak RSS MB | peak anon MB | peak USS MB | test acc | state |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| preset | epochs | peak RSS MB | peak anon MB | peak USS MB | test acc | state | anon MB by phase |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for name in args.only:
         row = measure(name, args.runs_dir, args.epochs)
         peak = row["peak"]
+        phases = ", ".join(f"{phase} {value / MB:.0f}" for phase, value in peak.anon_by_phase.items())
         print(
             f"| {name} | {row['epochs']} | {peak.rss / MB:.0f} | {peak.anon / MB:.0f} | {peak.uss / MB:.0f} "
-            f"| {row['test']:.2%} | {row['state']} |",
+            f"| {row['test']:.2%} | {row['state']} | {phases} |",
             flush=True,
         )
 

@@ -1,6 +1,6 @@
 """Time to accuracy, in one session: the keras-io mnist_convnet recipe against the `quick` and `cnn` presets.
 
-    MNIST_DATA_DIR=../shared/data/mnist nice -n 10 python bench/speed.py [--only keras-io quick cnn]
+    MNIST_DATA_DIR=../shared/data/mnist python bench/speed.py [--only keras-io quick cnn]
 
 Each recipe trains on full MNIST in this process; after every epoch the clock pauses while the model
 is scored on the 10,000 test digits. Printed per recipe: the training time (its own validation
@@ -10,7 +10,8 @@ first epoch's time, and training samples per second. The presets train exactly a
 costs about 2%: bench/train_overhead.py). The keras-io recipe is
 https://keras.io/examples/vision/mnist_convnet/ as published (float32 inputs from NumPy, batch 128,
 10% of train for validation, Adam), with integer labels instead of one-hot (the same loss); it stops
-once it has reached 99.0% (`--keras-stop`), or after `--keras-epochs`.
+once it has reached 99.0% (`--keras-stop`), or after `--keras-epochs`. Every recipe compiles with Keras'
+default `jit_compile="auto"`, which Keras 3 turns into no XLA on a machine without a GPU.
 Absolute seconds on a shared VM vary 2-3x from day to day: compare the ratios printed at the end.
 """
 
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[0] = str(Path(__file__).resolve().parent.parent)  # not bench/: its queue.py would hide the stdlib's
 
 import numpy as np  # noqa: E402
 
@@ -107,10 +108,11 @@ def time_to(rows: list, threshold: float) -> float | None:
     return next((seconds for _, seconds, accuracy in rows if accuracy >= threshold), None)
 
 
-def summary(name: str, rows: list, digits: int) -> dict:
+def summary(name: str, rows: list, digits: int, load: tuple[float, float]) -> dict:
     epochs, seconds, accuracy = rows[-1]
     return {
         "name": name,
+        "load": load,
         "epochs": epochs,
         "first_s": rows[0][1],
         "to": {t: time_to(rows, t) for t in THRESHOLDS},
@@ -122,13 +124,13 @@ def summary(name: str, rows: list, digits: int) -> dict:
 
 def print_table(results: list[dict]) -> None:
     cell = lambda s: f"{s:.0f} s" if s is not None else "not reached"  # noqa: E731
-    print("\n| recipe | epochs | 1st epoch | to 98.0% | to 99.0% | to 99.5% | samples/s | best test acc |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| recipe | epochs | 1st epoch | to 98.0% | to 99.0% | to 99.5% | samples/s | best test acc | load |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         reached = " | ".join(cell(r["to"][t]) for t in THRESHOLDS)
         print(
             f"| {r['name']} | {r['epochs']} | {r['first_s']:.0f} s | {reached} | {r['samples_s']:,.0f} "
-            f"| {r['best']:.2%} |"
+            f"| {r['best']:.2%} | {r['load'][0]:.1f}–{r['load'][1]:.1f} |"
         )
 
 
@@ -154,12 +156,13 @@ def main() -> None:
     print(f"data: {data.source}")
     results = []
     for name in args.only:
-        print(f"{name}:", flush=True)
+        print(f"{name}: load average {os.getloadavg()[0]:.1f}", flush=True)
+        start_load = os.getloadavg()[0]
         if name == KERAS_IO:
             rows, digits = train_keras_io(data, args.keras_epochs, args.keras_stop)
         else:
             rows, digits = train_preset(data, name)
-        results.append(summary(name, rows, digits))
+        results.append(summary(name, rows, digits, (start_load, os.getloadavg()[0])))
     print_table(results)
     print_goals({r["name"]: r for r in results})
 

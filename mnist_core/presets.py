@@ -101,23 +101,23 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "cnn",
-            "CNN 32-64-128 with batch norm, dropout, warm-up + cosine; 4 epochs, at least 600 steps",
+            "CNN 24-48-96, dense 256, batch norm, dropout, AdamW, warm-up + cosine; 5 epochs, at least 600 steps",
             TrainingConfig(
                 architecture="cnn",
-                conv_filters=(32, 64, 128),
-                dense_units=128,
+                conv_filters=(24, 48, 96),  # narrower than starter's: its budget is a third of keras-io's time to 99%
+                dense_units=256,
                 batch_norm=True,
                 dropout=0.25,
-                optimizer="adam",
-                learning_rate=3e-3,
+                optimizer="adamw",
+                learning_rate=4e-3,
                 lr_schedule="warmup_cosine",
                 batch_size=128,
-                epochs=4,
-                min_steps=600,
+                epochs=5,
+                min_steps=600,  # one epoch of the embedded sample is 32 steps: 19 epochs there
             ),
             0.995,
             "target: >=99.5% test in a third of the time the keras-io convnet needs for 99.0%",
-            0.988,
+            0.985,
         ),
         Preset(
             "starter",
