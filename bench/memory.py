@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# bench/queue.py (the name issue 15 gives it) must not hide the standard library's queue: this folder off sys.path
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mnist_core.presets import PRESETS  # noqa: E402
