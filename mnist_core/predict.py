@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ STARTER_MODEL_PATH = Path(__file__).parent / "assets" / f"{STARTER}.keras"
 BATCH_CHUNK = 512  # images per graph call: bounds activation memory when scoring a whole test set
 
 _EXPECTED = "expects float32 images of shape (N, 28, 28) in [0, 1]"
+# TensorFlow's first call in a thread is slow, and Streamlit runs every rerun in a new thread: on the Draw
+# page each stroke's first call took ~10 ms against 3.6 ms in a thread that lives on (measured in the
+# server, idle machine). So `predict` (one drawing) always runs in this one long-lived thread.
+_ONE_DRAWING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digit-lab-predict")
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +85,9 @@ class Predictor:
                 f"predict() takes one image of shape (28, 28); got shape {np.shape(image)}. "
                 "Use probabilities() for a batch."
             )
+        return _ONE_DRAWING.submit(self._predict_one, image).result()
+
+    def _predict_one(self, image: np.ndarray) -> Prediction:
         return to_prediction(self.probabilities(image)[0], bool(self.is_digit(image)[0]))
 
     def is_digit(self, images: np.ndarray) -> np.ndarray:
