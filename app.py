@@ -19,15 +19,10 @@ install_host_check()  # issue 13: refuse requests for foreign Host names (DNS re
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 warm_start()  # issue 17: TensorFlow and the starter model load in a background thread, once per server
 
-PAGES = app_pages()
-
 person = require_person()  # None with sign-in off; else a sign-in screen first (issue 15)
 
-st.session_state["app_shell"] = True  # pages check it: see pages/home.py
-page = st.navigation(list(PAGES.values()), position="sidebar")
-wanted = st.query_params.pop("page", None)  # a page opened before navigation was set up sends us here
-if wanted in PAGES and wanted:
-    st.switch_page(PAGES[wanted], query_params=st.query_params.to_dict())  # e.g. Train's shared settings
+st.session_state["app_shell"] = True  # pages check it: see ui/app_shell.py
+page = st.navigation(list(app_pages().values()), position="sidebar")
 
 training = runs.active_run(viewer=person)
 if training is not None:
