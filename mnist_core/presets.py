@@ -139,7 +139,7 @@ PRESETS: dict[str, Preset] = {
             ),
             0.996,
             "target: >=99.6% test (validation on a held-out 1% of train, never the test set)",
-            0.983,
+            0.976,  # the sample's best-epoch pick is noisy: 96.3, 97.6, 98.2, 98.3% in four runs
         ),
     )
 }
