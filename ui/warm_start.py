@@ -64,25 +64,25 @@ def _ready_for_the_first_drawing() -> None:
     drawing, and make the starter's NumPy copy, so the first stroke on a fresh server pays for neither."""
     import numpy as np
 
-    from mnist_core.predict import STARTER_MODEL_PATH
     from mnist_core.preprocess import canvas_steps
 
     drawing = np.zeros((56, 56), np.uint8)
     drawing[10:46, 24:32] = 255  # a "1"
     canvas_steps(drawing)
-    try:
-        _numpy_starter(file_version(STARTER_MODEL_PATH))
-    except (ValueError, OSError):
-        pass  # a starter NumPy cannot copy: the page loads the real one
+    _numpy_starter_or_none()
 
 
 def starter_for_now() -> NumpyPredictor | None:
     """The starter's NumPy copy while the background load is under way; None once it is done (load the
     real model then) or when no copy can be made."""
+    return _numpy_starter_or_none() if starter_loading() else None
+
+
+def _numpy_starter_or_none() -> NumpyPredictor | None:
+    """The starter's NumPy copy, made once per file version; None when NumPy cannot copy it (the page then
+    loads the real model)."""
     from mnist_core.predict import STARTER_MODEL_PATH
 
-    if not starter_loading():
-        return None
     try:
         return _numpy_starter(file_version(STARTER_MODEL_PATH))
     except (ValueError, OSError):  # ModelLoadError is a ValueError
