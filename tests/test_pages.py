@@ -209,6 +209,7 @@ def test_train_states_what_the_preset_reaches_on_the_embedded_sample(runs_root, 
 
 def test_a_batch_norm_run_too_short_to_settle_gets_a_hint(runs_root, embedded_data):
     at = open_app("train")
+    at.toggle(key="train_batch_norm").set_value(True).run()  # quick itself has none (issue 18: it costs 40% a step)
     at.number_input(key="train_min_steps").set_value(0).run()
     (hint,) = [text for text in infos(at) if "Few steps for batch norm" in text]
     assert "only 32 steps" in hint and "At least this many steps" in hint
