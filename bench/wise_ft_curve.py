@@ -1,9 +1,10 @@
 """Every WiSE-FT alpha of a starter run on the MNIST test set and the pen benchmark: an analysis after the run.
 
 Never use it to choose alpha (scripts/train_starter_pen.py chooses on validation only): it reads the test
-set and the benchmark. Batch norm is re-measured as the run does it.
+set and the benchmark. Batch norm's statistics are mixed with the weights (`--bn measure`: re-measured, as the
+second run did).
 
-    python bench/wise_ft_curve.py --run /tmp/candidate --drawings CACHE.npz
+    python bench/wise_ft_curve.py --run /tmp/candidate --drawings CACHE.npz [--bn mix|measure]
 
 CACHE.npz: the drawings `bench/pen_styles.py --cache CACHE.npz` kept (its defaults, seed 0).
 """
@@ -37,11 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", type=Path, required=True, help="the folder with finetuned.keras")
     parser.add_argument("--drawings", type=Path, required=True, help="bench/pen_styles.py --cache file")
     parser.add_argument("--seed", type=int, default=0, help="the run's --seed (which digits re-measure batch norm)")
+    parser.add_argument("--bn", choices=("mix", "measure"), default="mix", help="batch norm's statistics")
     args = parser.parse_args(argv)
 
     import keras
 
-    from mnist_core import weight_mix
     from mnist_core.data import load_mnist
     from mnist_core.predict import STARTER_MODEL_PATH
 
@@ -58,8 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"{'alpha':>6}{'MNIST test':>12}{'pen, all':>10}" + "".join(f"{d:>7}" for d in range(10)))
     for alpha in run.ALPHAS:
-        weight_mix.interpolate(old, tuned, alpha, mixed)
-        weight_mix.reestimate_batch_norm(mixed, x_bn)
+        run._mix(old, tuned, alpha, mixed, x_bn if args.bn == "measure" else None)
         test = (run._predict(mixed, x_test) == data.y_test).mean()
         right = run._predict(mixed, x_pen) == labels
         digits = "".join(f"{100 * right[labels == d].mean():7.1f}" for d in range(10))

@@ -114,9 +114,24 @@ def _one(rng: Rng) -> list[list[tuple[float, float]]]:
     return strokes
 
 
+def _long_flag_one(rng: Rng) -> list[list[tuple[float, float]]]:
+    """A 1 whose flag is long (a third to over half the height) and goes down at 20-65 degrees, sometimes
+    bowed, sometimes with a base: the Swiss and German 1. Flatter than 20 degrees it would be a 7 with an upright
+    stem (a 7's top is about level), so the generator stays steeper than that."""
+    x, length, angle = 0.5, _u(rng, 0.3, 0.6), np.radians(_u(rng, 20, 65))
+    flag = (x - length * np.cos(angle), length * np.sin(angle))
+    top = (x, 0.0)
+    head = [flag, ((flag[0] + x) / 2, flag[1] / 2 - _u(rng, 0.0, 0.06)), top] if rng.random() < 0.3 else [flag, top]
+    strokes = [[*head, (x + _u(rng, -0.05, 0.05), 1.0)]]
+    if rng.random() < 0.3:
+        strokes.append([(x - _u(rng, 0.15, 0.3), 1.0), (x + _u(rng, 0.15, 0.3), 1.0)])
+    return strokes
+
+
 # Parametric styles by label: each makes unit-box strokes (y down, about 1 tall).
 STYLES: dict[str, tuple[int, Callable[[Rng], list]]] = {
     "1 flag": (1, _one),
+    "1 long flag": (1, _long_flag_one),
     "2 loop": (2, _two_loop),
     "4 closed": (4, lambda rng: _four(rng, "closed")),
     "4 open": (4, lambda rng: _four(rng, "open")),

@@ -98,7 +98,7 @@ def load_or_build(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, wor
     """`build`, cached in `cache`: digits by sizes and seed, non-digits also by the kinds they are drawn from."""
     kinds = zlib.crc32(" ".join(sorted(nondigits.TRAIN_KINDS)).encode())
     digits = _cached(
-        cache / f"pen_digits_{sizes.mnist_pen}_{sizes.styles}_{sizes.calibration}_s{seed}.npz",
+        cache / f"pen_digits_{_sizes_key(sizes)}_{_styles_key()}_s{seed}.npz",
         lambda: build_digits(x_train, y_train, sizes, seed, workers),
     )
     others = _cached(
@@ -109,8 +109,17 @@ def load_or_build(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, wor
 
 def load_or_build_digits(cache: Path, x_train, y_train, sizes: SetSizes, seed: int, workers: int, tag: str) -> dict:
     """`build_digits`, cached in `cache` under `tag` (say which MNIST digits x_train is: a subset has its own tag)."""
-    path = cache / f"pen_digits_{tag}_{len(x_train)}_{sizes.mnist_pen}_{sizes.styles}_{sizes.calibration}_s{seed}.npz"
+    path = cache / f"pen_digits_{tag}_{len(x_train)}_{_sizes_key(sizes)}_{_styles_key()}_s{seed}.npz"
     return _cached(path, lambda: build_digits(x_train, y_train, sizes, seed, workers))
+
+
+def _sizes_key(sizes: SetSizes) -> str:
+    return f"{sizes.mnist_pen}_{sizes.styles}_{sizes.calibration}"
+
+
+def _styles_key() -> str:
+    """A digest of the parametric styles' names: a cache made before a style was added is not reused."""
+    return f"{zlib.crc32(' '.join(sorted(pen_styles.STYLES)).encode()):08x}"
 
 
 def _cached(path: Path, make) -> dict:

@@ -44,10 +44,12 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     rng = np.random.default_rng(0)
     x = (rng.random((200, 28, 28)) * 255).astype(np.uint8)
     data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
-    args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
+    args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1, bn="mix")
     script.build_starter(data, args)
     record = json.loads((tmp_path / "wise_ft.json").read_text())
     assert [r["alpha"] for r in record["rows"]] == [0.0, 0.5, 1.0] and record["alpha"] in (0.0, 0.5, 1.0)
+    # batch norm's statistics mixed with the weights: alpha 0 is the shipped starter itself, to the last digit
+    assert {k: record["rows"][0][k] for k in record["shipped"]} == record["shipped"]
     assert record["validation_mnist"] == 40 and record["pen"] > 0
     assert "starter.keras (saved file): MNIST test accuracy" in capsys.readouterr().out
     from mnist_core.predict import load_predictor
