@@ -2,7 +2,7 @@
 and train the digit detector.
 
     MNIST_DATA_DIR=/path/to/mnist nice -n 19 python scripts/train_starter_pen.py --out DIR
-        [--part starter|detector|both] [--steps 3000] [--seed 0] [--cache DIR] [--bn mix|measure]
+        [--part starter|detector|both] [--steps 1800] [--seed 0] [--cache DIR] [--bn mix|measure]
 
 Writes DIR/finetuned.keras, DIR/starter.keras (the candidate: the two mixed), DIR/wise_ft.json (every
 alpha's validation scores), and with --part detector DIR/digit_detector.keras and .json (its calibrated
@@ -12,7 +12,9 @@ ship rule in README ("The starter model"). The recipe (also in README):
   the training generator's held-out pen digits (other MNIST writers, other seeds);
 - fine-tuning: the shipped starter, `--steps` batches of 128 = 96 MNIST training digits + 32 pen-drawn
   training digits (digit_drawings.pen_styles through canvas_to_mnist), all with the starter's
-  augmentation; Adam, learning rate 3e-4 decaying to 0 (cosine);
+  augmentation; Adam, learning rate 3e-4 decaying to 0 (cosine); with `--keep distill` (the default since
+  the fourth run) batch norm stays frozen and the loss on the MNIST digits adds the shipped starter's own
+  answers, softened at temperature 2 (learning without forgetting);
 - WiSE-FT: θ = (1 - α)·θ_shipped + α·θ_fine-tuned for α = 0, 0.1, ..., 1, batch norm's moving mean
   and variance mixed like every other weight (`--bn measure`: re-measured on 10,000 MNIST training
   digits instead, as the second run did; that cost MNIST accuracy); α is the one with the best pen
@@ -41,7 +43,6 @@ import numpy as np  # noqa: E402
 from digit_drawings import training_set  # noqa: E402
 from mnist_core import detector  # noqa: E402
 
-STEPS_PER_EPOCH = 600  # the log prints once an epoch
 MNIST_PER_BATCH, PEN_PER_BATCH = 96, 32
 LEARNING_RATE = 3e-4  # Adam, cosine decay to 0 over the run
 STARTER_SPLIT_SEED = 0  # the starter preset's seed: its held-out 1% (600 digits) is order[:600] of this shuffle
@@ -52,6 +53,7 @@ PEN_SIZES = training_set.SetSizes(styles=6_000)  # 8,000 MNIST writers re-drawn,
 MNIST_SLACK = 2  # errors on the MNIST validation digits allowed beyond the shipped starter's
 DETECTOR_STEPS, DETECTOR_HALF = 1_500, 64
 CALIBRATION_QUANTILE = 0.005  # share of held-out pen digits allowed below the threshold
+DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the shipped starter's answers on MNIST digits, softened
 
 
 def _mixed(parts: list[tuple[np.ndarray, np.ndarray, int]], seed: int):
@@ -83,29 +85,60 @@ def starter_holdout(n_train: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[:VALIDATION_MNIST]), np.sort(order[VALIDATION_MNIST:])
 
 
-def finetune_starter(x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out: Path) -> None:
-    """The shipped starter, fine-tuned on mixed batches (MNIST in every one); saved to out/finetuned.keras."""
+def finetune_starter(x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out: Path, keep: str = "none") -> None:
+    """The shipped starter, fine-tuned on mixed batches (MNIST in every one); saved to out/finetuned.keras.
+
+    keep="distill" (the fourth run) guards what the shipped starter knows: its batch norm layers stay in
+    inference mode with their statistics (the pen digits do not shift them), and on the batch's MNIST digits
+    the loss adds the shipped starter's own answers at temperature DISTILL_T (learning without forgetting).
+    """
     import keras
+    import tensorflow as tf
 
     from mnist_core.predict import STARTER_MODEL_PATH
 
     keras.utils.set_random_seed(seed)
     model = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
-    model.compile(_schedule(LEARNING_RATE, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    teacher = keras.saving.load_model(STARTER_MODEL_PATH, compile=False) if keep == "distill" else None
+    if teacher is not None:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False  # Keras 3: a frozen batch norm runs on its moving statistics
+    optimizer = _schedule(LEARNING_RATE, steps)
     parts = [(x_mnist, y_mnist.astype(np.int64), MNIST_PER_BATCH), (pen_x, pen_y.astype(np.int64), PEN_PER_BATCH)]
-    epochs = max(1, steps // STEPS_PER_EPOCH)
-    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: _tick(batch, logs))
-    model.fit(_mixed(parts, seed), steps_per_epoch=steps // epochs, epochs=epochs, verbose=2, callbacks=[clock])
+    is_mnist = tf.constant([1.0] * MNIST_PER_BATCH + [0.0] * PEN_PER_BATCH)
+
+    @tf.function
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            p = model(x, training=True)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, p))
+            if teacher is not None:
+                kl = _tempered_kl(teacher(x, training=False), p, DISTILL_T)
+                loss += DISTILL_WEIGHT * tf.reduce_sum(kl * is_mnist) / MNIST_PER_BATCH
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return loss
+
+    for step, (x, y) in enumerate(_mixed(parts, seed).take(steps)):
+        loss = train_step(x, y)
+        if (step + 1) % 100 == 0:
+            print(f"  batch {step + 1}: loss {float(loss):.4f} at {time.strftime('%H:%M:%S')}", flush=True)
     plain = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)  # saved without the optimizer's state
     plain.set_weights(model.get_weights())
     plain.save(out / "finetuned.keras")
 
 
-def _tick(batch: int, logs: dict, every: int = 100) -> None:
-    """Print the time every `every` batches (verbose=2 prints only at the end of an epoch)."""
-    if (batch + 1) % every == 0:
-        loss = (logs or {}).get("loss", float("nan"))
-        print(f"  batch {batch + 1}: loss {loss:.4f} at {time.strftime('%H:%M:%S')}", flush=True)
+def _tempered_kl(teacher_p, student_p, temperature: float):
+    """KL(teacher || student) per row, both softened to `temperature` from probabilities, times T² (Hinton et al.)."""
+    import tensorflow as tf
+
+    def log_soft(p):
+        z = tf.math.log(tf.maximum(p, 1e-12)) / temperature
+        return z - tf.reduce_logsumexp(z, axis=1, keepdims=True)
+
+    log_t, log_s = log_soft(teacher_p), log_soft(student_p)
+    return temperature**2 * tf.reduce_sum(tf.exp(log_t) * (log_t - log_s), axis=1)
 
 
 def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path) -> float:
@@ -176,7 +209,7 @@ def build_starter(data, args) -> None:
     pen = training_set.load_or_build_digits(args.cache, x_rest, y_rest, PEN_SIZES, args.seed, args.workers, "ft")
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
-        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], args.steps, args.seed, args.out)
+        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], args.steps, args.seed, args.out, args.keep)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
     x_val = data.x_train[val_idx].astype(np.float32) / 255
@@ -218,8 +251,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the candidate models")
     parser.add_argument("--part", choices=("both", "starter", "detector"), default="starter")
-    parser.add_argument("--steps", type=int, default=3_000, help="fine-tuning batches; 0: reuse out/finetuned.keras")
+    parser.add_argument("--steps", type=int, default=1_800, help="fine-tuning batches; 0: reuse out/finetuned.keras")
     parser.add_argument("--bn", choices=("mix", "measure"), default="mix", help="batch norm's statistics when mixing")
+    parser.add_argument("--keep", choices=("none", "distill"), default="distill", help="guard MNIST while fine-tuning")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")
