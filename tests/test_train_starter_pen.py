@@ -55,3 +55,13 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
 
     for name in ("finetuned", "starter"):
         assert load_predictor(tmp_path / f"{name}.keras").probabilities(x[:2] / 255).shape == (2, 10)
+
+
+def test_distillation_loss_is_zero_for_the_teachers_own_answers_and_grows_as_they_part():
+    script = _script()
+    teacher = np.array([[0.7, 0.2, 0.1], [0.98, 0.01, 0.01]], np.float32)
+    same = np.asarray(script._tempered_kl(teacher, teacher, 2.0))
+    assert np.allclose(same, 0.0, atol=1e-6)
+    near = np.asarray(script._tempered_kl(teacher, np.array([[0.6, 0.3, 0.1], [0.9, 0.05, 0.05]], np.float32), 2.0))
+    far = np.asarray(script._tempered_kl(teacher, np.array([[0.1, 0.2, 0.7], [0.01, 0.98, 0.01]], np.float32), 2.0))
+    assert np.all(near > 0) and np.all(far > near)
