@@ -85,12 +85,15 @@ def starter_holdout(n_train: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[:VALIDATION_MNIST]), np.sort(order[VALIDATION_MNIST:])
 
 
-def finetune_starter(x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out: Path, keep: str = "none") -> None:
+def finetune_starter(
+    x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out: Path, keep: str = "none", train_bn: bool = False
+) -> None:
     """The shipped starter, fine-tuned on mixed batches (MNIST in every one); saved to out/finetuned.keras.
 
     keep="distill" (the fourth run) guards what the shipped starter knows: its batch norm layers stay in
-    inference mode with their statistics (the pen digits do not shift them), and on the batch's MNIST digits
-    the loss adds the shipped starter's own answers at temperature DISTILL_T (learning without forgetting).
+    inference mode with their statistics (the pen digits do not shift them; `train_bn` lets them learn),
+    and on the batch's MNIST digits the loss adds the shipped starter's own answers at temperature
+    DISTILL_T (learning without forgetting).
     """
     import keras
     import tensorflow as tf
@@ -100,7 +103,7 @@ def finetune_starter(x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out:
     keras.utils.set_random_seed(seed)
     model = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
     teacher = keras.saving.load_model(STARTER_MODEL_PATH, compile=False) if keep == "distill" else None
-    if teacher is not None:
+    if teacher is not None and not train_bn:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # Keras 3: a frozen batch norm runs on its moving statistics
@@ -209,7 +212,7 @@ def build_starter(data, args) -> None:
     pen = training_set.load_or_build_digits(args.cache, x_rest, y_rest, PEN_SIZES, args.seed, args.workers, "ft")
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
-        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], args.steps, args.seed, args.out, args.keep)
+        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], args.steps, args.seed, args.out, args.keep, args.train_bn)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
     x_val = data.x_train[val_idx].astype(np.float32) / 255
@@ -254,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=1_800, help="fine-tuning batches; 0: reuse out/finetuned.keras")
     parser.add_argument("--bn", choices=("mix", "measure"), default="mix", help="batch norm's statistics when mixing")
     parser.add_argument("--keep", choices=("none", "distill"), default="distill", help="guard MNIST while fine-tuning")
+    parser.add_argument("--train-bn", action="store_true", help="with --keep distill: batch norm learns too")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")
