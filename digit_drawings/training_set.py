@@ -65,8 +65,9 @@ def build_digits(x_train: np.ndarray, y_train: np.ndarray, sizes: SetSizes, seed
     n_cal_mnist = sizes.calibration * 2 // 3
     pen_idx, cal_idx = order[: sizes.mnist_pen], order[sizes.mnist_pen : sizes.mnist_pen + n_cal_mnist]
     styles = list(pen_styles.STYLES)
+    weighted = [name for name in styles for _ in range(pen_styles.TRAINING_SHARE.get(name, 1))]  # training only
     train_jobs = _chunks("mnist", [(x_train[i], int(y_train[i])) for i in pen_idx], seed + 1) + _chunks(
-        "style", [styles[k % len(styles)] for k in range(sizes.styles)], seed + 2
+        "style", [weighted[k % len(weighted)] for k in range(sizes.styles)], seed + 2
     )
     cal_jobs = _chunks("mnist", [(x_train[i], int(y_train[i])) for i in cal_idx], seed + 4) + _chunks(
         "style", [styles[k % len(styles)] for k in range(sizes.calibration - n_cal_mnist)], seed + 5
@@ -118,8 +119,10 @@ def _sizes_key(sizes: SetSizes) -> str:
 
 
 def _styles_key() -> str:
-    """A digest of the parametric styles' names: a cache made before a style was added is not reused."""
-    return f"{zlib.crc32(' '.join(sorted(pen_styles.STYLES)).encode()):08x}"
+    """A digest of the parametric styles' names and training shares: a cache made before a style was added or
+    reweighted is not reused."""
+    names = " ".join(f"{name}*{pen_styles.TRAINING_SHARE.get(name, 1)}" for name in sorted(pen_styles.STYLES))
+    return f"{zlib.crc32(names.encode()):08x}"
 
 
 def _cached(path: Path, make) -> dict:

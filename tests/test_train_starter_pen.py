@@ -43,7 +43,8 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     rng = np.random.default_rng(0)
     x = (rng.random((200, 28, 28)) * 255).astype(np.uint8)
     data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
-    args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1, bn="mix", keep="distill", train_bn=False)
+    args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
+    args.bn, args.keep, args.train_bn = "mix", "distill", False
     script.build_starter(data, args)
     record = json.loads((tmp_path / "wise_ft.json").read_text())
     assert [r["alpha"] for r in record["rows"]] == [0.0, 0.5, 1.0] and record["alpha"] in (0.0, 0.5, 1.0)
