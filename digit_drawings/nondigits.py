@@ -12,7 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from digit_drawings import doodles
 from digit_drawings.pen_styles import CANVAS, _u, elastic
+from digit_drawings.pen_variety import pen_canvas
 from digit_drawings.render import place_strokes, render_strokes
 
 Rng = np.random.Generator
@@ -33,6 +35,7 @@ LETTERS: dict[str, Strokes] = {
     "W": [[(0.0, 0.0), (0.2, 1.0), (0.5, 0.35), (0.8, 1.0), (1.0, 0.0)]],
 }
 HELD_OUT_LETTERS = ("K", "W")  # letters only the measurement sees
+PEN_SHARE = 0.5  # drawings painted by the tablet-like pen of digit_drawings.pen_variety, the rest by a plain brush
 
 
 def _polygon(rng: Rng, corners: int) -> Strokes:
@@ -173,6 +176,7 @@ TRAIN_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     "dash": lambda rng: [[(0.0, 0.5), (1.0, 0.5 + _u(rng, -0.05, 0.05))]],
     "smiley": _smiley,
     "heart": _heart,
+    **doodles.KINDS,  # more scribbles, marks, doodles, letters and shapes (the third detector)
 }
 HELD_OUT_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     **{f"letter {k}": _letter(k) for k in HELD_OUT_LETTERS},
@@ -200,4 +204,6 @@ def nondigit_drawing(kind: str, rng: Rng, canvas: int = CANVAS) -> np.ndarray:
     brush = canvas * (_u(rng, 0.15, 0.3) if thick else _u(rng, 0.04, 0.14))
     placed = place_strokes(strokes, height, (canvas / 2, canvas / 2), _u(rng, -0.2, 0.2), _u(rng, 0.7, 1.3))
     placed = elastic(placed, rng, _u(rng, 0.0, 0.04))
+    if rng.random() < PEN_SHARE:
+        return pen_canvas(placed, rng, canvas, brush)
     return render_strokes(placed, canvas, brush, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))

@@ -13,17 +13,19 @@ ship rule in README ("The starter model"). The recipe (also in README):
 - fine-tuning: the shipped starter, `--steps` batches of 128 = 96 MNIST training digits + 32 pen-drawn
   training digits (digit_drawings.pen_styles through canvas_to_mnist), all with the starter's
   augmentation; Adam, learning rate 3e-4 decaying to 0 (cosine); with `--keep distill` (the default since
-  the fourth run) batch norm stays frozen and the loss on the MNIST digits adds the shipped starter's own
-  answers, softened at temperature 2 (learning without forgetting);
+  the fourth run) the loss on the MNIST digits adds the shipped starter's own answers, softened at
+  temperature 2 (learning without forgetting), and batch norm stays frozen unless `--train-bn` (the
+  sixth run, which shipped, let it learn);
 - WiSE-FT: θ = (1 - α)·θ_shipped + α·θ_fine-tuned for α = 0, 0.1, ..., 1, batch norm's moving mean
   and variance mixed like every other weight (`--bn measure`: re-measured on 10,000 MNIST training
   digits instead, as the second run did; that cost MNIST accuracy); α is the one with the best pen
   validation accuracy among those with at most 2 more MNIST validation errors than the shipped
   starter (ties: the smaller α).
-- detector: mnist_core.detector.build_detector, 1,500 batches of 64 digits (half MNIST, half pen) +
-  64 non-digits (digit_drawings.nondigits.TRAIN_KINDS), augmented alike; Adam 1e-3 decaying to 0.
-  Threshold: the 0.5th percentile of its scores on 2,000 held-out pen digits (MNIST writers not used
-  for training, and the parametric styles with other seeds).
+- detector: mnist_core.detector.build_detector, 6,000 batches of 64 digits (MNIST, pen-drawn, and pen
+  digits painted by digit_drawings.pen_variety's tablet-like pen) + 64 non-digits (32,000 drawings of
+  digit_drawings.nondigits.TRAIN_KINDS, half painted by that pen), augmented alike; Adam 1e-3 decaying
+  to 0, label smoothing 0.05. Threshold: the 0.5th percentile of its scores on 3,000 held-out pen digits
+  (MNIST writers not used for training, and the parametric styles with other seeds; a third by that pen).
 """
 
 from __future__ import annotations
@@ -51,7 +53,11 @@ BN_IMAGES = 10_000  # MNIST training digits (not validation) on which batch norm
 ALPHAS = tuple(round(0.1 * k, 1) for k in range(11))  # WiSE-FT: 0 is the shipped starter, 1 the fine-tuned one
 PEN_SIZES = training_set.SetSizes(styles=6_000)  # 8,000 MNIST writers re-drawn, 6,000 style drawings, 2,000 held out
 MNIST_SLACK = 2  # errors on the MNIST validation digits allowed beyond the shipped starter's
-DETECTOR_STEPS, DETECTOR_HALF = 1_500, 64
+DETECTOR_STEPS, DETECTOR_HALF = 6_000, 64
+DETECTOR_SMOOTHING = 0.05  # label smoothing: keeps the logits of easy drawings from running away
+DETECTOR_MNIST = 20_000  # plain MNIST training digits among the detector's digits
+DETECTOR_PEN_DIGITS = (6_000, 1_000)  # digits painted by digit_drawings.pen_variety's pen: trained on, held out
+DETECTOR_SIZES = training_set.SetSizes(nondigits=32_000)  # non-digits spread over nondigits.TRAIN_KINDS
 CALIBRATION_QUANTILE = 0.005  # share of held-out pen digits allowed below the threshold
 DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the shipped starter's answers on MNIST digits, softened
 
@@ -220,26 +226,47 @@ def build_starter(data, args) -> None:
     report_test(data, args.out)
 
 
-def train_detector(data, arrays: dict, seed: int, out: Path) -> None:
-    """Digits against non-digits; threshold from held-out pen digits; saved to out/digit_detector.{keras,json}."""
+def detector_sets(data, arrays: dict, seed: int, cache: Path, workers: int) -> dict:
+    """The detector's digits, non-digits and held-out pen digits, float32 (N, 28, 28): {"digits", "others", "cal"}.
+
+    Digits: DETECTOR_MNIST plain MNIST training digits, the training generator's pen digits, and its digits painted
+    by the tablet-like pen (`digit_drawings.detector_set`); none of them from the threshold's writers."""
+    from digit_drawings import detector_set
+
+    unused = np.setdiff1d(np.arange(len(data.x_train)), arrays["mnist_used"])
+    pen = detector_set.load_or_build(cache, data.x_train, data.y_train, unused, *DETECTOR_PEN_DIGITS, seed, workers)
+    free = np.setdiff1d(unused, pen["writers_cal"])
+    rows = np.random.default_rng(seed).choice(free, DETECTOR_MNIST, replace=False)
+    mnist = data.x_train[rows].astype(np.float32) / 255
+    x, y = arrays["x"], arrays["y"]
+    return {
+        "digits": np.concatenate([mnist, x[y >= 0], pen["x"]]),
+        "others": x[y < 0],
+        "cal": np.concatenate([arrays["x_cal"], pen["x_cal"]]),
+    }
+
+
+def fit_detector(digits: np.ndarray, others: np.ndarray, seed: int):
+    """mnist_core.detector.build_detector trained on balanced batches, label-smoothed; the trained Keras model."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    x, y = arrays["x"], arrays["y"]
-    rng = np.random.default_rng(seed)
-    unused = np.setdiff1d(np.arange(len(data.x_train)), arrays["mnist_used"])
-    mnist = data.x_train[rng.choice(unused, 20_000, replace=False)].astype(np.float32) / 255
-    digits = np.concatenate([mnist, x[y >= 0]])
-    others = x[y < 0]
     ones, zeros = np.ones(len(digits), np.float32), np.zeros(len(others), np.float32)
     model = detector.build_detector()
-    loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    loss = keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=DETECTOR_SMOOTHING)
     model.compile(_schedule(1e-3, DETECTOR_STEPS), loss=loss, metrics=[keras.metrics.BinaryAccuracy(threshold=0.0)])
     batches = _mixed([(digits, ones, DETECTOR_HALF), (others, zeros, DETECTOR_HALF)], seed).map(
         lambda x, y: (x, y[:, None])
     )
     model.fit(batches, steps_per_epoch=DETECTOR_STEPS // 3, epochs=3, verbose=2)
-    scores = model.predict(arrays["x_cal"], batch_size=1000, verbose=0)[:, 0]
+    return model
+
+
+def train_detector(data, arrays: dict, seed: int, out: Path, cache: Path, workers: int = 2) -> None:
+    """Digits against non-digits; threshold from held-out pen digits; saved to out/digit_detector.{keras,json}."""
+    sets = detector_sets(data, arrays, seed, cache, workers)
+    model = fit_detector(sets["digits"], sets["others"], seed)
+    scores = model.predict(sets["cal"], batch_size=1000, verbose=0)[:, 0]
     threshold = float(np.quantile(scores, CALIBRATION_QUANTILE))
     test = model.predict(data.x_test.astype(np.float32) / 255, batch_size=1000, verbose=0)[:, 0]
     how = f"the {100 * CALIBRATION_QUANTILE:.1f}th percentile of its scores on {len(scores):,} held-out pen digits"
@@ -269,9 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.part in ("both", "detector"):
-        sizes = training_set.SetSizes()
+        sizes = DETECTOR_SIZES
         arrays = training_set.load_or_build(args.cache, data.x_train, data.y_train, sizes, args.seed, args.workers)
-        train_detector(data, arrays, args.seed, args.out)
+        train_detector(data, arrays, args.seed, args.out, args.cache, args.workers)
         print(f"detector done at {time.perf_counter() - start:.0f} s")
     if args.part in ("both", "starter"):
         build_starter(data, args)

@@ -66,3 +66,29 @@ def test_distillation_loss_is_zero_for_the_teachers_own_answers_and_grows_as_the
     near = np.asarray(script._tempered_kl(teacher, np.array([[0.6, 0.3, 0.1], [0.9, 0.05, 0.05]], np.float32), 2.0))
     far = np.asarray(script._tempered_kl(teacher, np.array([[0.1, 0.2, 0.7], [0.01, 0.98, 0.01]], np.float32), 2.0))
     assert np.all(near > 0) and np.all(far > near)
+
+
+@pytest.mark.slow  # a drawing process starts (spawn) and the detector trains for a few steps: ~20 s
+def test_a_tiny_detector_run_writes_the_detector_and_its_threshold(monkeypatch, tmp_path, capsys):
+    script = _script()
+    monkeypatch.setattr(script, "DETECTOR_STEPS", 3)
+    monkeypatch.setattr(script, "DETECTOR_MNIST", 30)
+    monkeypatch.setattr(script, "DETECTOR_PEN_DIGITS", (9, 6))
+    rng = np.random.default_rng(0)
+    x = np.zeros((200, 28, 28), np.uint8)
+    x[:, 6:22, 12:16] = 255  # two hundred "1"s
+    data = SimpleNamespace(x_train=x, y_train=np.ones(200, np.int64), x_test=x[:30], y_test=np.ones(30, np.int64))
+    arrays = {
+        "x": rng.random((12, 28, 28)).astype(np.float32),
+        "y": np.array([1] * 6 + [-1] * 6),
+        "x_cal": rng.random((5, 28, 28)).astype(np.float32),
+        "mnist_used": np.arange(20),
+    }
+    script.train_detector(data, arrays, 0, tmp_path, tmp_path / "cache", workers=1)
+    record = json.loads((tmp_path / "digit_detector.json").read_text())
+    assert "on 11 held-out pen digits" in record["how"] and 0 <= record["mnist_test_flagged"] <= 1
+    from mnist_core import detector
+
+    loaded = detector.load_detector(tmp_path / "digit_detector.keras")
+    assert loaded.is_digit(x[:3].astype(np.float32) / 255).shape == (3,)
+    assert "MNIST test digits flagged" in capsys.readouterr().out
