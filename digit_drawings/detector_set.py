@@ -15,34 +15,18 @@ import numpy as np
 
 from digit_drawings import pen_styles, training_set
 from digit_drawings.pen_variety import pen_canvas
-from digit_drawings.render import place_strokes
-from digit_drawings.skeleton import digit_strokes
 from mnist_core.preprocess import canvas_to_mnist
 
 Rng = np.random.Generator
 SEED_OFFSET = 7_000  # seeds apart from training_set's (seed + 1 ... seed + 5)
 
 
-def pen_digit(strokes: list, rng: Rng, canvas: int = pen_styles.CANVAS) -> np.ndarray:
-    """Unit-box digit strokes -> uint8 RGBA canvas, placed like `pen_styles.paint`, painted by the pen."""
-    height = canvas * pen_styles._u(rng, *pen_styles.HEIGHT_FRACTION)
-    brush = canvas * pen_styles._u(rng, *pen_styles.BRUSH_FRACTION)
-    slant, aspect = pen_styles._u(rng, -0.25, 0.25), pen_styles._u(rng, 0.8, 1.2)
-    placed = place_strokes(strokes, height, (canvas / 2, canvas / 2), slant, aspect)
-    placed = pen_styles.elastic(placed, rng, pen_styles._u(rng, *pen_styles.ELASTIC))
-    return pen_canvas(placed, rng, canvas, brush)
-
-
 def _drawing(item, rng: Rng) -> tuple[np.ndarray | None, int]:
-    if isinstance(item, str):  # a parametric style
-        label, make = pen_styles.STYLES[item]
-        jitter = pen_styles._u(rng, 0.0, 0.04)
-        moved = [[(x + rng.normal(0, jitter), y + rng.normal(0, jitter)) for x, y in s] for s in make(rng)]
-        strokes = [pen_styles.smooth(s) for s in moved]
-        return pen_digit(strokes, rng), label
+    """A parametric style's name or an (MNIST image, label) -> (canvas painted by the tablet-like pen, label)."""
+    if isinstance(item, str):
+        return pen_styles.style_drawing(item, rng, pen=pen_canvas), pen_styles.STYLES[item][0]
     image28, label = item
-    strokes = digit_strokes(image28, 1.0, (0.0, 0.0))
-    return (pen_digit(pen_styles.add_style(strokes, label, rng), rng) if strokes else None), label
+    return pen_styles.mnist_drawing(image28, label, rng, pen=pen_canvas), label
 
 
 def _job(args: tuple) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ BRUSH_FRACTION = (0.04, 0.16)  # brush diameter / canvas side (the Draw page: 4-
 HEIGHT_FRACTION = (0.35, 0.85)  # pen path height / canvas side
 ELASTIC = (0.0, 0.05)  # amplitude of the smooth random displacement, fraction of the height
 Rng = np.random.Generator
+Pen = Callable[[list[Stroke], Rng, int, float], np.ndarray]  # (placed strokes, rng, canvas, brush) -> RGBA
 
 
 def _u(rng: Rng, low: float, high: float) -> float:
@@ -199,26 +200,34 @@ def add_style(strokes: list[Stroke], label: int, rng: Rng) -> list[Stroke]:
     return strokes
 
 
-def paint(strokes: list[Stroke], rng: Rng, canvas: int = CANVAS) -> np.ndarray:
-    """Unit-box strokes -> uint8 (canvas, canvas, 4): placed at a random size, slant and place, random brush."""
+def paint(strokes: list[Stroke], rng: Rng, canvas: int = CANVAS, pen: Pen | None = None) -> np.ndarray:
+    """Unit-box strokes -> uint8 (canvas, canvas, 4): placed at a random size, slant and place, random brush.
+
+    `pen(placed_strokes, rng, canvas, brush)` paints them (default: `render_strokes`, white on black)."""
     height = canvas * _u(rng, *HEIGHT_FRACTION)
     brush = canvas * _u(rng, *BRUSH_FRACTION)
     placed = place_strokes(strokes, height, (canvas / 2, canvas / 2), _u(rng, -0.25, 0.25), _u(rng, 0.8, 1.2))
     placed = elastic(placed, rng, _u(rng, *ELASTIC))
+    if pen is not None:
+        return pen(placed, rng, canvas, brush)
     return render_strokes(placed, canvas, brush, ink=(255, 255, 255, 255), paper=(0, 0, 0, 255))
 
 
-def style_drawing(name: str, rng: Rng) -> np.ndarray:
-    """A random drawing of parametric style `name` (a key of STYLES) -> uint8 RGBA canvas."""
+def style_strokes(name: str, rng: Rng) -> list[Stroke]:
+    """Unit-box strokes of a random drawing of parametric style `name` (a key of STYLES), jittered and smoothed."""
     _, make = STYLES[name]
     jitter = _u(rng, 0.0, 0.04)
-    strokes = [smooth([(x + rng.normal(0, jitter), y + rng.normal(0, jitter)) for x, y in s]) for s in make(rng)]
-    return paint(strokes, rng)
+    return [smooth([(x + rng.normal(0, jitter), y + rng.normal(0, jitter)) for x, y in s]) for s in make(rng)]
 
 
-def mnist_drawing(image28: np.ndarray, label: int, rng: Rng) -> np.ndarray | None:
+def style_drawing(name: str, rng: Rng, pen: Pen | None = None) -> np.ndarray:
+    """A random drawing of parametric style `name` (a key of STYLES) -> uint8 RGBA canvas."""
+    return paint(style_strokes(name, rng), rng, pen=pen)
+
+
+def mnist_drawing(image28: np.ndarray, label: int, rng: Rng, pen: Pen | None = None) -> np.ndarray | None:
     """An MNIST digit re-drawn through its skeleton with a style maybe added -> uint8 RGBA canvas (None: no ink)."""
     strokes = digit_strokes(image28, 1.0, (0.0, 0.0))
     if not strokes:
         return None
-    return paint(add_style(strokes, label, rng), rng)
+    return paint(add_style(strokes, label, rng), rng, pen=pen)
