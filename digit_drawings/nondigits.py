@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from digit_drawings import doodles
+from digit_drawings import doodles, symbols
 from digit_drawings.pen_styles import CANVAS, _u, elastic
 from digit_drawings.pen_variety import pen_canvas
 from digit_drawings.render import place_strokes, render_strokes
@@ -177,6 +177,7 @@ TRAIN_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     "smiley": _smiley,
     "heart": _heart,
     **doodles.KINDS,  # more scribbles, marks, doodles, letters and shapes (the third detector)
+    **symbols.KINDS,  # letters, words, symbols and pictures (the fourth detector)
 }
 HELD_OUT_KINDS: dict[str, Callable[[Rng], Strokes]] = {
     **{f"letter {k}": _letter(k) for k in HELD_OUT_LETTERS},

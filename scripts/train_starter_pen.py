@@ -57,7 +57,7 @@ DETECTOR_STEPS, DETECTOR_HALF = 6_000, 64
 DETECTOR_SMOOTHING = 0.05  # label smoothing: keeps the logits of easy drawings from running away
 DETECTOR_MNIST = 20_000  # plain MNIST training digits among the detector's digits
 DETECTOR_PEN_DIGITS = (6_000, 1_000)  # digits painted by digit_drawings.pen_variety's pen: trained on, held out
-DETECTOR_SIZES = training_set.SetSizes(nondigits=32_000)  # non-digits spread over nondigits.TRAIN_KINDS
+DETECTOR_SIZES = training_set.SetSizes(nondigits=48_000)  # non-digits spread over nondigits.TRAIN_KINDS (~670 a kind)
 CALIBRATION_QUANTILE = 0.005  # share of held-out pen digits allowed below the threshold
 DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the shipped starter's answers on MNIST digits, softened
 

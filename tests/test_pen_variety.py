@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_drawings import detector_set, doodles, nondigits, pen_variety
+from digit_drawings import detector_set, doodles, nondigits, pen_variety, symbols
 from mnist_core.preprocess import canvas_to_mnist
 
 SQUARE = [[(10.0, 10.0), (90.0, 10.0), (90.0, 90.0), (10.0, 90.0), (10.0, 10.0)]]
@@ -40,14 +40,22 @@ def test_the_pen_is_seeded_and_paints_white_ink_on_black():
     assert canvas_to_mnist(first) is not None
 
 
-def test_new_kinds_are_training_kinds_never_held_out_ones():
-    assert set(f"{k}" for k in doodles.KINDS) <= set(nondigits.TRAIN_KINDS)
-    assert not set(doodles.KINDS) & set(nondigits.HELD_OUT_KINDS)
+@pytest.mark.parametrize("module", [doodles, symbols])
+def test_new_kinds_are_training_kinds_never_held_out_ones(module):
+    assert set(module.KINDS) <= set(nondigits.TRAIN_KINDS)
+    assert not set(module.KINDS) & set(nondigits.HELD_OUT_KINDS)
     held_out_letters = {name.split()[-1].upper() for name in nondigits.HELD_OUT_KINDS if name.startswith("letter")}
-    assert not {k.upper() for k in doodles.MORE_LETTERS} & held_out_letters  # no small w or k either
+    letters = getattr(module, "MORE_LETTERS", {}) | getattr(module, "LETTERS", {}) | getattr(module, "WORD_LETTERS", {})
+    assert not {k.upper() for k in letters} & held_out_letters  # no small w or k either, not even in a word
 
 
-@pytest.mark.parametrize("kind", list(doodles.KINDS))
+def test_no_new_kind_is_a_digit_or_a_held_out_kind_by_another_name():
+    digit_like = {"S", "Z", "O", "I", "l", "b", "G", "g", "q", "T", "J", "d"}  # letters people read as digits
+    assert not digit_like & set(symbols.LETTERS)
+    assert not set(doodles.KINDS) & set(symbols.KINDS)
+
+
+@pytest.mark.parametrize("kind", [*doodles.KINDS, *symbols.KINDS])
 def test_every_new_kind_draws_with_both_pens(kind):
     for seed in range(4):  # PEN_SHARE = 0.5: both pens among four seeds
         assert canvas_to_mnist(nondigits.nondigit_drawing(kind, np.random.default_rng(seed))) is not None
@@ -69,7 +77,7 @@ def test_the_detectors_training_drawings_never_use_the_evaluation_path():
     import ast
     import inspect
 
-    for module in (pen_variety, doodles, detector_set, nondigits):
+    for module in (pen_variety, doodles, symbols, detector_set, nondigits):
         tree = ast.parse(inspect.getsource(module))
         used = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         used |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
