@@ -1,5 +1,6 @@
-"""Issue 14 on the Draw page: a European 7 reads "7", a star reads "That does not look like a digit" (with
-the model's best guess in small print), and Teach it still works for it. AppTest, then a real Chromium."""
+"""Issue 14 on the Draw page: a European 7 reads "7", a star and a plus sign read "That does not look like a
+digit" (with the model's best guess in small print), and Teach it still works for it. AppTest, then a real
+Chromium."""
 
 from __future__ import annotations
 
@@ -26,6 +27,12 @@ def star_strokes(centre: tuple[float, float] = (140, 140), radius: float = 95) -
     """A five-pointed star in one stroke, as people draw it (every second corner), in canvas pixels."""
     angles = -np.pi / 2 + 4 * np.pi * np.arange(6) / 5
     return [[(centre[0] + radius * np.cos(a), centre[1] + radius * np.sin(a)) for a in angles]]
+
+
+def plus_sign(centre: tuple[float, float] = (140, 140), arm: float = 90) -> list[list[tuple[float, float]]]:
+    """A plus sign in two strokes (down, then across), in canvas pixels: the third detector let 98% through."""
+    x, y = centre
+    return [[(x, y - arm), (x + 4, y + arm)], [(x - arm, y + 6), (x + arm, y - 2)]]
 
 
 def european_seven() -> list[list[tuple[float, float]]]:
@@ -71,7 +78,7 @@ def server(tmp_path_factory):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(chromium_path() is None, reason="no system Chromium (chromium) on PATH")
-def test_in_the_browser_a_european_seven_is_seven_and_a_star_is_not_a_digit(page, server):
+def test_in_the_browser_a_european_seven_is_seven_and_a_star_and_a_plus_are_not_digits(page, server):
     pytest.importorskip("playwright.sync_api")
     open_page(page, server, "draw")
     box = canvas_box(page)
@@ -88,3 +95,11 @@ def test_in_the_browser_a_european_seven_is_seven_and_a_star_is_not_a_digit(page
     assert page.locator(".dl-answer").count() == 0
     assert page.locator(".dl-guess").inner_text().startswith("The model's best guess:")
     screenshot(page, "draw-not-a-digit")
+    page.get_by_role("button", name="Reset canvas & history").click()
+    page.get_by_text(NOT_A_DIGIT).wait_for(state="detached", timeout=30_000)
+    wait_for_idle(page)
+    draw_strokes(page, plus_sign(), box)
+    page.get_by_text(NOT_A_DIGIT).wait_for(timeout=60_000)
+    wait_for_idle(page)
+    assert page.locator(".dl-answer").count() == 0
+    screenshot(page, "draw-plus-not-a-digit")
