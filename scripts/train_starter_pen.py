@@ -2,7 +2,7 @@
 and train the digit detector.
 
     MNIST_DATA_DIR=/path/to/mnist nice -n 19 python scripts/train_starter_pen.py --out DIR
-        [--part starter|detector|both] [--steps 1800] [--seed 0] [--cache DIR] [--bn mix|measure]
+        [--part starter|detector|both] [--base MODEL] [--steps 1800] [--seed 0] [--cache DIR] [--bn mix|measure]
 
 Writes DIR/finetuned.keras, DIR/starter.keras (the candidate: the two mixed), DIR/wise_ft.json (every
 alpha's validation scores), and with --part detector DIR/digit_detector.keras and .json (its calibrated
@@ -10,7 +10,8 @@ threshold). Nothing in mnist_core/assets changes: a candidate is copied there on
 ship rule in README ("The starter model"). The recipe (also in README):
 - validation, never trained on: 5,000 MNIST training digits (the starter's own held-out 600 first) and
   the training generator's held-out pen digits (other MNIST writers, other seeds);
-- fine-tuning: the shipped starter, `--steps` batches of 128 = 96 MNIST training digits + 32 pen-drawn
+- fine-tuning: `--base` (default: the shipped starter; to remake the shipped one, the base model that
+  README's "The starter model" trains with the CLI), `--steps` batches of 128 = 96 MNIST training digits + 32 pen-drawn
   training digits (digit_drawings.pen_styles through canvas_to_mnist), all with the starter's
   augmentation; Adam, learning rate 3e-4 decaying to 0 (cosine); with `--keep distill` (the default since
   the fourth run) the loss on the MNIST digits adds the shipped starter's own answers, softened at
@@ -92,9 +93,19 @@ def starter_holdout(n_train: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def finetune_starter(
-    x_mnist, y_mnist, pen_x, pen_y, steps: int, seed: int, out: Path, keep: str = "none", train_bn: bool = False
+    x_mnist,
+    y_mnist,
+    pen_x,
+    pen_y,
+    steps: int,
+    seed: int,
+    out: Path,
+    keep: str = "none",
+    train_bn: bool = False,
+    base: Path | None = None,
 ) -> None:
-    """The shipped starter, fine-tuned on mixed batches (MNIST in every one); saved to out/finetuned.keras.
+    """The base model (default: the shipped starter), fine-tuned on mixed batches (MNIST in every one); saved to
+    out/finetuned.keras.
 
     keep="distill" (the fourth run) guards what the shipped starter knows: its batch norm layers stay in
     inference mode with their statistics (the pen digits do not shift them; `train_bn` lets them learn),
@@ -104,11 +115,10 @@ def finetune_starter(
     import keras
     import tensorflow as tf
 
-    from mnist_core.predict import STARTER_MODEL_PATH
-
+    base = base or _shipped()
     keras.utils.set_random_seed(seed)
-    model = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
-    teacher = keras.saving.load_model(STARTER_MODEL_PATH, compile=False) if keep == "distill" else None
+    model = keras.saving.load_model(base, compile=False)
+    teacher = keras.saving.load_model(base, compile=False) if keep == "distill" else None
     if teacher is not None and not train_bn:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -133,7 +143,7 @@ def finetune_starter(
         loss = train_step(x, y)
         if (step + 1) % 100 == 0:
             print(f"  batch {step + 1}: loss {float(loss):.4f} at {time.strftime('%H:%M:%S')}", flush=True)
-    plain = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)  # saved without the optimizer's state
+    plain = keras.saving.load_model(base, compile=False)  # saved without the optimizer's state
     plain.set_weights(model.get_weights())
     plain.save(out / "finetuned.keras")
 
@@ -150,18 +160,23 @@ def _tempered_kl(teacher_p, student_p, temperature: float):
     return temperature**2 * tf.reduce_sum(tf.exp(log_t) * (log_t - log_s), axis=1)
 
 
-def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path) -> float:
-    """WiSE-FT: mix the shipped and fine-tuned weights for each alpha in ALPHAS (batch norm's statistics mixed
-    with them, or re-measured on x_bn if it is not None); pick the alpha with the best pen validation accuracy
-    whose MNIST validation errors are at most the shipped starter's + MNIST_SLACK (ties: the smaller alpha).
-    Saves out/starter.keras and out/wise_ft.json."""
-    import keras
-
+def _shipped() -> Path:
     from mnist_core.predict import STARTER_MODEL_PATH
 
-    old = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
+    return STARTER_MODEL_PATH
+
+
+def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path | None = None) -> float:
+    """WiSE-FT: mix the base (default: the shipped starter) and fine-tuned weights for each alpha in ALPHAS
+    (batch norm's statistics mixed with them, or re-measured on x_bn if it is not None); pick the alpha with
+    the best pen validation accuracy whose MNIST validation errors are at most the base's + MNIST_SLACK
+    (ties: the smaller alpha). Saves out/starter.keras and out/wise_ft.json."""
+    import keras
+
+    base = base or _shipped()
+    old = keras.saving.load_model(base, compile=False)
     tuned = keras.saving.load_model(out / "finetuned.keras", compile=False)
-    mixed = keras.saving.load_model(STARTER_MODEL_PATH, compile=False)
+    mixed = keras.saving.load_model(base, compile=False)
 
     def score(model) -> dict:
         errors = int((_predict(model, x_val) != y_val).sum())
@@ -181,7 +196,8 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path) -> float:
 
     saved = load_predictor(out / "starter.keras").probabilities(x_val).argmax(axis=1)
     print(f"alpha {best} read back from starter.keras: {int((saved != y_val).sum())} MNIST validation errors")
-    record = {"shipped": shipped, "rows": rows, "alpha": best, "validation_mnist": len(y_val), "pen": len(pen_val_y)}
+    record = {"base": str(base), "shipped": shipped, "rows": rows, "alpha": best}
+    record |= {"validation_mnist": len(y_val), "pen": len(pen_val_y)}
     (out / "wise_ft.json").write_text(json.dumps(record, indent=1))
     print(f"shipped starter on validation: {shipped}; chosen alpha {best}")
     return best
@@ -218,11 +234,12 @@ def build_starter(data, args) -> None:
     pen = training_set.load_or_build_digits(args.cache, x_rest, y_rest, PEN_SIZES, args.seed, args.workers, "ft")
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
-        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], args.steps, args.seed, args.out, args.keep, args.train_bn)
+        tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base)
+        finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], *tune)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
     x_val = data.x_train[val_idx].astype(np.float32) / 255
-    choose_alpha(x_bn, x_val, data.y_train[val_idx], pen["x_cal"], pen["y_cal"], args.out)
+    choose_alpha(x_bn, x_val, data.y_train[val_idx], pen["x_cal"], pen["y_cal"], args.out, args.base)
     report_test(data, args.out)
 
 
@@ -286,6 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", choices=("none", "distill"), default="distill", help="guard MNIST while fine-tuning")
     parser.add_argument("--train-bn", action="store_true", help="with --keep distill: batch norm learns too")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--base", type=Path, help="the model to fine-tune and mix back (default: the shipped starter; README: the base)"
+    )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")
     args = parser.parse_args(argv)

@@ -45,8 +45,13 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
     args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
     args.bn, args.keep, args.train_bn = "mix", "distill", False
+    from mnist_core.predict import STARTER_MODEL_PATH
+
+    args.base = tmp_path / "base.keras"  # a base of its own (README: the CLI's base model), not the shipped file
+    args.base.write_bytes(STARTER_MODEL_PATH.read_bytes())
     script.build_starter(data, args)
     record = json.loads((tmp_path / "wise_ft.json").read_text())
+    assert record["base"] == str(args.base)
     assert [r["alpha"] for r in record["rows"]] == [0.0, 0.5, 1.0] and record["alpha"] in (0.0, 0.5, 1.0)
     # batch norm's statistics mixed with the weights: alpha 0 is the shipped starter itself, to the last digit
     assert {k: record["rows"][0][k] for k in record["shipped"]} == record["shipped"]
