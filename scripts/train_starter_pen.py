@@ -14,7 +14,7 @@ ship rule in README ("The starter model"). The recipe (also in README):
   README's "The starter model" trains with the CLI), `--steps` batches of 128 = 96 MNIST training digits + 32 pen-drawn
   training digits (digit_drawings.pen_styles through canvas_to_mnist), all with the starter's
   augmentation; Adam, learning rate 3e-4 decaying to 0 (cosine); with `--keep distill` (the default since
-  the fourth run) the loss on the MNIST digits adds the shipped starter's own answers, softened at
+  the fourth run) the loss on the MNIST digits adds the base model's own answers, softened at
   temperature 2 (learning without forgetting), and batch norm stays frozen unless `--train-bn` (the
   sixth run, which shipped, let it learn);
 - WiSE-FT: θ = (1 - α)·θ_shipped + α·θ_fine-tuned for α = 0, 0.1, ..., 1, batch norm's moving mean
@@ -51,16 +51,16 @@ LEARNING_RATE = 3e-4  # Adam, cosine decay to 0 over the run
 STARTER_SPLIT_SEED = 0  # the starter preset's seed: its held-out 1% (600 digits) is order[:600] of this shuffle
 VALIDATION_MNIST = 5_000  # MNIST training digits held out from fine-tuning (the first 600 the starter never saw)
 BN_IMAGES = 10_000  # MNIST training digits (not validation) on which batch norm is re-measured
-ALPHAS = tuple(round(0.1 * k, 1) for k in range(11))  # WiSE-FT: 0 is the shipped starter, 1 the fine-tuned one
+ALPHAS = tuple(round(0.1 * k, 1) for k in range(11))  # WiSE-FT: 0 is the base, 1 the fine-tuned model
 PEN_SIZES = training_set.SetSizes(styles=6_000)  # 8,000 MNIST writers re-drawn, 6,000 style drawings, 2,000 held out
-MNIST_SLACK = 2  # errors on the MNIST validation digits allowed beyond the shipped starter's
+MNIST_SLACK = 2  # errors on the MNIST validation digits allowed beyond the base model's
 DETECTOR_STEPS, DETECTOR_HALF = 6_000, 64
 DETECTOR_SMOOTHING = 0.05  # label smoothing: keeps the logits of easy drawings from running away
 DETECTOR_MNIST = 20_000  # plain MNIST training digits among the detector's digits
 DETECTOR_PEN_DIGITS = (6_000, 1_000)  # digits painted by digit_drawings.pen_variety's pen: trained on, held out
 DETECTOR_SIZES = training_set.SetSizes(nondigits=48_000)  # non-digits spread over nondigits.TRAIN_KINDS (~670 a kind)
 CALIBRATION_QUANTILE = 0.005  # share of held-out pen digits allowed below the threshold
-DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the shipped starter's answers on MNIST digits, softened
+DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the base model's answers on MNIST digits, softened
 
 
 def _mixed(parts: list[tuple[np.ndarray, np.ndarray, int]], seed: int):
@@ -107,9 +107,9 @@ def finetune_starter(
     """The base model (default: the shipped starter), fine-tuned on mixed batches (MNIST in every one); saved to
     out/finetuned.keras.
 
-    keep="distill" (the fourth run) guards what the shipped starter knows: its batch norm layers stay in
+    keep="distill" (the fourth run) guards what the base model knows: its batch norm layers stay in
     inference mode with their statistics (the pen digits do not shift them; `train_bn` lets them learn),
-    and on the batch's MNIST digits the loss adds the shipped starter's own answers at temperature
+    and on the batch's MNIST digits the loss adds the base model's own answers at temperature
     DISTILL_T (learning without forgetting).
     """
     import keras
@@ -199,7 +199,7 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path |
     record = {"base": str(base), "shipped": shipped, "rows": rows, "alpha": best}
     record |= {"validation_mnist": len(y_val), "pen": len(pen_val_y)}
     (out / "wise_ft.json").write_text(json.dumps(record, indent=1))
-    print(f"shipped starter on validation: {shipped}; chosen alpha {best}")
+    print(f"base model on validation: {shipped}; chosen alpha {best}")
     return best
 
 
