@@ -166,11 +166,22 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def canvas_box(page) -> dict:
-    """The bounding box of the drawing surface (Fabric's upper canvas) on the page."""
+def canvas_box(page, settle_s: float = 0.3, timeout_s: float = 5.0) -> dict:
+    """The bounding box of the drawing surface (Fabric's upper canvas) once its size has settled.
+
+    The Draw page shows a phone-sized canvas until the browser has reported the page's width, then
+    grows it (0.1-0.3 s later on a cold server); a stroke begun in between loses its start. No hand is
+    that quick, so a test draws, as a person would, on the canvas it ends up with: the box that has not
+    changed for `settle_s` seconds (or the latest one after `timeout_s`)."""
     locator = page.locator("canvas.upper-canvas").first
     locator.wait_for(state="visible", timeout=60_000)
-    return locator.bounding_box()
+    box, since, deadline = locator.bounding_box(), time.monotonic(), time.monotonic() + timeout_s
+    while time.monotonic() - since < settle_s and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = locator.bounding_box()
+        if now != box:
+            box, since = now, time.monotonic()
+    return box
 
 
 def draw_strokes(

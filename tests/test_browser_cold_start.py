@@ -37,8 +37,9 @@ def test_a_fresh_server_shows_the_canvas_at_once_and_answers_the_first_drawing(b
         page = context.new_page()
         start = time.monotonic()
         page.goto(f"{url}/draw", wait_until="commit")
-        box = canvas_box(page)
+        page.locator("canvas.upper-canvas").first.wait_for(state="visible", timeout=60_000)
         canvas_s = time.monotonic() - start
+        box = canvas_box(page)  # once the page has measured its width and sized the canvas for it
         draw_strokes(page, template_strokes("7", 190, (140, 140)), box, size=box["width"])
         page.locator(".dl-answer").wait_for(timeout=120_000)
         answer_s = time.monotonic() - start
