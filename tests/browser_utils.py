@@ -166,6 +166,21 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def until_visible(action, target, attempts: int = 4, timeout: float = 15_000) -> None:
+    """Do `action` until `target` shows: under load a rerun can re-render a widget under a key press
+    or a chart under a click, and the input is lost (a person would just try again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        action()
+        try:
+            target.wait_for(timeout=timeout)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
 def canvas_box(page, settle_s: float = 0.3, timeout_s: float = 5.0) -> dict:
     """The bounding box of the drawing surface (Fabric's upper canvas) once its size has settled.
 

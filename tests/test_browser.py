@@ -23,6 +23,7 @@ from browser_utils import (
     screenshot,
     select_first_history_row,
     streamlit_server,
+    until_visible,
     wait_for_charts,
     wait_for_idle,
 )
@@ -99,19 +100,6 @@ def progress_state(page) -> tuple[float, str]:
 def batch_points(page) -> int:
     caption = page.get_by_text(re.compile(r"\d+ batch points")).first.inner_text()
     return int(re.search(r"(\d+) batch points", caption).group(1))
-
-
-def until_visible(action, target, attempts: int = 4, timeout: float = 15_000) -> None:
-    """Do `action` until `target` shows: under load a rerun can re-render a widget under a key press
-    or a chart under a click, and the input is lost (a person would just try again)."""
-    for attempt in range(attempts):
-        action()
-        try:
-            target.wait_for(timeout=timeout)
-            return
-        except playwright_api.TimeoutError:
-            if attempt == attempts - 1:
-                raise
 
 
 def set_slider(page, label: str, value: int) -> None:

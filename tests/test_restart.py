@@ -19,14 +19,21 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_utils import ROOT, chromium_path, free_port, open_page, wait_for_idle, wait_until_healthy
+from browser_utils import (
+    ROOT,
+    chromium_path,
+    free_port,
+    open_page,
+    until_visible,
+    wait_for_idle,
+    wait_until_healthy,
+)
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.run_files import RunFiles
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -104,16 +111,15 @@ def start_long_run_in_the_ui(page, url: str) -> None:
     page.get_by_test_id("stSelectbox").filter(has_text="Preset").click()
     page.get_by_role("option", name="seed001").click()
     wait_for_idle(page)
-    plan = page.get_by_text(re.compile(r"batch 16 · 50 epochs"))
-    for _ in range(3):  # a key press can land while the preset's rerun redraws its slider (1 in 6): press again
+
+    def epochs_and_batch():
         for label, key in (("Epochs", "End"), ("Batch size", "Home")):
             page.get_by_test_id("stSlider").filter(has_text=label).locator('input[type="range"]').focus()
             page.keyboard.press(key)
             wait_for_idle(page)
-        with contextlib.suppress(PlaywrightTimeout):
-            plan.wait_for(timeout=10_000)
-            break
-    plan.wait_for(timeout=1_000)
+
+    # a key press can land while the preset's rerun redraws its slider (1 in 6 runs): press again
+    until_visible(epochs_and_batch, page.get_by_text(re.compile(r"batch 16 · 50 epochs")))
     page.get_by_test_id("stTextInput").filter(has_text="Run name").locator("input").fill("survivor")
     page.get_by_role("button", name="Start training").click()
 
