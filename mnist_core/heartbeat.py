@@ -23,6 +23,7 @@ from mnist_core.storage import StorageError, atomic_write_json
 from mnist_core.worker_process import HOST
 
 EVERY_S = 5.0
+PARENT_CHECK_S = 0.2  # how soon a beater notices that its training process is gone
 TIMEOUT_ENV = "DIGIT_LAB_HEARTBEAT_TIMEOUT"
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -81,7 +82,8 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         self._write()
-        command = [sys.executable, "-m", "mnist_core.heartbeat", str(self.run_path), self.worker, str(self.every_s)]
+        beater = [str(self.run_path), self.worker, str(self.every_s), str(os.getpid())]
+        command = [sys.executable, "-m", "mnist_core.heartbeat", *beater]
         self._process = subprocess.Popen(  # a session of its own: Linux's autogroup scheduling then gives it the
             command,  # CPU share of a session, not the niced training's (which starved it under load)
             stdin=subprocess.DEVNULL,
@@ -103,15 +105,20 @@ class Heartbeat:
             pass  # a full disk: the run itself reports it; a missed beat is only late
 
 
-def beat_for_parent(run_path: Path, worker: str, every_s: float) -> None:
-    """The beater process: a beat for its parent every `every_s` s while the parent lives."""
-    parent = os.getppid()
-    while os.getppid() == parent:  # re-parented: the training process is gone (even if it was SIGKILLed)
-        try:
-            write(run_path, worker, parent)
-        except (StorageError, OSError):
-            pass
-        time.sleep(every_s)
+def beat_for_parent(run_path: Path, worker: str, every_s: float, parent: int) -> None:
+    """The beater process: a beat for `parent` (the training process that started it) every `every_s` s while
+    it is this process's parent. Re-parented means the training process is gone, even SIGKILLed, and the
+    beater stops within PARENT_CHECK_S; one that starts after its parent died (it was killed while this
+    process was still importing) writes nothing, instead of beating for whatever process adopted it."""
+    next_beat = 0.0
+    while os.getppid() == parent:
+        if time.monotonic() >= next_beat:
+            try:
+                write(run_path, worker, parent)
+            except (StorageError, OSError):
+                pass
+            next_beat = time.monotonic() + every_s
+        time.sleep(min(PARENT_CHECK_S, every_s))
 
 
 def is_alive(run_path: Path, handed_at: float | None, pid: int | None, host: str, now: float | None = None) -> bool:
@@ -134,4 +141,4 @@ def is_alive(run_path: Path, handed_at: float | None, pid: int | None, host: str
 
 
 if __name__ == "__main__":
-    beat_for_parent(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]))
+    beat_for_parent(Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))

@@ -129,7 +129,30 @@ def kill_at(handle: RunHandle, kind: str, delay: float, timeout: float = 180.0) 
     alive = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    # its heartbeat's beater (a process of its own) notices within heartbeat.PARENT_CHECK_S and stops;
+    # until then it may write one last beat, so the folder is not final before it is gone
+    deadline = time.monotonic() + 10
+    while beaters(handle.path):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{kind}: the heartbeat's beater outlived the killed worker by 10 s")
+        time.sleep(0.02)
     return alive and process.returncode == -signal.SIGKILL, seen
+
+
+def beaters(run_path: Path) -> list[int]:
+    """The live heartbeat beater processes of the run in `run_path`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            zombie = (proc / "stat").read_text().split(") ")[-1][0] == "Z"
+        except OSError:
+            continue
+        if not zombie and b"mnist_core.heartbeat" in command and str(run_path).encode() in command:
+            found.append(int(proc.name))
+    return found
 
 
 def digest(folder: Path) -> dict[str, str]:
