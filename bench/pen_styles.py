@@ -93,7 +93,8 @@ def report_nondigits(flagged: np.ndarray, kinds: list[str], trained: list[bool])
     print(f"{'kinds trained on (new drawings)':<32}{seen.sum():>6}{_pct(flagged[seen]):>10}")
     print(f"{'kinds never trained on':<32}{(~seen).sum():>6}{_pct(flagged[~seen]):>10}")
     before = ~np.isin(names, list(symbols.KINDS))
-    print(f"{'the 45 kinds before symbols.py':<32}{before.sum():>6}{_pct(flagged[before]):>10}")
+    title = f"the {len(set(names[before]))} kinds before symbols.py"
+    print(f"{title:<32}{before.sum():>6}{_pct(flagged[before]):>10}")
     print(f"{'all non-digits':<32}{len(seen):>6}{_pct(flagged):>10}")
 
 

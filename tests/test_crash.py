@@ -31,6 +31,7 @@ from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunHandle, list_runs, load_run, start_run
+from mnist_core.worker_process import pid_is_worker
 
 SEED = 20240611
 KILLS = 24  # at least 20 must land while the worker is alive (a few may come after the run ended)
@@ -143,14 +144,11 @@ def beaters(run_path: Path) -> list[int]:
     """The live heartbeat beater processes of the run in `run_path`."""
     found = []
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
         try:
-            command = (proc / "cmdline").read_bytes().split(b"\0")
-            zombie = (proc / "stat").read_text().split(") ")[-1][0] == "Z"
+            command = (proc / "cmdline").read_bytes().split(b"\0") if proc.name.isdigit() else []
         except OSError:
             continue
-        if not zombie and b"mnist_core.heartbeat" in command and str(run_path).encode() in command:
+        if b"mnist_core.heartbeat" in command and str(run_path).encode() in command and pid_is_worker(int(proc.name)):
             found.append(int(proc.name))
     return found
 

@@ -10,15 +10,9 @@ import time
 from pathlib import Path
 
 from mnist_core.run_files import HEARTBEAT
+from mnist_core.worker_process import pid_is_worker
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] == "Z"
-    except OSError:
-        return True
 
 
 def wait_until(condition, timeout: float) -> bool:
@@ -54,7 +48,7 @@ def test_a_sigkilled_training_process_s_beater_stops_at_once(tmp_path):
     finally:
         os.kill(trainer.pid, signal.SIGKILL)
         trainer.wait(timeout=30)
-    assert wait_until(lambda: gone(beater), 3), "the beater outlived its training process"
+    assert wait_until(lambda: not pid_is_worker(beater), 3), "the beater outlived its training process"
     last = beat.read_bytes()
     time.sleep(0.5)
     assert beat.read_bytes() == last
