@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_drawings import nondigits, pen_styles
+from digit_drawings import nondigits, pen_styles, real_training
 from mnist_core.preprocess import canvas_to_mnist
 
 
@@ -39,6 +39,9 @@ def _job(args: tuple) -> tuple[np.ndarray, np.ndarray]:
             canvas = pen_styles.mnist_drawing(image28, label, rng)
         elif source == "style":
             label, canvas = pen_styles.STYLES[item][0], pen_styles.style_drawing(item, rng)
+        elif source == "real":
+            strokes, label = item
+            canvas = real_training.real_drawing(strokes, label, rng)
         else:
             label, canvas = -1, nondigits.nondigit_drawing(item, rng)
         out = None if canvas is None else canvas_to_mnist(canvas)
@@ -112,6 +115,20 @@ def load_or_build_digits(cache: Path, x_train, y_train, sizes: SetSizes, seed: i
     """`build_digits`, cached in `cache` under `tag` (say which MNIST digits x_train is: a subset has its own tag)."""
     path = cache / f"pen_digits_{tag}_{len(x_train)}_{_sizes_key(sizes)}_{_styles_key()}_s{seed}.npz"
     return _cached(path, lambda: build_digits(x_train, y_train, sizes, seed, workers))
+
+
+def load_or_build_real(cache: Path, digits: list, renders: int, seed: int, workers: int, tag: str) -> dict:
+    """Real writers' digits (`digit_drawings.pendigits.PenDigit`), each painted `renders` times by
+    `real_training.real_drawing`, cached in `cache` under `tag` (say which writers they are): {"x", "y"}."""
+    items = [(d.strokes, d.label) for d in digits for _ in range(renders)]
+    key = zlib.crc32(repr([(d.writer, d.label, len(d.strokes)) for d in digits]).encode())
+    path = cache / f"real_{tag}_{len(digits)}x{renders}_{key:08x}_s{seed}.npz"
+
+    def make() -> dict:
+        x, y = _run(_chunks("real", items, seed + 6), workers)
+        return {"x": x, "y": y}
+
+    return _cached(path, make)
 
 
 def _sizes_key(sizes: SetSizes) -> str:

@@ -61,6 +61,9 @@ DETECTOR_PEN_DIGITS = (6_000, 1_000)  # digits painted by digit_drawings.pen_var
 DETECTOR_SIZES = training_set.SetSizes(nondigits=48_000)  # non-digits spread over nondigits.TRAIN_KINDS (~670 a kind)
 CALIBRATION_QUANTILE = 0.005  # share of held-out pen digits allowed below the threshold
 DISTILL_T, DISTILL_WEIGHT = 2.0, 1.0  # --keep distill: the base model's answers on MNIST digits, softened
+REAL_BATCH = (72, 24, 32)  # with --pendigits: MNIST, pen-style and real writers' drawings in each batch of 128
+REAL_RENDERS = 5  # times each training writer's digit is painted (another brush, size, place, colours, style)
+PEN_SLACK = 0.005  # with --pendigits: pen-style validation accuracy allowed below the base model's
 
 
 def _mixed(parts: list[tuple[np.ndarray, np.ndarray, int]], seed: int):
@@ -103,6 +106,7 @@ def finetune_starter(
     keep: str = "none",
     train_bn: bool = False,
     base: Path | None = None,
+    real: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """The base model (default: the shipped starter), fine-tuned on mixed batches (MNIST in every one); saved to
     out/finetuned.keras.
@@ -124,8 +128,9 @@ def finetune_starter(
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # Keras 3: a frozen batch norm runs on its moving statistics
     optimizer = _schedule(LEARNING_RATE, steps)
-    parts = [(x_mnist, y_mnist.astype(np.int64), MNIST_PER_BATCH), (pen_x, pen_y.astype(np.int64), PEN_PER_BATCH)]
-    is_mnist = tf.constant([1.0] * MNIST_PER_BATCH + [0.0] * PEN_PER_BATCH)
+    parts = batch_parts(x_mnist, y_mnist, pen_x, pen_y, real)
+    n_mnist = parts[0][2]
+    is_mnist = tf.constant([1.0] * n_mnist + [0.0] * sum(n for _, _, n in parts[1:]))
 
     @tf.function
     def train_step(x, y):
@@ -134,7 +139,7 @@ def finetune_starter(
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, p))
             if teacher is not None:
                 kl = _tempered_kl(teacher(x, training=False), p, DISTILL_T)
-                loss += DISTILL_WEIGHT * tf.reduce_sum(kl * is_mnist) / MNIST_PER_BATCH
+                loss += DISTILL_WEIGHT * tf.reduce_sum(kl * is_mnist) / n_mnist
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
@@ -146,6 +151,19 @@ def finetune_starter(
     plain = keras.saving.load_model(base, compile=False)  # saved without the optimizer's state
     plain.set_weights(model.get_weights())
     plain.save(out / "finetuned.keras")
+
+
+def batch_parts(x_mnist, y_mnist, pen_x, pen_y, real) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(x, y, per batch) of each source, MNIST first: 96 MNIST + 32 pen, or with real writers' drawings
+    (`real` = (x, y)) 72 MNIST + 24 pen + 32 real."""
+    if real is None:
+        return [(x_mnist, y_mnist.astype(np.int64), MNIST_PER_BATCH), (pen_x, pen_y.astype(np.int64), PEN_PER_BATCH)]
+    (mnist, pen, writers) = REAL_BATCH
+    return [
+        (x_mnist, y_mnist.astype(np.int64), mnist),
+        (pen_x, pen_y.astype(np.int64), pen),
+        (real[0], real[1].astype(np.int64), writers),
+    ]
 
 
 def _tempered_kl(teacher_p, student_p, temperature: float):
@@ -166,11 +184,10 @@ def _shipped() -> Path:
     return STARTER_MODEL_PATH
 
 
-def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path | None = None) -> float:
+def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path | None = None, real_val=None) -> float:
     """WiSE-FT: mix the base (default: the shipped starter) and fine-tuned weights for each alpha in ALPHAS
-    (batch norm's statistics mixed with them, or re-measured on x_bn if it is not None); pick the alpha with
-    the best pen validation accuracy whose MNIST validation errors are at most the base's + MNIST_SLACK
-    (ties: the smaller alpha). Saves out/starter.keras and out/wise_ft.json."""
+    (batch norm's statistics mixed with them, or re-measured on x_bn if it is not None) and pick one by
+    `_best_alpha` on validation only. Saves out/starter.keras and out/wise_ft.json."""
     import keras
 
     base = base or _shipped()
@@ -180,7 +197,10 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path |
 
     def score(model) -> dict:
         errors = int((_predict(model, x_val) != y_val).sum())
-        return {"mnist_val_errors": errors, "pen_val_accuracy": float((_predict(model, pen_val) == pen_val_y).mean())}
+        row = {"mnist_val_errors": errors, "pen_val_accuracy": float((_predict(model, pen_val) == pen_val_y).mean())}
+        if real_val is not None:
+            row["real_val_accuracy"] = float((_predict(model, real_val[0]) == real_val[1]).mean())
+        return row
 
     shipped = score(old)
     rows = []
@@ -188,8 +208,7 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path |
         _mix(old, tuned, alpha, mixed, x_bn)
         rows.append({"alpha": alpha, **score(mixed)})
         print(f"alpha {alpha:.1f}: {rows[-1]}", flush=True)
-    allowed = [r for r in rows if r["mnist_val_errors"] <= shipped["mnist_val_errors"] + MNIST_SLACK]
-    best = max(allowed, key=lambda r: (r["pen_val_accuracy"], -r["alpha"]))["alpha"] if allowed else 0.0
+    best = _best_alpha(rows, shipped)
     _mix(old, tuned, best, mixed, x_bn)
     mixed.save(out / "starter.keras")
     from mnist_core.predict import load_predictor  # the file is what ships: read back, it must score the same
@@ -198,9 +217,22 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path |
     print(f"alpha {best} read back from starter.keras: {int((saved != y_val).sum())} MNIST validation errors")
     record = {"base": str(base), "shipped": shipped, "rows": rows, "alpha": best}
     record |= {"validation_mnist": len(y_val), "pen": len(pen_val_y)}
+    if real_val is not None:
+        record["real_writers"] = len(real_val[1])
     (out / "wise_ft.json").write_text(json.dumps(record, indent=1))
     print(f"base model on validation: {shipped}; chosen alpha {best}")
     return best
+
+
+def _best_alpha(rows: list[dict], base: dict) -> float:
+    """Among the alphas with at most MNIST_SLACK more MNIST validation errors than the base (and, with real
+    writers, at most PEN_SLACK less pen-style validation accuracy), the one with the best real-writer (else
+    pen-style) validation accuracy; ties: the smaller alpha. 0 (the base) when none qualifies."""
+    allowed = [r for r in rows if r["mnist_val_errors"] <= base["mnist_val_errors"] + MNIST_SLACK]
+    if "real_val_accuracy" in base:
+        allowed = [r for r in allowed if r["pen_val_accuracy"] >= base["pen_val_accuracy"] - PEN_SLACK]
+    goal = "real_val_accuracy" if "real_val_accuracy" in base else "pen_val_accuracy"
+    return max(allowed, key=lambda r: (r[goal], -r["alpha"]))["alpha"] if allowed else 0.0
 
 
 def _mix(old, tuned, alpha: float, into, x_bn) -> None:
@@ -228,19 +260,40 @@ def report_test(data, out: Path) -> None:
 
 
 def build_starter(data, args) -> None:
-    """Validation split, pen drawings of the other writers, fine-tuning, then WiSE-FT's alpha on validation only."""
+    """Validation split, pen drawings of the other writers (and real writers' digits with --pendigits),
+    fine-tuning, then WiSE-FT's alpha on validation only."""
     val_idx, rest = starter_holdout(len(data.x_train))
     x_rest, y_rest = data.x_train[rest], data.y_train[rest]
     pen = training_set.load_or_build_digits(args.cache, x_rest, y_rest, PEN_SIZES, args.seed, args.workers, "ft")
+    real, real_val = real_writers(args) if args.pendigits else (None, None)
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
-        tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base)
+        tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base, real)
         finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], *tune)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
     x_val = data.x_train[val_idx].astype(np.float32) / 255
-    choose_alpha(x_bn, x_val, data.y_train[val_idx], pen["x_cal"], pen["y_cal"], args.out, args.base)
+    pen_val = (pen["x_cal"], pen["y_cal"])
+    choose_alpha(x_bn, x_val, data.y_train[val_idx], *pen_val, args.out, args.base, real_val)
     report_test(data, args.out)
+
+
+def real_writers(args) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((x, y) of the training writers' digits, each painted REAL_RENDERS times, (x, y) of the validation
+    writers' digits drawn by the benchmark's path): the report writers are never read here."""
+    from digit_drawings import eval_real, pendigits
+
+    digits = pendigits.read_pendigits(args.pendigits)
+    split = pendigits.split_writers([d.writer for d in digits])
+    train = pendigits.by_writers(digits, split.train)
+    drawn = training_set.load_or_build_real(args.cache, train, REAL_RENDERS, args.seed, args.workers, "train")
+    val = eval_real.drawn_set(pendigits.by_writers(digits, split.validation), args.seed + 100)
+    print(
+        f"real writers: {len(drawn['y'])} training drawings of writers {split.train}; "
+        f"{len(val['y'])} validation drawings of writers {split.validation}",
+        flush=True,
+    )
+    return (drawn["x"], drawn["y"]), (val["x"], val["y"])
 
 
 def detector_sets(data, arrays: dict, seed: int, cache: Path, workers: int) -> dict:
@@ -305,6 +358,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--base", type=Path, help="the model to fine-tune and mix back (default: the shipped starter; README: the base)"
+    )
+    parser.add_argument(
+        "--pendigits", type=Path, help="folder of the real writers' pendigits-orig.tra: fine-tune on them too"
     )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")
