@@ -71,7 +71,7 @@ with st.container():  # what comes and goes above the canvas stays in one slot, 
 
 
 # ---------------------------------------------------------------- canvas, answer, what the model sees
-def show_answer(prediction) -> None:
+def show_verdict(prediction) -> None:
     """The answer as plain HTML: it is redrawn on every stroke, and divs cost the browser far less
     than a Plotly chart (measured), markdown and columns: what lets the page keep up under load."""
     runners_up = ", ".join(f"{d} ({p:.0%})" for d, p in prediction.top3[1:])
@@ -80,7 +80,7 @@ def show_answer(prediction) -> None:
             '<div class="dl-verdict"><div class="dl-not-digit" aria-label="not a digit">'
             "That does not look like a digit</div></div>"
             f'<div class="dl-guess">The model\'s best guess: {prediction.digit} ({prediction.confidence:.0%}); '
-            f"next: {runners_up}. Draw one digit from 0 to 9, or keep it below with its right label.</div>"
+            f"next: {runners_up}. Draw one digit from 0 to 9, or keep it with its right label just below.</div>"
         )
     else:
         st.html(
@@ -88,6 +88,10 @@ def show_answer(prediction) -> None:
             f'<div><div class="dl-sure">{prediction.confidence:.1%} sure</div>'
             f'<div class="dl-next">Next most likely: {runners_up}</div></div></div>'
         )
+
+
+def show_probabilities(prediction) -> None:
+    """Advice when the model is unsure, then all ten probabilities as bars and numbers."""
     if prediction.is_digit and prediction.confidence < LOW_CONFIDENCE:
         st.warning(
             "The model is unsure. Draw the digit **bigger**, **centred** in the square, with a "
@@ -149,8 +153,9 @@ def drawing_board(picked: PickedModel) -> None:
             )
             return
         prediction = predictor.predict(steps.centred)
-        show_answer(prediction)
-        teach(steps.centred, prediction.digit)
+        show_verdict(prediction)
+        teach(steps.centred, prediction.digit, prediction.is_digit)  # right under the answer: one click to correct
+        show_probabilities(prediction)
     show_stages(steps)
     see_why(predictor, steps.centred, prediction.digit)
 

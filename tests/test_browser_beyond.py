@@ -90,8 +90,8 @@ def test_keep_a_drawing_with_a_corrected_label_and_see_it_in_my_digits(page, ser
     wait_for_idle(page)
     predicted = page.locator(".dl-answer").inner_text()
     corrected = "1" if predicted != "1" else "4"
-    pick(page, "The right digit", corrected)
-    page.get_by_role("button", name=f"Keep in My digits as a {corrected}").click()
+    wrong = page.get_by_test_id("stButtonGroup").filter(has_text="That's wrong, it's a")
+    wrong.get_by_role("radio", name=corrected, exact=True).click()  # one click under the answer
     page.get_by_text(f"Kept as a {corrected}").wait_for()
     assert [s.label for s in my_digits.list_digits(folders[1])] == [int(corrected)]
 

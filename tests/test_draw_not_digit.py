@@ -55,8 +55,10 @@ def test_a_star_is_not_a_digit_with_the_best_guess_in_small_print_and_teach_it_s
     assert re.search(r'class="dl-guess">The model\'s best guess: \d \(\d+%\)', html)
     assert html.count('class="dl-bar"') == 10  # the ten probabilities are still shown
     assert not any("unsure" in w.value for w in at.warning)  # no "draw it bigger" advice for a star
-    at.button(key="draw_keep").click().run()  # Teach it: keep it with the label the user picks
-    assert not at.exception
+    its_a = next(p for p in at.pills if p.label == "It's a")  # keep it with the label the user picks: all ten
+    assert list(map(int, its_a.options)) == list(range(10)) and not at.button  # no "Right: keep it as" for a non-digit
+    its_a.set_value(4).run()
+    assert not at.exception and "Kept as a 4" in at.toast[0].value
 
 
 def test_a_european_seven_reads_seven(runs_root, monkeypatch):  # noqa: F811

@@ -347,7 +347,7 @@ def test_drawing_shows_the_digit_probabilities_and_what_the_model_sees(runs_root
     assert any("unsure" in w.value for w in at.warning)  # an untrained model is never sure
 
 
-def test_the_teach_picker_follows_each_new_answer_and_keeps_a_correction(runs_root, monkeypatch):
+def test_the_wrong_answer_choices_follow_each_new_answer(runs_root, monkeypatch):
     from digit_drawings import render_strokes, template_strokes
 
     def drawing(digit):
@@ -358,18 +358,21 @@ def test_the_teach_picker_follows_each_new_answer_and_keeps_a_correction(runs_ro
     module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=canvas["image"])
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
     at = open_app("draw")
-    picker = lambda: next(box for box in at.selectbox if box.label == "The right digit")  # noqa: E731
-    assert picker().value == 7
-    picker().set_value(4).run()  # the user corrects the label; the answer has not changed
-    assert picker().value == 4 and at.button(key="draw_keep").label == "Keep in My digits as a 4"
+    wrong = lambda: next(p for p in at.pills if p.label == "That's wrong, it's a")  # noqa: E731
+    choices = lambda: [int(o) for o in wrong().options]  # noqa: E731
+    assert 7 not in choices() and len(choices()) == 9
     canvas["image"] = drawing("1")
     at.run()
-    assert picker().value == 1  # a new answer (1) resets the picker to it
+    assert 1 not in list(map(int, wrong().options)) and 7 in list(
+        map(int, wrong().options)
+    )  # a new answer: the others to pick
+    assert at.button(key="draw_keep").label == "Right: keep it as a 1"
     canvas["image"] = None
     at.run()
+    assert not at.pills  # nothing to correct on an empty canvas
     canvas["image"] = drawing("1")
     at.run()
-    assert not at.exception and picker().value == 1  # after an empty canvas: the answer, not digit 0
+    assert not at.exception and wrong().value is None and 1 not in choices()
 
 
 def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter, monkeypatch):

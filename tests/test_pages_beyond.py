@@ -26,18 +26,27 @@ def a_digit(label: int = 3) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- Draw: Teach it, See why
-def test_keep_stores_the_drawing_with_the_corrected_label(mine, starter, monkeypatch):  # noqa: F811
+def test_one_click_under_a_wrong_answer_keeps_the_drawing_with_the_right_label(mine, starter, monkeypatch):  # noqa: F811
     fake_canvas(monkeypatch, drawn_digit())
     at = open_app("draw")
-    picker = next(s for s in at.selectbox if s.label == "The right digit")
-    wrong = (picker.value + 1) % 10
-    picker.set_value(wrong).run()
+    wrong = next(p for p in at.pills if p.label == "That's wrong, it's a")
+    predicted = next(d for d in range(10) if d not in list(map(int, wrong.options)))
+    right = (predicted + 1) % 10
+    wrong.set_value(right).run()  # one click
+    assert not at.exception
+    assert [s.label for s in my_digits.list_digits()] == [right]
+    assert f"Kept as a {right}: 1 in My digits." in at.toast[0].value
+    assert next(p for p in at.pills if p.label == "That's wrong, it's a").value is None  # ready for another
+
+
+def test_a_right_answer_is_kept_as_it_was_read(mine, starter, monkeypatch):  # noqa: F811
+    fake_canvas(monkeypatch, drawn_digit())
+    at = open_app("draw")
     keep = at.button(key="draw_keep")
-    assert keep.label == f"Keep in My digits as a {wrong}"
+    predicted = int(keep.label.rsplit(" ", 1)[1])
     keep.click().run()
     assert not at.exception
-    assert [s.label for s in my_digits.list_digits()] == [wrong]
-    assert f"Kept as a {wrong}" in at.toast[0].value
+    assert [s.label for s in my_digits.list_digits()] == [predicted]
 
 
 def test_see_why_shows_saliency_and_mlp_weights_when_opened(mine, starter, monkeypatch):  # noqa: F811

@@ -1,4 +1,4 @@
-"""Teach it, on the Draw page: keep a drawing in My digits with its right label."""
+"""Teach it, on the Draw page: one click under the answer keeps a drawing in My digits with its right label."""
 
 from __future__ import annotations
 
@@ -10,26 +10,49 @@ from mnist_core import my_digits
 from ui.sign_in import my_digits_folder
 
 KEY = "draw_"
+KEPT = KEY + "kept"  # what the last click kept (or why it could not), shown on the rerun after it
 
 
-def teach(image: np.ndarray, predicted: int) -> None:
-    """A label picker pre-filled with the prediction and a button that stores the drawing with it."""
-    st.markdown("**:material/school: Teach it**")
-    # The key follows the prediction, so a new answer resets the picker to it; the user corrects it.
-    label_col, keep_col = st.columns([1, 2], vertical_alignment="bottom")
-    label = label_col.selectbox(
-        "The right digit",
-        range(10),
-        index=int(predicted),
-        key=f"{KEY}teach_label_{predicted}",
-        help="Change it when the model is wrong, then keep the drawing: My digits can "
-        "fine-tune a model on what you keep.",
+def teach(image: np.ndarray, predicted: int, is_digit: bool = True) -> None:
+    """'That's wrong, it's a …': the other digits as one-click choices, each keeping the drawing with that label;
+    and, when the answer is right, a button that keeps it as it was read."""
+    # The key follows the answer, so every new answer starts with nothing picked.
+    key = f"{KEY}wrong_{predicted if is_digit else 'none'}"
+    options = [d for d in range(10) if d != predicted or not is_digit]
+    st.pills(
+        "That's wrong, it's a" if is_digit else "It's a",
+        options,
+        key=key,
+        on_change=_keep_picked,
+        args=(image, key),
+        help="One click keeps this drawing in My digits with the digit you pick: My digits can fine-tune "
+        "a model on what you keep.",
     )
-    if keep_col.button(f"Keep in My digits as a {label}", icon=":material/bookmark_add:", key=KEY + "keep"):
-        try:
-            my_digits.add_digit(image, label, my_digits_folder())
-        except my_digits.MyDigitsError as error:
-            st.error(escape_markdown(error), icon=":material/error:")
-        else:
-            total = sum(my_digits.count_by_label(my_digits_folder()).values())
-            st.toast(f"Kept as a {label}: {total} in My digits.", icon=":material/check_circle:")
+    if is_digit and st.button(f"Right: keep it as a {predicted}", icon=":material/bookmark_add:", key=KEY + "keep"):
+        _keep(image, predicted)
+    _show_kept()
+
+
+def _keep_picked(image: np.ndarray, key: str) -> None:
+    label = st.session_state.get(key)
+    if label is not None:
+        _keep(image, int(label))
+        st.session_state[key] = None  # ready for the next correction of the same answer
+
+
+def _keep(image: np.ndarray, label: int) -> None:
+    try:
+        my_digits.add_digit(image, label, my_digits_folder())
+    except my_digits.MyDigitsError as error:
+        st.session_state[KEPT] = ("error", escape_markdown(error))
+    else:
+        total = sum(my_digits.count_by_label(my_digits_folder()).values())
+        st.session_state[KEPT] = ("kept", f"Kept as a {label}: {total} in My digits.")
+
+
+def _show_kept() -> None:
+    kind, text = st.session_state.pop(KEPT, (None, None))
+    if kind == "error":
+        st.error(text, icon=":material/error:")
+    elif kind == "kept":
+        st.toast(text, icon=":material/check_circle:")
