@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     from mnist_core import detector
     from mnist_core.predict import load_predictor
 
+    if not pendigits.is_reference_file(args.pendigits):
+        print(f"note: {args.pendigits} is not the pendigits file README's figures were measured on")
     start = time.perf_counter()
     drawn, split = held_out_set(args.pendigits, args.writers, args.seed)
     seconds = time.perf_counter() - start

@@ -44,16 +44,28 @@ class WriterSplit:
 
 
 def read_pendigits(folder: Path | str) -> list[PenDigit]:
-    """Every digit of `folder`/pendigits-orig.tra; ValueError saying what is wrong for a missing or other file."""
+    """Every digit of `folder`/pendigits-orig.tra; ValueError saying what is wrong for a missing or unreadable file.
+
+    Any UNIPEN file of digits in this layout is read; `is_reference_file` says whether it is the one the
+    README's figures were measured on."""
     path = Path(folder) / FILE_NAME
     if not path.is_file():
         raise ValueError(f"no {FILE_NAME} in {folder}: pass the folder of the shared pendigits data")
     if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"{path} is {path.stat().st_size:,} bytes, more than pendigits' {MAX_BYTES:,}: not that file")
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != SHA256:
-        raise ValueError(f"{path} is not the pendigits file this project was measured on (its SHA-256 differs)")
-    return [_to_digit(*item) for item in _parse(raw.decode("ascii"))]
+        raise ValueError(f"{path} is {path.stat().st_size:,} bytes, more than {MAX_BYTES:,}: not a pendigits file")
+    try:
+        parsed = _parse(path.read_text("ascii"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path} is not UNIPEN text of digits ({error})") from None
+    if not parsed or any(not 0 <= label <= 9 or writer < 1 for label, writer, _ in parsed):
+        raise ValueError(f"{path} has no digits labelled 0-9 with writer ids: not a pendigits file")
+    return [_to_digit(*item) for item in parsed]
+
+
+def is_reference_file(folder: Path | str) -> bool:
+    """Whether `folder`/pendigits-orig.tra is the exact file this project's figures were measured on."""
+    path = Path(folder) / FILE_NAME
+    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == SHA256
 
 
 def _parse(text: str) -> list[tuple[int, int, list[list[tuple[float, float]]]]]:

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_pendigits import unipen
 
-from digit_drawings import training_set
+from digit_drawings import pendigits, training_set
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("keras")
@@ -45,6 +46,11 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
     args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
     args.bn, args.keep, args.train_bn = "mix", "distill", False
+    args.pendigits = tmp_path / "pendigits"  # eight real writers, two digits each: 2 trained on, 3 choose, 3 report
+    args.pendigits.mkdir()
+    writers = [(d, w, [[(100 + 20 * d, 100), (200, 300 + 10 * w)]]) for w in range(1, 9) for d in (w % 10, 7)]
+    (args.pendigits / pendigits.FILE_NAME).write_text(unipen(writers))
+    monkeypatch.setattr(script, "REAL_RENDERS", 2)
     from mnist_core.predict import STARTER_MODEL_PATH
 
     args.base = tmp_path / "base.keras"  # a base of its own (README: the CLI's base model), not the shipped file
@@ -56,11 +62,31 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     # batch norm's statistics mixed with the weights: alpha 0 is the shipped starter itself, to the last digit
     assert {k: record["rows"][0][k] for k in record["shipped"]} == record["shipped"]
     assert record["validation_mnist"] == 40 and record["pen"] > 0
+    assert record["real_writers"] == 3 * 2 * 3  # the choosing writers' two digits each, in each of three colour modes
+    assert all("real_val_accuracy" in r for r in record["rows"])
     assert "starter.keras (saved file): MNIST test accuracy" in capsys.readouterr().out
     from mnist_core.predict import load_predictor
 
     for name in ("finetuned", "starter"):
         assert load_predictor(tmp_path / f"{name}.keras").probabilities(x[:2] / 255).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("rows", "chosen"),
+    [
+        ([(0.0, 10, 0.98, 0.97), (0.5, 12, 0.98, 0.985), (1.0, 13, 0.99, 0.99)], 0.5),  # 1.0: 3 MNIST errors more
+        ([(0.0, 10, 0.98, 0.97), (0.5, 11, 0.974, 0.99), (1.0, 11, 0.976, 0.98)], 1.0),  # 0.5: pen-style too low
+        ([(0.0, 10, 0.98, 0.97), (0.5, 11, 0.98, 0.98), (1.0, 11, 0.98, 0.98)], 0.5),  # a tie: the smaller alpha
+        ([(0.0, 10, 0.98, 0.97), (0.5, 13, 0.99, 0.99)], 0.0),  # nothing better allowed: the base
+    ],
+)
+def test_alpha_is_chosen_by_the_real_writers_within_the_mnist_and_pen_style_slack(rows, chosen):
+    script = _script()
+    keys = ("alpha", "mnist_val_errors", "pen_val_accuracy", "real_val_accuracy")
+    table = [dict(zip(keys, row, strict=True)) for row in rows]
+    assert script._best_alpha(table, table[0]) == chosen
+    without_real = [{k: v for k, v in r.items() if k != "real_val_accuracy"} for r in table]
+    assert script._best_alpha(without_real, without_real[0]) in {r["alpha"] for r in table}
 
 
 def test_distillation_loss_is_zero_for_the_teachers_own_answers_and_grows_as_they_part():
