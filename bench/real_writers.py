@@ -8,7 +8,8 @@ through `canvas_to_mnist` and the model, as the Draw page does. Also prints the 
 (when MNIST is there) and the share of these real digits the detector calls "not a digit".
 
     python bench/real_writers.py [--pendigits ../shared/data/pendigits] [--model PATH ...]
-                                 [--writers held-out|validation|report|train] [--detector PATH] [--seed 0]
+                                 [--writers held-out|validation|report|train] [--hold-out 28,6,14,2,19,4]
+                                 [--detector PATH] [--seed 0]
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def _pct(mask: np.ndarray) -> str:
     return f"{100 * mask.mean():6.2f}%" if mask.size else "      -"
 
 
-def held_out_set(folder: Path, which: str, seed: int) -> tuple[dict, pendigits.WriterSplit]:
+def held_out_set(folder: Path, which: str, seed: int, named=()) -> tuple[dict, pendigits.WriterSplit]:
     """The drawings of the chosen writers (every digit in every colour mode) and the split they come from."""
     digits = pendigits.read_pendigits(folder)
-    split = pendigits.split_writers([d.writer for d in digits])
+    split = pendigits.split_writers([d.writer for d in digits], named=tuple(named))
     writers = {"held-out": split.held_out, "validation": split.validation, "report": split.report}
     chosen = writers.get(which, split.train)
     return eval_real.drawn_set(pendigits.by_writers(digits, chosen), seed), split
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", action="append", help="Keras model file(s); default: the starter")
     parser.add_argument("--writers", choices=("held-out", "validation", "report", "train"), default="held-out")
     parser.add_argument("--detector", type=Path, help="digit detector .keras (its .json beside it); default: shipped")
+    parser.add_argument("--hold-out", help="writer ids held out instead of the default split, e.g. 28,6,14,2,19,4")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     if not pendigits.is_reference_file(args.pendigits):
         print(f"note: {args.pendigits} is not the pendigits file README's figures were measured on")
     start = time.perf_counter()
-    drawn, split = held_out_set(args.pendigits, args.writers, args.seed)
+    named = [int(w) for w in args.hold_out.split(",")] if args.hold_out else []
+    drawn, split = held_out_set(args.pendigits, args.writers, args.seed, named)
     seconds = time.perf_counter() - start
     print(f"{len(drawn['y'])} drawings of {len(np.unique(drawn['writer']))} writers in {seconds:.0f} s")
     correct = {}

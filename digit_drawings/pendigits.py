@@ -97,11 +97,20 @@ def _to_digit(label: int, writer: int, strokes: list) -> PenDigit:
     return PenDigit(label, writer, tuple((a - low) / size for a in arrays))
 
 
-def split_writers(
-    writers: list[int] | tuple[int, ...], held_out: int = HELD_OUT, seed: int = SPLIT_SEED
-) -> WriterSplit:
-    """A seeded split of writer ids: `held_out` of them never trained on, half to choose with, half to report."""
-    order = [int(w) for w in np.random.default_rng(seed).permutation(sorted(set(writers)))]
+def split_writers(writers, held_out: int = HELD_OUT, seed: int = SPLIT_SEED, named: tuple = ()) -> WriterSplit:
+    """A seeded split of writer ids: `held_out` of them never trained on, half to choose with, half to report.
+
+    `named` holds out exactly those writers instead (the first half choose): a stress test of a recipe on
+    writers picked for being hard."""
+    ids = sorted({int(w) for w in writers})
+    if named:
+        unknown = sorted(set(named) - set(ids))
+        if unknown or len(set(named)) != len(named) or len(named) < 2:
+            raise ValueError(f"hold out at least two distinct writers of {ids[0]}-{ids[-1]}; got {list(named)}")
+        order = list(named) + [w for w in ids if w not in named]
+        held_out = len(named)
+    else:
+        order = [int(w) for w in np.random.default_rng(seed).permutation(ids)]
     half = held_out // 2
     return WriterSplit(
         train=tuple(sorted(order[held_out:])),

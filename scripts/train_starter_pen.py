@@ -107,6 +107,7 @@ def finetune_starter(
     train_bn: bool = False,
     base: Path | None = None,
     real: tuple[np.ndarray, np.ndarray] | None = None,
+    real_batch: tuple[int, int, int] = REAL_BATCH,
 ) -> None:
     """The base model (default: the shipped starter), fine-tuned on mixed batches (MNIST in every one); saved to
     out/finetuned.keras.
@@ -128,7 +129,7 @@ def finetune_starter(
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.trainable = False  # Keras 3: a frozen batch norm runs on its moving statistics
     optimizer = _schedule(LEARNING_RATE, steps)
-    parts = batch_parts(x_mnist, y_mnist, pen_x, pen_y, real)
+    parts = batch_parts(x_mnist, y_mnist, pen_x, pen_y, real, real_batch)
     n_mnist = parts[0][2]
     is_mnist = tf.constant([1.0] * n_mnist + [0.0] * sum(n for _, _, n in parts[1:]))
 
@@ -153,12 +154,12 @@ def finetune_starter(
     plain.save(out / "finetuned.keras")
 
 
-def batch_parts(x_mnist, y_mnist, pen_x, pen_y, real) -> list[tuple[np.ndarray, np.ndarray, int]]:
+def batch_parts(x_mnist, y_mnist, pen_x, pen_y, real, real_batch=REAL_BATCH) -> list[tuple]:
     """(x, y, per batch) of each source, MNIST first: 96 MNIST + 32 pen, or with real writers' drawings
-    (`real` = (x, y)) 72 MNIST + 24 pen + 32 real."""
+    (`real` = (x, y)) `real_batch` = (MNIST, pen, real) per batch."""
     if real is None:
         return [(x_mnist, y_mnist.astype(np.int64), MNIST_PER_BATCH), (pen_x, pen_y.astype(np.int64), PEN_PER_BATCH)]
-    (mnist, pen, writers) = REAL_BATCH
+    (mnist, pen, writers) = real_batch
     return [
         (x_mnist, y_mnist.astype(np.int64), mnist),
         (pen_x, pen_y.astype(np.int64), pen),
@@ -268,7 +269,7 @@ def build_starter(data, args) -> None:
     real, real_val = real_writers(args) if args.pendigits else (None, None)
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
-        tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base, real)
+        tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base, real, args.real_batch)
         finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], *tune)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
@@ -284,9 +285,9 @@ def real_writers(args) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray,
     from digit_drawings import eval_real, pendigits
 
     digits = pendigits.read_pendigits(args.pendigits)
-    split = pendigits.split_writers([d.writer for d in digits])
+    split = pendigits.split_writers([d.writer for d in digits], named=tuple(args.hold_out or ()))
     train = pendigits.by_writers(digits, split.train)
-    drawn = training_set.load_or_build_real(args.cache, train, REAL_RENDERS, args.seed, args.workers, "train")
+    drawn = training_set.load_or_build_real(args.cache, train, args.renders, args.seed, args.workers, "train")
     val = eval_real.drawn_set(pendigits.by_writers(digits, split.validation), args.seed + 100)
     print(
         f"real writers: {len(drawn['y'])} training drawings of writers {split.train}; "
@@ -347,6 +348,17 @@ def train_detector(data, arrays: dict, seed: int, out: Path, cache: Path, worker
     print(f"detector threshold {threshold:.3f} ({how}); MNIST test digits flagged: {100 * flagged:.2f}%")
 
 
+def _batch(text: str) -> tuple[int, int, int]:
+    parts = tuple(int(n) for n in text.split(","))
+    if len(parts) != 3 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"--real-batch takes three positive counts (MNIST,pen,real); got {text!r}")
+    return parts
+
+
+def _writer_ids(text: str) -> list[int]:
+    return [int(w) for w in text.split(",") if w.strip()]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the candidate models")
@@ -361,6 +373,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--pendigits", type=Path, help="folder of the real writers' pendigits-orig.tra: fine-tune on them too"
+    )
+    parser.add_argument(
+        "--real-batch", type=_batch, default=REAL_BATCH, help="with --pendigits: MNIST,pen,real digits per batch"
+    )
+    parser.add_argument("--renders", type=int, default=REAL_RENDERS, help="paintings of each real training digit")
+    parser.add_argument(
+        "--hold-out", type=_writer_ids, help="with --pendigits: hold out these writers (e.g. 28,6,14,2,19,4) instead"
     )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digit_lab_pen_cache"))
     parser.add_argument("--workers", type=int, default=2, help="processes that make the drawings")

@@ -105,3 +105,11 @@ def test_the_benchmark_draws_every_digit_once_in_each_colour_mode(tmp_path):
     assert drawn["x"].shape == (6, 28, 28) and drawn["y"].tolist() == [7, 7, 7, 1, 1, 1]
     assert drawn["writer"].tolist() == [4, 4, 4, 9, 9, 9] and drawn["mode"].tolist() == [0, 1, 2] * 2
     assert all(image.max() > 0.5 for image in drawn["x"])
+
+
+def test_named_writers_can_be_held_out_instead_and_unknown_ones_are_refused():
+    split = pendigits.split_writers(range(1, 31), named=(28, 6, 14, 2, 19, 4))
+    assert (split.validation, split.report) == ((6, 14, 28), (2, 4, 19)) and len(split.train) == 24
+    for named in ((31, 2), (5, 5), (5,)):
+        with pytest.raises(ValueError, match="hold out at least two distinct writers of 1-30"):
+            pendigits.split_writers(range(1, 31), named=named)

@@ -50,7 +50,7 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     args.pendigits.mkdir()
     writers = [(d, w, [[(100 + 20 * d, 100), (200, 300 + 10 * w)]]) for w in range(1, 9) for d in (w % 10, 7)]
     (args.pendigits / pendigits.FILE_NAME).write_text(unipen(writers))
-    monkeypatch.setattr(script, "REAL_RENDERS", 2)
+    args.renders, args.real_batch, args.hold_out = 2, (8, 4, 4), None
     from mnist_core.predict import STARTER_MODEL_PATH
 
     args.base = tmp_path / "base.keras"  # a base of its own (README: the CLI's base model), not the shipped file
