@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainingConfig:
-    """The preset with every option given on the command line applied."""
+    """The preset with every option given on the command line applied; an explicit --epochs without
+    --min-steps turns the preset's step budget off, so the run trains exactly that many epochs."""
     changes = {}
     for field in dataclasses.fields(TrainingConfig):
         text = getattr(args, field.name, None)
@@ -68,6 +69,8 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
                 changes[field.name] = parse_field(field.name, text)
             except ValueError:
                 raise ConfigError(f"--{field.name.replace('_', '-')} {text!r} is not a valid value.") from None
+    if "epochs" in changes:  # --epochs N means N epochs: the preset's step budget would add more on small data
+        changes.setdefault("min_steps", 0)
     return get_preset(args.preset).replace(**changes)
 
 

@@ -301,3 +301,18 @@ def test_bad_option_in_a_real_process_exits_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == "error: epochs is 0; it must be in [1, 500].\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "epochs", "min_steps"),
+    [
+        (["--epochs", "1"], 1, 0),  # an explicit --epochs means what it says: no step budget adds epochs
+        (["--epochs", "1", "--min-steps", "400"], 1, 400),  # both given: the rule applies, as the user asked
+        ([], PRESETS["quick"].config.epochs, PRESETS["quick"].config.min_steps),  # the preset as it is
+        (["--learning-rate", "0.01"], PRESETS["quick"].config.epochs, PRESETS["quick"].config.min_steps),
+    ],
+)
+def test_an_explicit_epochs_without_min_steps_trains_that_many_epochs(argv, epochs, min_steps) -> None:
+    config = cli.config_from_args(cli.build_parser().parse_args(["train", "--preset", "quick", *argv]))
+    assert (config.epochs, config.min_steps) == (epochs, min_steps)
+    assert config.planned_epochs(steps_per_epoch=4) == max(epochs, -(-min_steps // 4))  # a tiny data set
