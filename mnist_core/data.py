@@ -246,7 +246,7 @@ def _describe(layout: _Layout, n_train: int, n_test: int) -> dict[str, str]:
 def split_validation(
     x: np.ndarray, y: np.ndarray, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Seeded shuffled split into (x_train, y_train, x_val, y_val), `fraction` of it for validation."""
+    """Seeded, stratified split into (x_train, y_train, x_val, y_val), `fraction` of it for validation."""
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} items but y has {len(y)}; they must match.")
     if not 0.0 < fraction < 1.0:
@@ -257,6 +257,30 @@ def split_validation(
             f"fraction {fraction} of {len(x)} items leaves {len(x) - n_val} for training and {n_val} "
             "for validation; both need at least one."
         )
-    order = np.random.default_rng(seed).permutation(len(x))
-    train, val = order[n_val:], order[:n_val]
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < 2 or len(classes) > min(n_val, len(x) - n_val):  # a class too small to give to both sides
+        order = rng.permutation(len(x))
+        train, val = order[n_val:], order[:n_val]
+    else:
+        train, val = _stratified(y, classes, counts, n_val, rng)
     return x[train], y[train], x[val], y[val]
+
+
+def _stratified(
+    y: np.ndarray, classes: np.ndarray, counts: np.ndarray, n_val: int, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, val) with each class's share of val as in y (largest remainders get the odd ones), at
+    least one of each class on both sides. Written here rather than taken from scikit-learn, whose import
+    alone costs a run process 1.4-1.9 s on this project's 2-core machine."""
+    exact = counts * n_val / len(y)
+    take = np.clip(np.floor(exact).astype(int), 1, counts - 1)
+    while take.sum() != n_val:  # hand out (or take back) the rounding one digit at a time, most-owed class first
+        step = 1 if take.sum() < n_val else -1
+        room = (take + step >= 1) & (take + step <= counts - 1)  # never a class's last digit on either side
+        owed = np.where(room, (exact - take) * step, -np.inf)
+        take[int(np.argmax(owed))] += step
+    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take, strict=True)])
+    val = rng.permutation(val)
+    train = rng.permutation(np.setdiff1d(np.arange(len(y)), val, assume_unique=True))
+    return train, val

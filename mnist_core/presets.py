@@ -51,7 +51,9 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "seed001",
             "Dense 32 relu, rmsprop, batch 128, 5 epochs, seed 1337",
-            TrainingConfig(hidden_units=(32,), optimizer="rmsprop", batch_size=128, epochs=5, seed=1337),
+            TrainingConfig(
+                hidden_units=(32,), optimizer="rmsprop", batch_size=128, epochs=5, seed=1337, validation="test"
+            ),
             0.95,
             "seed notebook 001 (test set)",
             0.890,
@@ -75,7 +77,14 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "seed003",
             "Dense 64-64 relu, adam, batch 32, 5 epochs, inputs in [-0.5, 0.5]",
-            TrainingConfig(hidden_units=(64, 64), optimizer="adam", batch_size=32, epochs=5, scaling="centered"),
+            TrainingConfig(
+                hidden_units=(64, 64),
+                optimizer="adam",
+                batch_size=32,
+                epochs=5,
+                scaling="centered",
+                validation="test",
+            ),
             0.960,  # five seeds: 95.98% +- 0.60; the notebook's ~97.2% is what [0, 1] inputs reach (97.08% +- 0.27)
             "five seeds on full MNIST (95.98% ± 0.60); seed notebook 003 reported ≈97.2%",
             0.905,
@@ -93,11 +102,11 @@ PRESETS: dict[str, Preset] = {
                 lr_schedule="warmup_cosine",
                 batch_size=128,
                 epochs=1,
-                min_steps=250,  # one epoch of full MNIST is 469 steps; of the embedded sample 32
+                min_steps=250,  # one epoch of full MNIST is 422 steps (10% held out); of the embedded sample 29
             ),
             0.980,
             "target: >=98.0% test in no more time than one epoch of the keras-io convnet (bench/speed.py)",
-            0.975,  # seeds 0-2 on the sample: 97.4, 97.5, 97.7%
+            0.959,  # seed 0 on the sample, validating on 10% of its train: 95.90% (97.4-97.7% on test)
         ),
         Preset(
             "cnn",
@@ -113,11 +122,11 @@ PRESETS: dict[str, Preset] = {
                 lr_schedule="warmup_cosine",
                 batch_size=128,
                 epochs=5,
-                min_steps=600,  # one epoch of the embedded sample is 32 steps: 19 epochs there
+                min_steps=600,  # one epoch of the embedded sample is 29 steps: 21 epochs there
             ),
             0.995,
             "target: >=99.5% test in a third of the time the keras-io convnet needs for 99.0%",
-            0.985,
+            0.977,  # seed 0 on the sample, validating on 10% of its train: 97.70% (98.5% when it validated on test)
         ),
         Preset(
             "starter",

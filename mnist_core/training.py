@@ -54,9 +54,10 @@ def make_split(data: MnistData, config: TrainingConfig) -> Split:
         x_val, y_val = data.x_test, data.y_test
         label = f"test set ({len(y_val):,})"
     if config.batch_size > len(y):
+        held_out = f" ({len(y) + len(y_val):,} less the {len(y_val):,} held out for validation)"
         raise ValueError(
-            f"batch_size {config.batch_size} is larger than the {len(y):,} training digits; "
-            f"choose a batch size of at most {len(y):,}."
+            f"batch_size {config.batch_size} is larger than the {len(y):,} training digits"
+            f"{held_out if config.validation == 'split' else ''}; choose a batch size of at most {len(y):,}."
         )
     return Split(x, y.astype(np.int64), x_val, y_val.astype(np.int64), label)  # uint8: no float copy of the set
 

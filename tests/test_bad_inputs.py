@@ -460,7 +460,8 @@ CASES = [
          ConfigError, "validation_fraction is 1.0; it must be in [0.01, 0.9]."),
     Case(_T, "batch-larger-than-data", "batch size 64 on 20 training digits (the run fails at once)",
          lambda w: in_process_run(w, TrainingConfig(batch_size=64, epochs=1), idx_folder(w)),
-         ValueError, "batch_size 64 is larger than the 20 training digits; choose a batch size of at most 20.",
+         ValueError, "batch_size 64 is larger than the 18 training digits (20 less the 2 held out for validation); "
+                     "choose a batch size of at most 18.",
          _NEW_RUN_STATUS),
     Case(_T, "read-only-runs-dir", "a runs folder on a read-only disk",
          lambda w: refuse_writes(w, errno.EROFS) or (lambda: start_run(TINY, runs_dir_path=w.runs)),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from mnist_core import data
 from mnist_core.data import DataError, MnistData, load_mnist, split_validation
@@ -325,6 +327,36 @@ def test_split_validation_is_seeded_and_complete() -> None:
     np.testing.assert_array_equal(x_tr[:, 0], y_tr)
     np.testing.assert_array_equal(split_validation(x, y, 0.25, seed=7)[3], y_val)
     assert not np.array_equal(split_validation(x, y, 0.25, seed=8)[3], y_val)
+
+
+@given(
+    st.lists(st.integers(0, 9), min_size=12, max_size=400),
+    st.floats(0.05, 0.95),
+    st.integers(0, 2**31 - 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_split_validation_keeps_each_digits_share(labels: list[int], fraction: float, seed: int) -> None:
+    """Every digit of train is in validation in its share of train (within one digit), both sides keep it
+    when it has two or more, and nothing is lost or doubled."""
+    y = np.array(labels)
+    n_val = round(len(y) * fraction)
+    assume(0 < n_val < len(y))
+    x_tr, y_tr, x_val, y_val = split_validation(np.arange(len(y)), y, fraction, seed)
+    assert len(y_val) == n_val and sorted(np.concatenate([x_tr, x_val]).tolist()) == list(range(len(y)))
+    counts = np.bincount(y, minlength=10)
+    if counts[counts > 0].min() >= 2 and np.count_nonzero(counts) <= min(n_val, len(y) - n_val):
+        in_val = np.bincount(y_val, minlength=10)
+        assert np.all(np.abs(in_val - counts * n_val / len(y)) < 2)
+        assert np.all((in_val >= 1) == (counts >= 1)) and np.all(counts - in_val >= (counts >= 1))
+
+
+def test_a_new_config_validates_on_held_out_train_and_the_seed_notebooks_on_test() -> None:
+    from mnist_core.config import TrainingConfig
+    from mnist_core.presets import PRESETS
+
+    assert (TrainingConfig().validation, TrainingConfig().validation_fraction) == ("split", 0.1)
+    on_test = {name for name, preset in PRESETS.items() if preset.config.validation == "test"}
+    assert on_test == {"seed000", "seed001", "seed003"}  # what their notebooks did
 
 
 @pytest.mark.parametrize(

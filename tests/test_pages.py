@@ -201,7 +201,7 @@ def test_train_states_what_the_preset_reaches_on_the_embedded_sample(runs_root, 
         in (infos(at)[0])
     )
     assert any(
-        "4,000 training digits in batches of 128: 32 steps an epoch, 8 epochs (256 steps; at least 250)." in c.value
+        "3,600 training digits in batches of 128: 29 steps an epoch, 9 epochs (261 steps; at least 250)." in c.value
         for c in at.caption
     )
     assert not any("Few steps for batch norm" in text for text in infos(at))
@@ -212,8 +212,8 @@ def test_a_batch_norm_run_too_short_to_settle_gets_a_hint(runs_root, embedded_da
     at.toggle(key="train_batch_norm").set_value(True).run()  # quick itself has none (issue 18: it costs 40% a step)
     at.number_input(key="train_min_steps").set_value(0).run()
     (hint,) = [text for text in infos(at) if "Few steps for batch norm" in text]
-    assert "only 32 steps" in hint and "At least this many steps" in hint
-    at.slider(key="train_epochs").set_value(4).run()  # 128 steps: enough
+    assert "only 29 steps" in hint and "At least this many steps" in hint
+    at.slider(key="train_epochs").set_value(4).run()  # 116 steps: enough
     assert not any("Few steps for batch norm" in text for text in infos(at))
     at.slider(key="train_epochs").set_value(1).run()
     at.toggle(key="train_batch_norm").set_value(False).run()  # no batch norm, nothing to settle
@@ -224,10 +224,19 @@ def test_train_states_the_full_mnist_figure_on_full_mnist(runs_root, mnist_dir, 
     monkeypatch.setenv("MNIST_DATA_DIR", str(mnist_dir))
     at = open_app("train")
     assert f"Expected test accuracy about **{PRESETS['quick'].expected_accuracy:.1%}** on full MNIST" in infos(at)[0]
-    at.number_input(key="train_min_steps").set_value(0).run()  # one epoch of 60,000 is 469 steps
-    assert any("60,000 training digits in batches of 128: 469 steps an epoch, 1 epoch (469 steps)." in c.value
+    at.number_input(key="train_min_steps").set_value(0).run()  # one epoch of 54,000 (10% held out) is 422 steps
+    assert any("54,000 training digits in batches of 128: 422 steps an epoch, 1 epoch (422 steps)." in c.value
                for c in at.caption)  # fmt: skip
     assert not any("Few steps for batch norm" in text for text in infos(at))
+
+
+def test_train_says_when_the_test_set_picks_the_epoch(runs_root, embedded_data):
+    at = open_app("train")
+    assert at.radio(key="train_validation").value == "split"  # quick: the honest default
+    assert not any("optimistic" in c.value for c in at.caption)
+    at.selectbox(key="train_preset").set_value("seed000").run()  # its notebook validated on the test set
+    assert at.radio(key="train_validation").value == "test"
+    assert any("the test accuracy reported afterwards is optimistic" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))

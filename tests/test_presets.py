@@ -34,7 +34,7 @@ def test_quick_from_the_cli_on_a_fresh_clone_reaches_95_percent(embedded_only: P
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    found = re.search(r"^completed: Completed 8 epochs; .*: test accuracy (\d+\.\d\d)%\.$", result.stdout, re.MULTILINE)
+    found = re.search(r"^completed: Completed 9 epochs; .*: test accuracy (\d+\.\d\d)%\.$", result.stdout, re.MULTILINE)
     assert found, result.stdout
     accuracy = float(found.group(1)) / 100
     assert accuracy >= 0.95 and accuracy >= PRESETS["quick"].expected_embedded - TOLERANCE

@@ -33,7 +33,7 @@ def indices(images: np.ndarray) -> np.ndarray:
 
 
 def test_test_validation_uses_the_test_set_and_limits_train() -> None:
-    split = make_split(numbered_data(), TrainingConfig(train_limit=300, seed=3))
+    split = make_split(numbered_data(), TrainingConfig(train_limit=300, seed=3, validation="test"))
     assert len(split.y_train) == 300 and len(np.unique(indices(split.x_train))) == 300
     np.testing.assert_array_equal(indices(split.x_val), np.arange(N_TRAIN, N_TRAIN + N_TEST))
     assert split.validation_label == "test set (200)"
@@ -63,12 +63,12 @@ def test_split_is_seeded() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (TrainingConfig(batch_size=1001), "batch_size 1001 is larger than the 1,000 training digits; "
-                                          "choose a batch size of at most 1,000."),
-        (TrainingConfig(batch_size=128, train_limit=100), "batch_size 128 is larger than the 100 training digits; "
-                                                          "choose a batch size of at most 100."),
-        (TrainingConfig(batch_size=800, validation="split"), "batch_size 800 is larger than the 750 training "
-                                                             "digits; choose a batch size of at most 750."),
+        (TrainingConfig(batch_size=1001, validation="test"),
+         "batch_size 1001 is larger than the 1,000 training digits; choose a batch size of at most 1,000."),
+        (TrainingConfig(batch_size=128, train_limit=100, validation="test"),
+         "batch_size 128 is larger than the 100 training digits; choose a batch size of at most 100."),
+        (TrainingConfig(batch_size=800, validation_fraction=0.25), "batch_size 800 is larger than the 750 training "
+         "digits (1,000 less the 250 held out for validation); choose a batch size of at most 750."),
     ],
     ids=["all-data", "train-limit", "after-split"],
 )  # fmt: skip
@@ -78,7 +78,10 @@ def test_batch_larger_than_the_training_data(config: TrainingConfig, message: st
 
 
 def test_batch_equal_to_the_training_data_is_fine() -> None:
-    assert len(make_split(numbered_data(), TrainingConfig(batch_size=100, train_limit=100)).y_train) == 100
+    assert (
+        len(make_split(numbered_data(), TrainingConfig(batch_size=100, train_limit=100, validation="test")).y_train)
+        == 100
+    )
 
 
 # --- whole runs in this process ---------------------------------------------------------------
@@ -169,7 +172,9 @@ def test_plan_counts_the_digits_and_steps_make_split_gives(config: TrainingConfi
 
 @pytest.mark.slow
 def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: Path, mnist_dir: Path) -> None:
-    config = TrainingConfig(hidden_units=(8,), batch_size=100, train_limit=300, epochs=1, min_steps=10)
+    config = TrainingConfig(
+        hidden_units=(8,), batch_size=100, train_limit=300, epochs=1, min_steps=10, validation="test"
+    )
     handle, messages = run_here_with_messages(tmp_path, config, mnist_dir)
     status = handle.status()
     assert (
@@ -184,5 +189,5 @@ def test_min_steps_trains_more_epochs_on_a_small_dataset_and_says_so(tmp_path: P
 def test_a_full_run_trains_on_the_loaded_uint8_digits_themselves() -> None:
     """No copy of the set, let alone a float32 one (issue 18: 188 MB for full MNIST)."""
     data = numbered_data()
-    split = make_split(data, TrainingConfig())
+    split = make_split(data, TrainingConfig(validation="test"))
     assert split.x_train is data.x_train and split.x_val is data.x_test

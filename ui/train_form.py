@@ -221,13 +221,20 @@ def _data_knobs() -> None:
     st.toggle("Augmentation", key=KEY + "augmentation", help=FIELD_HELP["augmentation"], **KEEP)
     validation = st.radio(
         "Validate on",
-        ["test", "split"],
+        ["split", "test"],
         key=KEY + "validation",
         horizontal=True,
-        format_func={"test": "MNIST test set", "split": "part of train"}.get,
+        format_func={"split": "part of train", "test": "MNIST test set"}.get,
+        help=FIELD_HELP["validation"],
         **KEEP,
     )
     held_out = validation == "split"
+    if not held_out:
+        st.caption(
+            ":material/warning: The test set picks the best epoch and when to stop, so the test accuracy "
+            "reported afterwards is optimistic: the model was chosen on those very digits. The seed "
+            "notebooks did this; hold out part of train for an honest score."
+        )
     st.slider(
         "Held-out share of train",
         *WIDGET_RANGES["validation_fraction"],
