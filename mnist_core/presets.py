@@ -105,7 +105,7 @@ PRESETS: dict[str, Preset] = {
                 min_steps=250,  # one epoch of full MNIST is 422 steps (10% held out); of the embedded sample 29
             ),
             0.980,
-            "target: >=98.0% test in no more time than one epoch of the keras-io convnet (bench/speed.py)",
+            "target: >=98.0% test in no more time than one epoch of the keras-io convnet",
             0.959,  # seed 0 on the sample, validating on 10% of its train: 95.90% (97.4-97.7% on test)
         ),
         Preset(

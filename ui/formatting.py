@@ -73,7 +73,7 @@ def preset_expectation(preset, data) -> str:
     if data.is_embedded:
         return (
             expected + f"**{preset.expected_embedded:.1%}** on the embedded sample ({data.n_train:,} training "
-            f"digits; measured with bench/presets.py), {preset.expected_accuracy:.1%} on full MNIST "
+            f"digits), {preset.expected_accuracy:.1%} on full MNIST "
             f"({preset.expected_from})."
         )
     return expected + f"**{preset.expected_accuracy:.1%}** on full MNIST; source: {preset.expected_from}."

@@ -1,0 +1,55 @@
+"""docs/DESIGN.md is the contract between the engine and its callers: its module table and its list of
+the modules that import TensorFlow must match the tree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DESIGN = (REPO / "docs" / "DESIGN.md").read_text(encoding="utf-8")
+ENGINE = REPO / "mnist_core"
+TF_IMPORT = re.compile(r"^\s*(?:import (?:keras|tensorflow)\b|from (?:keras|tensorflow)\b)", re.MULTILINE)
+
+
+def engine_modules() -> set[str]:
+    """Every module of mnist_core, dotted below it (e.g. 'runs' or 'export.notebook'), packages' __init__ and
+    __main__ left out."""
+    names = set()
+    for path in ENGINE.rglob("*.py"):
+        parts = path.relative_to(ENGINE).with_suffix("").parts
+        if parts[-1] not in ("__init__", "__main__"):
+            names.add(".".join(parts))
+    return names
+
+
+def table_modules() -> set[str]:
+    """The names in the first cell of each row of DESIGN.md's '## Modules' table."""
+    section = DESIGN.split("## Modules", 1)[1].split("\n\n", 1)[0]
+    names = set()
+    for row in section.splitlines():
+        if row.startswith("| `"):
+            names.update(re.findall(r"`([\w.]+)`", row.split("|")[1]))
+    return names
+
+
+def tensorflow_list() -> set[str]:
+    """The modules DESIGN.md says import TensorFlow/Keras."""
+    sentence = DESIGN.split("TensorFlow/Keras is imported lazily, only inside the", 1)[1].split("never by", 1)[0]
+    return set(re.findall(r"`([\w.]+)`", sentence))
+
+
+def test_every_engine_module_is_in_the_module_table_and_nothing_else() -> None:
+    documented, found = table_modules(), engine_modules()
+    assert not found - documented, f"modules missing from docs/DESIGN.md's table: {sorted(found - documented)}"
+    assert not documented - found, f"docs/DESIGN.md names modules that do not exist: {sorted(documented - found)}"
+
+
+def test_the_modules_said_to_import_tensorflow_are_the_ones_that_do() -> None:
+    importing = {
+        name for name in engine_modules() if TF_IMPORT.search((ENGINE / (name.replace(".", "/") + ".py")).read_text())
+    }
+    assert tensorflow_list() == importing, (
+        f"import TensorFlow but are not listed: {sorted(importing - tensorflow_list())}; "
+        f"listed but do not: {sorted(tensorflow_list() - importing)}"
+    )
