@@ -12,6 +12,9 @@ from mnist_core.config import FIELD_HELP, ConfigError, TrainingConfig
 from mnist_core.config_text import parse_field
 from mnist_core.download_cli import add_parser as add_download_parser  # issue 17
 from mnist_core.download_cli import cmd_download  # issue 17
+from mnist_core.lessons.cli import add_parser as add_lesson_parser
+from mnist_core.lessons.cli import cmd_lesson
+from mnist_core.lessons.files import load_lesson
 from mnist_core.presets import PRESETS, get_preset
 from mnist_core.runs import RunError, RunHandle, dispatch, list_runs, load_run, start_run
 from mnist_core.tensorboard_cli import add_parser as add_tensorboard_parser  # issue 17
@@ -24,7 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_core", description="Digit Lab engine.")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a model as a run (Ctrl-C stops it and keeps it)")
-    train.add_argument("--preset", choices=list(PRESETS), default="quick", help="starting configuration")
+    train.add_argument("--preset", choices=list(PRESETS), help="starting configuration (default: quick)")
+    train.add_argument(
+        "--lesson", metavar="NAME_OR_FILE", help="start from a lesson's settings; what it locks or hides cannot change"
+    )
     train.add_argument("--name", help="run name (default: architecture and time)")
     train.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
     train.add_argument("--data-dir", help="MNIST folder or file (default: $MNIST_DATA_DIR, else embedded)")
@@ -55,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_download_parser(commands)  # issue 17: python -m mnist_core download
     add_tensorboard_parser(commands)  # issue 17: python -m mnist_core tensorboard
     add_worker_parser(commands)  # issue 16: python -m mnist_core worker
+    add_lesson_parser(commands)
     return parser
 
 
@@ -71,7 +78,11 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
                 raise ConfigError(f"--{field.name.replace('_', '-')} {text!r} is not a valid value.") from None
     if "epochs" in changes:  # --epochs N means N epochs: the preset's step budget would add more on small data
         changes.setdefault("min_steps", 0)
-    return get_preset(args.preset).replace(**changes)
+    if getattr(args, "lesson", None):
+        if args.preset:
+            raise ConfigError("Give --preset or --lesson, not both: a lesson names its own starting settings.")
+        return load_lesson(args.lesson).config().replace(**changes)
+    return get_preset(args.preset or "quick").replace(**changes)
 
 
 def _bar(handle: RunHandle) -> str:
@@ -129,8 +140,10 @@ def export_model(source: Path, target: Path) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir)
-    print(f"Run {handle.id} queued (preset {args.preset}): {config.to_json()}")
+    lesson = load_lesson(args.lesson) if args.lesson else None
+    handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir, lesson=lesson)
+    start = f"lesson {lesson.name}" if lesson else f"preset {args.preset or 'quick'}"
+    print(f"Run {handle.id} queued ({start}): {config.to_json()}")
     code = _follow(handle)
     source = handle.model_path(args.export_which) if args.export else None
     if source:
@@ -195,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     commands["download"] = cmd_download  # issue 17
     commands["tensorboard"] = cmd_tensorboard  # issue 17
     commands["worker"] = cmd_worker  # issue 16
+    commands["lesson"] = cmd_lesson
     try:
         return commands[args.command](args)
     except (ConfigError, RunError, ValueError, OSError) as error:

@@ -16,12 +16,16 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
 from mnist_core.people import Person
 from mnist_core.storage import atomic_path
+
+if TYPE_CHECKING:
+    from mnist_core.lessons.schema import Lesson
 
 KNOBS = (  # what an experiment may vary: the notebooks' lessons first
     "batch_size", "epochs", "hidden_units", "scaling", "learning_rate", "optimizer", "dropout", "batch_norm",
@@ -119,8 +123,17 @@ def start_experiment(
     runs_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
     owner: Person | None = None,
+    lesson: Lesson | None = None,
 ) -> Experiment:
-    """Queue one run per combination; they hold one place of the owner's queue limit. All or nothing."""
+    """Queue one run per combination; they hold one place of the owner's queue limit. All or nothing. Under a
+    `lesson`, varying a control it locks or hides is refused before anything is queued."""
+    if lesson is not None and (fixed := [knob for knob in knobs if knob in lesson.fixed()]):
+        from mnist_core.lessons.locks import LessonLockError
+
+        raise LessonLockError(
+            f"The lesson {lesson.title!r} fixes {', '.join(k.replace('_', ' ') for k in fixed)}: an experiment "
+            "cannot vary it. Vary one of the settings the lesson shows unlocked."
+        )
     combinations = plan(base, knobs)
     name = runs.validate_name(name or " × ".join(knobs).replace("×", "x"))
     entry = {"id": secrets.token_hex(6), "name": name, "knobs": list(knobs)}
@@ -130,7 +143,9 @@ def start_experiment(
             label = f"{name} ({', '.join(f'{k}={v}' for k, v in values.items())})"[:60].strip()
             label = re.sub(r"[^\w .,()+=#@-]", "", label) or name
             experiment = {**entry, "values": values}
-            started.append(runs.start_run(config, label, runs_dir, data_dir, owner=owner, experiment=experiment))
+            started.append(
+                runs.start_run(config, label, runs_dir, data_dir, owner=owner, experiment=experiment, lesson=lesson)
+            )
     except BaseException:
         for handle in started:  # all or nothing: a half-queued experiment is cancelled and removed
             handle.stop()

@@ -78,6 +78,7 @@ class Meta(_Strict):
     name: str = Field(min_length=1, max_length=100)
     data_dir: str | None = Field(None, max_length=4096)
     finetune: dict[str, Any] | None = None
+    lesson: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")  # the lesson it was started under
 
     @field_validator("config")
     @classmethod

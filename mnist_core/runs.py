@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnist_core import run_queue
 from mnist_core.config import TrainingConfig
@@ -33,6 +34,9 @@ from mnist_core.run_handle import (  # noqa: F401 (re-exported: runs is the publ
     validate_name,
 )
 from mnist_core.storage import StorageError
+
+if TYPE_CHECKING:
+    from mnist_core.lessons.schema import Lesson
 
 RUNS_DIR_ENV = "DIGIT_LAB_RUNS_DIR"
 _ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,48}$")  # slug (<= 40) + "-N" for same-second runs
@@ -85,20 +89,27 @@ def start_run(
     prepare: Callable[[RunHandle], None] | None = None,
     owner: Person | None = None,
     experiment: dict | None = None,
+    lesson: Lesson | None = None,
 ) -> RunHandle:
     """Queue a run and hand it to a worker if a slot is free; returns at once, the run "queued".
 
     `owner` is the signed-in person (None without sign-in); `experiment` marks one run of an experiment
     (its runs hold one place of the owner's queue limit). `prepare(handle)` writes what else the worker
     needs into the new folder (a fine-tune's snapshot of My digits) before it can start; if it raises,
-    the half-made run is removed. RunQueueFullError past $DIGIT_LAB_QUEUE_PER_PERSON waiting runs.
+    the half-made run is removed. RunQueueFullError past $DIGIT_LAB_QUEUE_PER_PERSON waiting runs. With a
+    `lesson`, LessonLockError (and no run) if `config` changes a control the lesson locks or hides; the run's
+    config.json then names the lesson.
     """
+    if lesson is not None:
+        from mnist_core.lessons.locks import check_locks  # pydantic: only lesson runs pay for importing it
+
+        check_locks(lesson, config)
     root = writable_runs_dir(runs_dir_path)
     with run_queue.queue_lock(root) as lock:
         if not lock.acquired:
             raise RunBusyError("The training queue is busy right now (another run is being queued); try again.")
         _check_queue_limit(root, owner, experiment)
-        handle = _create_run_folder(root, config, name, data_dir, owner, experiment)
+        handle = _create_run_folder(root, config, name, data_dir, owner, experiment, lesson and lesson.name)
         if prepare is not None:
             try:
                 prepare(handle)
@@ -219,6 +230,7 @@ def _create_run_folder(
     data_dir,
     owner: Person | None = None,
     experiment: dict | None = None,
+    lesson: str | None = None,
 ) -> RunHandle:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = validate_name(name) if name else f"{config.architecture} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"
@@ -227,6 +239,8 @@ def _create_run_folder(
     # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
     data_dir = str(Path(data_dir).expanduser().resolve()) if data_dir else None
     extra = {"owner": owner.owner_record() if owner else None, "experiment": experiment}
+    if lesson:
+        extra["lesson"] = lesson
     try:
         files = create_run(root, label, config, {**status, "created_at": now, "queued_at": now}, data_dir, **extra)
     except StorageError as error:  # e.g. the disk filled up after the write probe: no half-made run is left

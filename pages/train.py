@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
+from mnist_core.lessons.locks import LessonLockError
 from ui import charts
 from ui.app_shell import ensure_app_shell
 from ui.class_overview import class_overview
@@ -17,6 +18,7 @@ from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
 from ui.files import file_version, read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
+from ui.lesson_controls import current_lesson, with_lesson
 from ui.live_run import live_run
 from ui.model_picker import model_summary
 from ui.queue_panel import queue_panel
@@ -24,7 +26,7 @@ from ui.responsive import columns
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
 from ui.sign_in import current_person
-from ui.train_form import KEY, fill_form, settings_form, show_plan, start_with_a_preset
+from ui.train_form import KEY, fill_form, keep_lesson_locks, settings_form, show_plan, start_with_a_preset
 from ui.watch_it_learn import watch_it_learn
 from ui.worker_pool import show_worker_pool
 
@@ -50,7 +52,11 @@ person = current_person()  # None: sign-in is off, one person's Digit Lab
 start_with_a_preset()
 restore_from_url(fill_form)  # a shared link: its settings fill every control
 show_url_warnings()
+if refused := keep_lesson_locks():  # a link or the URL cannot change what the lesson fixes
+    names = ", ".join(name.replace("_", " ") for name in refused)
+    st.warning(f"The lesson fixes {names}: the value from the link was not applied.", icon=":material/lock:")
 config, problem = settings_form()
+config = with_lesson(config) if config is not None else None
 sync_url(config)  # the URL always carries the settings: copy it to share them
 
 mine = runs.active_runs(viewer=person)
@@ -69,8 +75,8 @@ if start_col.button(
     key=KEY + "start",
 ):
     try:
-        handle = runs.start_run(config, name=run_name.strip() or None, owner=person)
-    except runs.RunError as error:  # the queue is full for this person, a bad name, an unwritable folder
+        handle = runs.start_run(config, name=run_name.strip() or None, owner=person, lesson=current_lesson())
+    except (runs.RunError, LessonLockError) as error:  # the queue is full, a bad name, a lesson's lock
         st.error(escape_markdown(error), icon=":material/error:")
     else:
         st.session_state[KEY + "run_id"] = handle.id

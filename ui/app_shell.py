@@ -13,6 +13,7 @@ def app_pages() -> dict[str, st.Page]:
         "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
         "my_digits": st.Page("pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
         "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
+        "lessons": st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
     }
 
 

@@ -9,11 +9,13 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import experiments, runs
 from mnist_core.config import TrainingConfig
+from mnist_core.lessons.locks import LessonLockError
 from mnist_core.people import Person
 from ui.charts import runs_overlay
 from ui.experiment_chart import experiment_chart
 from ui.files import export_bytes
 from ui.formatting import format_duration, overlay_series
+from ui.lesson_controls import current_lesson
 
 KEY = "exp_"
 SUGGESTED = {  # the seed notebooks' lessons
@@ -31,9 +33,10 @@ SUGGESTED = {  # the seed notebooks' lessons
 
 def experiment_form(base: TrainingConfig | None, person: Person | None) -> None:
     """Pick knobs and values; Start queues one run per combination with the form's other settings."""
+    lesson = current_lesson()
     knobs = st.multiselect(
         "Knobs to vary (one or two)",
-        experiments.KNOBS,
+        [knob for knob in experiments.KNOBS if lesson is None or knob not in lesson.fixed()],
         max_selections=experiments.MAX_KNOBS,
         key=KEY + "knobs",
         help="Every other setting comes from the form above.",
@@ -54,8 +57,8 @@ def experiment_form(base: TrainingConfig | None, person: Person | None) -> None:
     st.caption(f"{len(planned)} runs, one per combination; they take one place in your queue.")
     if st.button("Start experiment", icon=":material/science:", key=KEY + "start"):
         try:
-            started = experiments.start_experiment(base, values, name, owner=person)
-        except (experiments.ExperimentError, runs.RunError) as error:
+            started = experiments.start_experiment(base, values, name, owner=person, lesson=lesson)
+        except (experiments.ExperimentError, runs.RunError, LessonLockError) as error:
             st.error(escape_markdown(error), icon=":material/error:")
         else:
             st.session_state[KEY + "picked"] = started.id

@@ -23,7 +23,7 @@ from ui.sign_in import current_person
 from ui.train_form import KEY, form_adjustments  # the Train page's prefix: these widgets live on it
 from ui.uploads import import_once
 
-OWN_PARAMS = {"page", "embed", "embed_options"}  # query parameters that are not settings
+OWN_PARAMS = {"page", "embed", "embed_options", "lesson"}  # query parameters that are not settings
 URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider dragged end to end: ~60)
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
 MAX_PARAMS = 100  # more query parameters than this are ignored

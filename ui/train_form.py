@@ -26,6 +26,7 @@ from mnist_core.config_text import format_field
 from mnist_core.presets import PRESETS
 from ui.data_banner import cached_data_info
 from ui.formatting import batch_norm_hint, plan_text, preset_expectation
+from ui.lesson_controls import current_lesson, knob, lesson_banner
 from ui.responsive import columns
 
 KEY = "train_"  # every session-state key of the Train page starts with it
@@ -132,6 +133,26 @@ def start_with_a_preset() -> None:
 
 def settings_form() -> tuple[TrainingConfig | None, str | None]:
     """The preset picker and every knob; returns (the config they make, None) or (None, why it is invalid)."""
+    if (lesson := current_lesson()) is not None:
+        st.info(lesson_banner(lesson), icon=":material/school:")
+    else:
+        _preset_picker()
+    model_box, optim_box, data_box = columns(3, key=KEY + "settings", min_rem=14, border=True)
+    with model_box:
+        _model_knobs()
+    with optim_box:
+        _optimisation_knobs()
+    with data_box:
+        _data_knobs()
+    base = _lesson_form()
+    form = {name: st.session_state.get(KEY + name, base[name]) for name in base}  # hidden: the lesson's value
+    try:
+        return form_to_config(form), None
+    except ConfigError as error:
+        return None, str(error)
+
+
+def _preset_picker() -> None:
     preset_col, about_col = columns([1, 3], key=KEY + "preset_row", min_rem=12, vertical_alignment="bottom")
     preset = preset_col.selectbox(
         "Preset",
@@ -142,91 +163,98 @@ def settings_form() -> tuple[TrainingConfig | None, str | None]:
         **KEEP,
     )
     about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
-    model_box, optim_box, data_box = columns(3, key=KEY + "settings", min_rem=14, border=True)
-    with model_box:
-        _model_knobs()
-    with optim_box:
-        _optimisation_knobs()
-    with data_box:
-        _data_knobs()
-    form = {name: st.session_state[KEY + name] for name in config_to_form(PRESETS["quick"].config)}
+
+
+def keep_lesson_locks() -> list[str]:
+    """Before the widgets are drawn: put back what the open lesson fixes where a shared link or the URL
+    changed it, and return those fields (the page says they were not applied)."""
+    lesson = current_lesson()
+    if lesson is None:
+        return []
+    base = _lesson_form()
+    form = {name: st.session_state.get(KEY + name, base[name]) for name in base}
     try:
-        return form_to_config(form), None
-    except ConfigError as error:
-        return None, str(error)
+        asked = form_to_config(form)
+    except ConfigError:
+        asked = lesson.config()
+    shown = form_to_config(base)  # the lesson's settings as the form shows them
+    broken = [name for name in lesson.fixed() if getattr(asked, name) != getattr(shown, name)]
+    if broken:
+        fill_form(asked.replace(**{name: getattr(lesson.config(), name) for name in lesson.fixed()}))
+    return broken
+
+
+def _lesson_form() -> dict[str, Any]:
+    lesson = current_lesson()
+    return config_to_form(lesson.config() if lesson else PRESETS["quick"].config)
+
+
+def _knob(widget, name: str, label: str, *args, **kwargs) -> Any:
+    """One Train control, keyed KEY + name, kept across pages, drawn as the open lesson allows."""
+    return knob(widget, name, _lesson_form()[name], label, *args, key=KEY + name, **kwargs, **KEEP)
 
 
 def _model_knobs() -> None:
     st.markdown("**:material/hub: Model**")
     names = {"mlp": "Dense (MLP)", "cnn": "Convolutional"}
-    arch = st.segmented_control(
-        "Architecture", ["mlp", "cnn"], key=KEY + "architecture", required=True, format_func=names.get, **KEEP
+    arch = _knob(
+        st.segmented_control, "architecture", "Architecture", ["mlp", "cnn"], required=True, format_func=names.get
     )
     if arch == "cnn":
-        blocks = st.slider(
-            "Conv blocks", 1, MAX_LAYERS, key=KEY + "conv_blocks", help=FIELD_HELP["conv_filters"], **KEEP
-        )
+        blocks = _knob(st.slider, "conv_blocks", "Conv blocks", 1, MAX_LAYERS, help=FIELD_HELP["conv_filters"])
         for i in range(blocks):
-            st.select_slider(f"Filters in block {i + 1}", FILTER_OPTIONS, key=f"{KEY}filters_{i}", **KEEP)
+            _knob(st.select_slider, f"filters_{i}", f"Filters in block {i + 1}", FILTER_OPTIONS)
         dense_help = FIELD_HELP["dense_units"]
-        st.select_slider("Dense units after the convs", DENSE_OPTIONS, key=KEY + "dense_units", help=dense_help, **KEEP)
+        _knob(st.select_slider, "dense_units", "Dense units after the convs", DENSE_OPTIONS, help=dense_help)
     else:
         linear = "0 gives a linear model (logistic regression)"
-        layers = st.slider("Hidden layers", 0, MAX_LAYERS, key=KEY + "layers", help=linear, **KEEP)
+        layers = _knob(st.slider, "layers", "Hidden layers", 0, MAX_LAYERS, help=linear)
         for i in range(layers):
-            st.select_slider(f"Units in layer {i + 1}", WIDTH_OPTIONS, key=f"{KEY}width_{i}", **KEEP)
-    st.selectbox("Activation", ACTIVATIONS, key=KEY + "activation", **KEEP)
-    st.slider("Dropout", *WIDGET_RANGES["dropout"], step=0.05, key=KEY + "dropout", help=FIELD_HELP["dropout"], **KEEP)
-    st.toggle("Batch normalisation", key=KEY + "batch_norm", help=FIELD_HELP["batch_norm"], **KEEP)
+            _knob(st.select_slider, f"width_{i}", f"Units in layer {i + 1}", WIDTH_OPTIONS)
+    _knob(st.selectbox, "activation", "Activation", ACTIVATIONS)
+    _knob(st.slider, "dropout", "Dropout", *WIDGET_RANGES["dropout"], step=0.05, help=FIELD_HELP["dropout"])
+    _knob(st.toggle, "batch_norm", "Batch normalisation", help=FIELD_HELP["batch_norm"])
 
 
 def _optimisation_knobs() -> None:
     st.markdown("**:material/speed: Optimisation**")
-    st.selectbox("Optimizer", OPTIMIZERS, key=KEY + "optimizer", **KEEP)
-    st.select_slider("Learning rate", LR_OPTIONS, key=KEY + "learning_rate", format_func=lambda v: f"{v:g}", **KEEP)
-    st.selectbox(
+    _knob(st.selectbox, "optimizer", "Optimizer", OPTIMIZERS)
+    _knob(st.select_slider, "learning_rate", "Learning rate", LR_OPTIONS, format_func=lambda v: f"{v:g}")
+    schedules = {"constant": "constant", "warmup_cosine": "warm-up + cosine decay"}
+    _knob(
+        st.selectbox,
+        "lr_schedule",
         "Learning-rate schedule",
         LR_SCHEDULES,
-        key=KEY + "lr_schedule",
         help=FIELD_HELP["lr_schedule"],
-        format_func={"constant": "constant", "warmup_cosine": "warm-up + cosine decay"}.get,
-        **KEEP,
+        format_func=schedules.get,
     )
-    st.select_slider("Batch size", BATCH_OPTIONS, key=KEY + "batch_size", **KEEP)
-    st.slider("Epochs", *WIDGET_RANGES["epochs"], key=KEY + "epochs", help=FIELD_HELP["epochs"], **KEEP)
+    _knob(st.select_slider, "batch_size", "Batch size", BATCH_OPTIONS)
+    _knob(st.slider, "epochs", "Epochs", *WIDGET_RANGES["epochs"], help=FIELD_HELP["epochs"])
     steps_help = FIELD_HELP["min_steps"]
-    st.number_input(
-        "At least this many steps", *WIDGET_RANGES["min_steps"], step=50, key=KEY + "min_steps", help=steps_help, **KEEP
+    _knob(
+        st.number_input, "min_steps", "At least this many steps", *WIDGET_RANGES["min_steps"], step=50, help=steps_help
     )
     patience_help = FIELD_HELP["early_stopping_patience"]
-    st.slider(
-        "Early stopping patience",
-        *WIDGET_RANGES["early_stopping_patience"],
-        key=KEY + "early_stopping_patience",
-        help=patience_help,
-        **KEEP,
-    )
+    patience = WIDGET_RANGES["early_stopping_patience"]
+    _knob(st.slider, "early_stopping_patience", "Early stopping patience", *patience, help=patience_help)
 
 
 def _data_knobs() -> None:
     st.markdown("**:material/dataset: Data**")
-    st.selectbox(
-        "Input scaling",
-        list(SCALING_LABELS),
-        key=KEY + "scaling",
-        format_func=SCALING_LABELS.get,
-        help=FIELD_HELP["scaling"],
-        **KEEP,
+    scalings = list(SCALING_LABELS)
+    _knob(
+        st.selectbox, "scaling", "Input scaling", scalings, format_func=SCALING_LABELS.get, help=FIELD_HELP["scaling"]
     )
-    st.toggle("Augmentation", key=KEY + "augmentation", help=FIELD_HELP["augmentation"], **KEEP)
-    validation = st.radio(
+    _knob(st.toggle, "augmentation", "Augmentation", help=FIELD_HELP["augmentation"])
+    validation = _knob(
+        st.radio,
+        "validation",
         "Validate on",
         ["split", "test"],
-        key=KEY + "validation",
         horizontal=True,
         format_func={"split": "part of train", "test": "MNIST test set"}.get,
         help=FIELD_HELP["validation"],
-        **KEEP,
     )
     held_out = validation == "split"
     if not held_out:
@@ -235,24 +263,12 @@ def _data_knobs() -> None:
             "reported afterwards is optimistic: the model was chosen on those very digits. The seed "
             "notebooks did this; hold out part of train for an honest score."
         )
-    st.slider(
-        "Held-out share of train",
-        *WIDGET_RANGES["validation_fraction"],
-        step=0.01,
-        key=KEY + "validation_fraction",
-        disabled=not held_out,
-        **KEEP,
-    )
+    share = WIDGET_RANGES["validation_fraction"]
+    _knob(st.slider, "validation_fraction", "Held-out share of train", *share, step=0.01, disabled=not held_out)
     limit_help = FIELD_HELP["train_limit"]
-    st.number_input(
-        "Training digits (0 = all)",
-        *WIDGET_RANGES["train_limit"],
-        step=1000,
-        key=KEY + "train_limit",
-        help=limit_help,
-        **KEEP,
-    )
-    st.number_input("Seed", *WIDGET_RANGES["seed"], step=1, key=KEY + "seed", **KEEP)
+    limits = WIDGET_RANGES["train_limit"]
+    _knob(st.number_input, "train_limit", "Training digits (0 = all)", *limits, step=1000, help=limit_help)
+    _knob(st.number_input, "seed", "Seed", *WIDGET_RANGES["seed"], step=1)
 
 
 def show_plan(config: TrainingConfig) -> None:
