@@ -149,13 +149,25 @@ def _cnn_needs_conv(cfg: TrainingConfig) -> None:
 
 def _within_model_budget(cfg: TrainingConfig) -> None:
     """Issue 13: a config may not describe a model that Digit Lab would refuse to load (mnist_core/model_budget)."""
-    from mnist_core.model_budget import MAX_PARAMETERS, training_parameters
+    from mnist_core.model_budget import (
+        MAX_MULTIPLY_ADDS,
+        MAX_PARAMETERS,
+        training_multiply_adds,
+        training_parameters,
+    )
 
     params = training_parameters(cfg)
     if params > MAX_PARAMETERS:
         raise ConfigError(
             f"this model would have {params:,} parameters; Digit Lab trains and loads models up to "
             f"{MAX_PARAMETERS:,}. Use fewer or narrower layers (hidden_units, conv_filters, dense_units)."
+        )
+    macs = training_multiply_adds(cfg)
+    if macs > MAX_MULTIPLY_ADDS:
+        raise ConfigError(
+            f"this model would need {macs / 1e6:,.0f} million multiply-adds per image; Digit Lab trains and runs "
+            f"models up to {MAX_MULTIPLY_ADDS / 1e6:,.0f} million. Use narrower conv blocks (conv_filters), "
+            "especially the first two, which see the most positions."
         )
 
 

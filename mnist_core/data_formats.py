@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gzip
 import io
-import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from mnist_core.digits import NUM_CLASSES
+from mnist_core.zip_safety import ARCHIVE_ERRORS
 
 SIDE = 28  # MNIST digits are 28x28 pixels
 PIXELS = SIDE * SIDE
@@ -169,8 +169,8 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             arrays = {key: npz[key] for key in NPZ_KEYS}
     except DataError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc}). {_REDOWNLOAD}") from exc
+    except ARCHIVE_ERRORS as exc:
+        raise DataError(f"{path}: not a readable .npz file ({str(exc)[:120]}). {_REDOWNLOAD}") from exc
     for split in ("train", "test"):
         x = check_images(arrays[f"x_{split}"], f"{path} x_{split}")
         y = check_labels(arrays[f"y_{split}"], f"{path} y_{split}")

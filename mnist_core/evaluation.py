@@ -7,8 +7,6 @@ and browsed later without the model.
 from __future__ import annotations
 
 import hashlib
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 from mnist_core.digits import NUM_CLASSES, to_unit_float
 from mnist_core.run_files import EVALUATION, EVALUATION_ARRAYS, RunFiles
 from mnist_core.storage import atomic_path
+from mnist_core.zip_safety import ARCHIVE_ERRORS
 
 STORED_SUFFIX = ".evaluation.npz"  # next to a model file: its probabilities on a test set
 
@@ -191,6 +190,6 @@ def _stored_probabilities(model_path: Path, test_set: str, n: int) -> np.ndarray
             if str(arrays["test_set_sha256"]) != test_set or str(arrays["model_sha256"]) != _file_sha256(model_path):
                 return None
             probabilities = arrays["probabilities"].astype(np.float32)
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
-        return None  # unreadable: evaluate again
+    except (KeyError, *ARCHIVE_ERRORS):
+        return None  # unreadable (damaged, encrypted, an unknown method): evaluate again
     return probabilities if probabilities.shape == (n, NUM_CLASSES) else None

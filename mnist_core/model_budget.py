@@ -27,6 +27,9 @@ from mnist_core.model_load_error import ModelLoadError
 
 MAX_PARAMETERS = 5_000_000  # 20 MB of float32 weights; a trained model this size with Adam state is ~60 MB
 MAX_ACTIVATION_BYTES = 8 * 2**20  # float32 outputs of every layer for one image, summed (conservative for inference)
+# Issue 32: compute per image, counting every call of a shared layer (parameters count once, compute does not).
+# The starter needs 8.1 M; the widest a learner could train before (conv 256-512) needed 230 M.
+MAX_MULTIPLY_ADDS = 60_000_000
 MAX_JSON_DEPTH = 64  # real Keras configs nest ~20 deep (a model inside a model); deeper is crafted
 PREDICTION_CHUNK_BYTES = 256 * 2**20  # activation memory one prediction chunk may take
 BYTES_PER_VALUE = 4  # float32
@@ -41,6 +44,7 @@ class ModelSize:
     parameters: int
     activation_bytes: int
     unknown_layers: tuple[str, ...] = ()  # class names estimated conservatively
+    multiply_adds: int = 0  # per image, every call of every layer
 
 
 def parse_config(raw: bytes | str, name: str) -> object:
@@ -83,12 +87,19 @@ def check_budget(config: object, name: str) -> ModelSize:
     except ModelLoadError as err:
         raise ModelLoadError(f"{name}: {err}") from None
     params, mb = size.parameters, size.activation_bytes / 2**20
+    rough = f" (layers {', '.join(size.unknown_layers)} estimated at their largest)" if size.unknown_layers else ""
     if params > MAX_PARAMETERS or size.activation_bytes > MAX_ACTIVATION_BYTES:
-        rough = f" (layers {', '.join(size.unknown_layers)} estimated at their largest)" if size.unknown_layers else ""
         raise ModelLoadError(
             f"{name}: the model asks for {params:,} parameters and {mb:,.1f} MB of layer outputs per image{rough}; "
             f"Digit Lab loads models up to {MAX_PARAMETERS:,} parameters and {MAX_ACTIVATION_BYTES / 2**20:.0f} MB "
             "per image. Use fewer or narrower layers (fewer units or filters), or pool earlier."
+        )
+    if size.multiply_adds > MAX_MULTIPLY_ADDS:
+        raise ModelLoadError(
+            f"{name}: the model needs {size.multiply_adds / 1e6:,.0f} million multiply-adds per image{rough} "
+            "(a layer called several times counts each time); Digit Lab runs models up to "
+            f"{MAX_MULTIPLY_ADDS / 1e6:,.0f} million, so that one person's model cannot hold the shared server. "
+            "Use fewer or narrower layers, call shared layers fewer times, or pool earlier."
         )
     return size
 
@@ -104,7 +115,7 @@ def estimate(config: object) -> ModelSize:
     if not isinstance(config, dict):
         raise ModelLoadError("the model's config is not a Keras model description. Save the model again.")
     walk.model(config, None)
-    return ModelSize(walk.params, walk.values * BYTES_PER_VALUE, tuple(sorted(walk.unknown)))
+    return ModelSize(walk.params, walk.values * BYTES_PER_VALUE, tuple(sorted(walk.unknown)), walk.multiply_adds)
 
 
 class _Walk:
@@ -113,6 +124,7 @@ class _Walk:
     def __init__(self) -> None:
         self.params = 0
         self.values = 0
+        self.multiply_adds = 0
         self.unknown: set[str] = set()
 
     def model(self, node: dict, shape: Shape | None) -> Shape | None:
@@ -164,7 +176,14 @@ class _Walk:
             self.unknown.add(kind)
         self.params += params if count_params else 0
         self.values += shape_size(out)
+        self.multiply_adds += params * _positions(out, cfg) + shape_size(out)  # every call computes
         return out
+
+
+def _positions(out: Shape, cfg: dict) -> int:
+    """Where a layer's weights are applied: its output's values per channel (one for a flat output)."""
+    channels = out[0] if cfg.get("data_format") == "channels_first" and out else (out[-1] if out else 1)
+    return max(1, shape_size(out) // max(1, channels))
 
 
 def _call_inputs(call: object, outputs: dict[str, Shape]) -> list[Shape]:
@@ -207,16 +226,27 @@ def _list(value: object) -> list:
 
 def training_parameters(cfg) -> int:
     """Parameters of the model `models.build_model(cfg)` builds (a TrainingConfig), without building it."""
-    params, width, bn = 0, 28 * 28, cfg.batch_norm
+    return _training_costs(cfg)[0]
+
+
+def training_multiply_adds(cfg) -> int:
+    """Multiply-adds per image of the weights of the model `models.build_model(cfg)` builds, without building it."""
+    return _training_costs(cfg)[1]
+
+
+def _training_costs(cfg) -> tuple[int, int]:
+    params, macs, width, bn = 0, 0, 28 * 28, cfg.batch_norm
     if cfg.architecture == "cnn":
         channels, side = 1, 28
         for filters in cfg.conv_filters:
             params += 9 * channels * filters + (4 * filters if bn else filters)
+            macs += 9 * channels * filters * side * side  # a 3x3 "same" conv at every position, before pooling
             channels, side = filters, side // 2 if side >= 6 else side
         width, hidden = side * side * channels, [cfg.dense_units] if cfg.dense_units else []
     else:
         hidden = list(cfg.hidden_units)
     for units in hidden:
         params += width * units + (4 * units if bn else units)
+        macs += width * units
         width = units
-    return params + width * 10 + 10
+    return params + width * 10 + 10, macs + width * 10

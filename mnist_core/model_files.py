@@ -11,13 +11,18 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mnist_core.model_budget import BYTES_PER_VALUE, MAX_PARAMETERS
 from mnist_core.model_load_error import ModelLoadError  # public here too, as before
 
 if TYPE_CHECKING:
     from mnist_core.model_budget import ModelSize
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # uploads and files above 50 MB are refused before parsing
+# What the weights of a model within model_budget.MAX_PARAMETERS may declare: float32 weights and two
+# optimizer slots each (Adam's, saved with the model), and a megabyte for counters and odd dtypes.
+MAX_WEIGHT_BYTES = 3 * BYTES_PER_VALUE * MAX_PARAMETERS + 2**20
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_RESAVE = "Save the model again with model.save('model.keras') and use that file."
 _FORBIDDEN_CLASSES = {"Lambda": "a Lambda layer", "__lambda__": "a Python lambda", "TFSMLayer": "a TFSMLayer"}
 
 
@@ -45,7 +50,37 @@ def check_model_file(path: Path, size: int) -> ModelSize:
     _check_config(config, name)
     from mnist_core.model_budget import check_budget  # issue 13: what the model will cost, before Keras builds it
 
-    return check_budget(config, name)
+    cost = check_budget(config, name)
+    _check_weights(path, name, suffix)  # issue 32: what the weights declare, before Keras allocates it
+    return cost
+
+
+def check_model_archive(path: Path) -> None:
+    """The part of `check_model_file` a run zip's models get on import (issue 32): the zip is whole, no entry
+    is encrypted or packed with an unknown method, and the weights declare no more than a model within the
+    budget can have. Raises `ModelLoadError`."""
+    from mnist_core.zip_safety import ARCHIVE_ERRORS, UnsafeZipError, check_readable
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_readable(path.name, archive.infolist(), _RESAVE)
+    except UnsafeZipError as err:
+        raise ModelLoadError(str(err)) from None
+    except ARCHIVE_ERRORS as err:
+        raise ModelLoadError(f"{path.name} is a damaged .keras file (corrupt zip: {str(err)[:120]}).") from None
+    _check_weights(path, path.name, ".keras")
+
+
+def _check_weights(path: Path, name: str, suffix: str) -> None:
+    from mnist_core.hdf5_budget import check_hdf5_storage
+
+    if suffix != ".keras":
+        check_hdf5_storage(str(path), name, MAX_WEIGHT_BYTES)
+        return
+    with zipfile.ZipFile(path) as archive:  # whole and readable: _keras_zip_config checked it
+        if "model.weights.h5" in archive.namelist():
+            with archive.open("model.weights.h5") as weights:  # seekable; Keras stores it uncompressed
+                check_hdf5_storage(weights, name, MAX_WEIGHT_BYTES)
 
 
 def _keras_zip_config(path: Path) -> dict:
@@ -59,8 +94,11 @@ def _keras_zip_config(path: Path) -> dict:
             f"{name} is not a Keras .keras file ({what}). Save the model with "
             "model.save('model.keras') and use that file."
         )
+    from mnist_core.zip_safety import ARCHIVE_ERRORS, UnsafeZipError, check_readable
+
     try:
         with zipfile.ZipFile(path) as archive:
+            check_readable(name, archive.infolist(), _RESAVE)  # issue 32: encrypted entries, unknown methods
             if sum(info.file_size for info in archive.infolist()) > 4 * MAX_MODEL_BYTES:
                 raise ModelLoadError(f"{name} unpacks to more than {4 * MAX_MODEL_BYTES // 2**20} MB; refusing it.")
             bad = archive.testzip()
@@ -72,7 +110,9 @@ def _keras_zip_config(path: Path) -> dict:
                     "Save the model with model.save('model.keras')."
                 )
             return _parse(archive.read("config.json"), name)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+    except UnsafeZipError as err:
+        raise ModelLoadError(str(err)) from None
+    except ARCHIVE_ERRORS as err:
         if isinstance(err, ModelLoadError):
             raise
         raise ModelLoadError(

@@ -19,7 +19,7 @@ from PIL import Image
 from mnist_core.digits import to_uint8
 from mnist_core.my_digits import MAX_DIGITS, SHAPE, MyDigitsError, add_many, digit_arrays, list_digits
 from mnist_core.storage import atomic_path
-from mnist_core.zip_safety import UnsafeZipError, is_safe_name, open_zip, read_member
+from mnist_core.zip_safety import ARCHIVE_ERRORS, UnsafeZipError, is_safe_name, open_zip, read_member
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import file above 20 MB is refused before it is read
 MAX_MEMBER_BYTES = 1024 * 1024  # one zip member (a PNG, labels.csv, an npz array) may unpack to 1 MB...
@@ -114,19 +114,25 @@ def _csv_rows(name: str, data: bytes) -> list[tuple[int, tuple[str, str]]]:
         raise MyDigitsError(f"{name}: {LABELS_CSV} is not UTF-8 text.") from error
     rows = []
     try:
-        parsed = list(enumerate(csv.reader(io.StringIO(text)), start=1))
+        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):  # issue 32: stops at the limit
+            cells = [cell.strip() for cell in row]
+            if not any(cells) or (line == 1 and [c.lower() for c in cells[:2]] == ["file", "label"]):
+                continue
+            if len(cells) != 2:
+                raise MyDigitsError(
+                    f"{name}, {LABELS_CSV} line {line}: expected 2 columns (file,label); got {len(cells)}."
+                )
+            rows.append((line, (cells[0], cells[1])))
+            if len(rows) > MAX_DIGITS:
+                raise MyDigitsError(
+                    f"{name}: {LABELS_CSV} lists more than {MAX_DIGITS:,} digits, the most My digits keeps; "
+                    "import them in smaller zips."
+                )
     except csv.Error as error:  # issue 13: a field over csv's 128 KB limit, a NUL byte
         raise MyDigitsError(
             f"{name}: {LABELS_CSV} is not a readable 'file,label' list ({error}); "
             "each line holds a PNG name and a digit."
         ) from error
-    for line, row in parsed:
-        cells = [cell.strip() for cell in row]
-        if not any(cells) or (line == 1 and [c.lower() for c in cells[:2]] == ["file", "label"]):
-            continue
-        if len(cells) != 2:
-            raise MyDigitsError(f"{name}, {LABELS_CSV} line {line}: expected 2 columns (file,label); got {len(cells)}.")
-        rows.append((line, (cells[0], cells[1])))
     return rows
 
 
@@ -168,8 +174,8 @@ def _read_npz(name: str, archive: zipfile.ZipFile) -> tuple[np.ndarray, np.ndarr
             images, labels = arrays["images"], arrays["labels"]
     except MyDigitsError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise MyDigitsError(f"{name}: could not read the arrays ({error}).") from error
+    except ARCHIVE_ERRORS as error:
+        raise MyDigitsError(f"{name}: could not read the arrays ({str(error)[:120]}).") from error
     return _check_images(name, images), _check_labels(name, labels, len(images))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,34 @@ def load_predictor(path: str | Path | None = None, input_scale: str | None = Non
         raise ValueError(f"input_scale must be one of {sorted(INPUT_SCALES)} or None; got {input_scale!r}")
     resolved = _resolve(path)
     stat = resolved.stat()
-    return _load_cached(resolved, stat.st_mtime_ns, stat.st_size, input_scale or "unit")
+    if resolved.is_dir():  # check_model_file says what to do instead
+        return _load_cached(resolved, stat.st_mtime_ns, stat.st_size, input_scale or "unit")
+    digest = (_file_digest(resolved, stat.st_mtime_ns, stat.st_size), resolved.name)  # messages name the file
+    refused = _REFUSED.get(digest)
+    if refused is not None:  # issue 32: a bad file costs its checks once, whoever brings which copy of it
+        raise ModelLoadError(refused)
+    try:
+        return _load_cached(resolved, stat.st_mtime_ns, stat.st_size, input_scale or "unit")
+    except ModelLoadError as error:
+        with _REFUSED_LOCK:  # pages load models from many threads
+            if len(_REFUSED) >= MAX_REFUSED:
+                _REFUSED.pop(next(iter(_REFUSED)))
+            _REFUSED[digest] = str(error)
+        raise
+
+
+MAX_REFUSED = 256  # refused files remembered by their SHA-256 and name
+_REFUSED: dict[tuple[str, str], str] = {}
+_REFUSED_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_digest(path: Path, mtime_ns: int, size: int) -> str:
+    """SHA-256 of one version of a file (read once per version: mtime and size are the cache key)."""
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @functools.lru_cache(maxsize=8)

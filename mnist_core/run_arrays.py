@@ -5,8 +5,6 @@ checked before numpy allocates anything."""
 from __future__ import annotations
 
 import math
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +37,7 @@ def check_evaluation_arrays(path: Path, summary: EvaluationSummary, images: bool
 def _npz_arrays(path: Path, shapes: dict[str, tuple[int, ...]], load: set[str]) -> dict:
     """The arrays in `load` of an .npz, and "dtypes": each array's dtype; every header is checked (shape, no
     objects, as many bytes as the shape needs) before anything is unpacked."""
-    from mnist_core.zip_safety import UnsafeZipError, open_zip
+    from mnist_core.zip_safety import ARCHIVE_ERRORS, UnsafeZipError, open_zip
 
     cap = MAX_BYTES[EVALUATION_ARRAYS]
     out: dict = {"dtypes": {}}
@@ -57,16 +55,9 @@ def _npz_arrays(path: Path, shapes: dict[str, tuple[int, ...]], load: set[str]) 
                     if key in load:
                         data = np.frombuffer(bytearray(stream.read()), dtype=dtype)  # writable, as np.load gives
                         out[key] = data.reshape(found, order="F" if fortran else "C")
-    except (
-        UnsafeZipError,
-        KeyError,
-        ValueError,
-        OSError,
-        EOFError,
-        SyntaxError,
-        zipfile.BadZipFile,
-        zlib.error,
-    ) as error:  # noqa: E501
+    except UnsafeZipError as error:  # it names the file and the entry
+        raise DamagedRunFile(str(error)) from None
+    except (KeyError, SyntaxError, *ARCHIVE_ERRORS) as error:
         if isinstance(error, DamagedRunFile):
             raise
         raise DamagedRunFile(f"evaluation.npz is damaged ({str(error)[:120]}).") from None

@@ -68,4 +68,6 @@ def _file_damage(folder: str, name: str, version: tuple[int, ...]) -> str | None
             READERS[name](path)
     except run_schema.DamagedRunFile as error:
         return str(error)
+    except Exception as error:  # issue 32: any other failure of a reader is damage too, never a broken page
+        return f"{name} cannot be read ({type(error).__name__}: {str(error)[:120]})."
     return None

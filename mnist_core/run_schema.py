@@ -13,6 +13,7 @@ value. Nothing here writes; the run-file owner (run_files.py) calls these reader
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -255,7 +256,32 @@ def checked_raw(path: Path, model: type[BaseModel]) -> dict[str, Any]:
 
 def read_metrics(path: Path) -> Metrics:
     """metrics.jsonl's valid rows (its last MAX_BYTES at most: a live run's latest rows matter most);
-    bad rows are counted, never raised."""
+    bad rows are counted, never raised. Parsed once per version of the file (issue 32: a 16 MB file costs
+    ~2 s of CPU, and pages ask on every rerun); the Metrics returned is shared, so callers never change it."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return Metrics(batches=[], epochs=[], skipped=0, truncated=False)
+    key, version = str(path), (stat.st_mtime_ns, stat.st_size)
+    with _METRICS_LOCK:
+        kept = _METRICS.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    metrics = _read_metrics(key)
+    with _METRICS_LOCK:  # one version per file (a live run's file grows every batch), the most recent files
+        _METRICS.pop(key, None)
+        _METRICS[key] = (version, metrics)
+        while len(_METRICS) > METRICS_KEPT:
+            _METRICS.pop(next(iter(_METRICS)))
+    return metrics
+
+
+METRICS_KEPT = 16  # files whose parsed metrics are kept
+_METRICS: dict[str, tuple[tuple[int, int], Metrics]] = {}
+_METRICS_LOCK = threading.Lock()
+
+
+def _read_metrics(path: str) -> Metrics:
     cap = MAX_BYTES[METRICS]
     try:
         with open(path, "rb") as handle:

@@ -76,11 +76,26 @@ def import_run_zip(path: str | Path, runs_dir_path: str | Path | None = None, ow
         files = create_run(root, meta["name"], config, status, None, rest, owner=owner and owner.owner_record())
     except OSError as error:
         raise RunImportError(f"Could not write the imported run into {root}: {error}.") from error
-    damage = files.damage()  # every file against the schema the pages read it with (issue 13)
+    damage = files.damage() or _model_damage(files.path)  # every file against the schema pages read it with
     if damage is not None:
         shutil.rmtree(files.path, ignore_errors=True)
         raise RunImportError(f"{path.name} cannot be imported: {damage} Export the run again with its Share button.")
     return RunHandle(files.path, owner)
+
+
+def _model_damage(folder: Path) -> str | None:
+    """Issue 32: the run's models are readable zips whose weights declare no more than a model within the budget
+    can have (the rest of the checks, and Keras', come when a page loads one), or the reason they are not."""
+    from mnist_core.model_files import ModelLoadError, check_model_archive
+
+    for file in (run_files.MODEL_BEST, run_files.MODEL_FINAL):
+        path = folder / file
+        if path.is_file():
+            try:
+                check_model_archive(path)
+            except ModelLoadError as error:
+                return str(error)  # it names the file
+    return None
 
 
 def _read_run_files(name: str, archive: zipfile.ZipFile) -> dict[str, bytes]:

@@ -7,8 +7,27 @@ escape a folder (zip slip). Names like that are still refused, so a crafted file
 
 from __future__ import annotations
 
+import lzma
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+
+# What reading a damaged or crafted zip member can raise (issue 32): zipfile's own errors, an encrypted entry
+# (RuntimeError), an unknown compression method (NotImplementedError), a bad CRC or truncated member
+# (BadZipFile, EOFError), and each decompressor's error.
+ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+)
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}  # what zipfile unpacks
+_ENCRYPTED = 0x1  # general-purpose flag bit 0
 
 
 class UnsafeZipError(ValueError):
@@ -25,8 +44,8 @@ def open_zip(path: Path, max_file_bytes: int, max_unpacked_bytes: int, max_membe
         raise UnsafeZipError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {max_file_bytes / 2**20:.0f} MB.")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise UnsafeZipError(f"{path.name} is not a valid zip file ({error}).") from error
+    except ARCHIVE_ERRORS as error:
+        raise UnsafeZipError(f"{path.name} is not a valid zip file ({str(error)[:120]}).") from error
     try:
         _check_members(path.name, archive.infolist(), max_unpacked_bytes, max_members)
     except UnsafeZipError:
@@ -35,9 +54,27 @@ def open_zip(path: Path, max_file_bytes: int, max_unpacked_bytes: int, max_membe
     return archive
 
 
+def check_readable(name: str, members: list[zipfile.ZipInfo], remake: str = "") -> None:
+    """Refuse entries zipfile cannot unpack safely: encrypted ones and unknown compression methods. Checked
+    from the central directory, before any member is opened. `remake` says how to make the file again."""
+    for info in members:
+        member = str(info.filename)[:80]
+        if info.flag_bits & _ENCRYPTED:
+            raise UnsafeZipError(
+                f"{name}: {member!r} is encrypted (password-protected); Digit Lab reads only zips without a "
+                f"password. {remake or 'Make the zip again without one.'}"
+            )
+        if info.compress_type not in _METHODS:
+            raise UnsafeZipError(
+                f"{name}: {member!r} is compressed with method {info.compress_type}, which Digit Lab cannot "
+                f"unpack. {remake or 'Make the zip again with ordinary (deflate) compression.'}"
+            )
+
+
 def _check_members(name: str, members: list[zipfile.ZipInfo], max_unpacked: int, max_members: int) -> None:
     if len(members) > max_members:
         raise UnsafeZipError(f"{name} holds {len(members):,} files; the limit is {max_members:,}.")
+    check_readable(name, members)
     for info in members:
         if not is_safe_name(info.filename):
             raise UnsafeZipError(
@@ -67,8 +104,8 @@ def read_member(archive: zipfile.ZipFile, name: str, max_bytes: int) -> bytes:
     try:
         with archive.open(info) as handle:
             data = handle.read(max_bytes + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-        raise UnsafeZipError(f"{name} in the zip is damaged ({error}).") from error
+    except ARCHIVE_ERRORS as error:
+        raise UnsafeZipError(f"{name} in the zip is damaged ({str(error)[:120]}).") from error
     if len(data) > max_bytes:
         raise UnsafeZipError(f"{name} unpacks to more than {max_bytes / 2**20:.1f} MB; the limit for one file.")
     return data

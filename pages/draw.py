@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from mnist_core.canvas_image import CanvasImageError, decode_canvas_png
 from mnist_core.predict import ModelLoadError
 from mnist_core.preprocess import canvas_steps
 from ui import charts
@@ -119,7 +120,7 @@ def canvas(side: int):
         brush = st.slider("Brush width", 4, 40, 18, key=KEY + "brush", persist_state="session")
         ink = st.color_picker("Ink", "#FFFFFF", key=KEY + "ink", persist_state="session")
         paper = st.color_picker("Paper", "#000000", key=KEY + "paper", persist_state="session")
-    return st_canvas(
+    drawn = st_canvas(
         stroke_width=max(1, round(brush * side / CANVAS_PX)),  # the same stroke, relative to the square
         stroke_color=ink,
         background_color=paper,
@@ -129,7 +130,13 @@ def canvas(side: int):
         update_streamlit=True,
         return_image_data=True,
         key=KEY + "canvas",
-    ).image_data
+    )
+    try:
+        png = drawn.image_bytes  # the PNG as sent; decoded below only once its size is known to be a canvas's
+        return None if png is None else decode_canvas_png(png)
+    except ValueError as error:  # CanvasImageError, or a data URL that is not base64
+        st.error(str(error) if isinstance(error, CanvasImageError) else "The drawing could not be read; draw again.")
+        return None
 
 
 @st.fragment

@@ -26,8 +26,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_files import (
+    ENCRYPTED_FLAG,
+    patched_zip,
+    png_header_bomb,
+    reused_conv_model,
+    rewritten,
+    shape_bomb_weights,
+)
 
 from mnist_core import training
+from mnist_core.canvas_image import CanvasImageError
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.data import DataError, load_mnist
 from mnist_core.my_digits import MyDigitsError
@@ -676,7 +685,9 @@ CASES += [
 _R = "runs"
 
 
-def damaged_run(w: World, file: str, data: bytes | None = None, **changes) -> Callable[[], object]:
+def damaged_run(
+    w: World, file: str, data: bytes | None = None, patch: Callable[[bytes], bytes] | None = None, **changes
+) -> Callable[[], object]:
     """A finished run beside the existing one with every run file, `file` replaced by `data` or edited by
     `changes`; the call is what every page asks first: `RunHandle.damage()` (and a status that answers)."""
     from mnist_core.evaluation import evaluate_probabilities, save_evaluation
@@ -695,6 +706,8 @@ def damaged_run(w: World, file: str, data: bytes | None = None, **changes) -> Ca
     path = files.path / file
     if changes:
         data = json.dumps({**json.loads(path.read_text()), **changes}).encode()
+    if patch is not None:
+        data = patch(path.read_bytes())
     path.write_bytes(data)
 
     def act() -> str:
@@ -796,6 +809,80 @@ CASES += [
          train_until_the_disk_fills,
          None, "The disk is full (writing model_best.keras): No space left on device; free space and start again.",
          may_change=tuple(_NEW + f for f in ("status.json", "metrics.jsonl", "watch.json"))),
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- issue 32: budgets before work, archive errors
+def shape_bomb_keras(w: World) -> Path:
+    """A 30 KB .keras whose weights file declares a 1 GiB dataset and writes none of it."""
+    small = saved(w, "small.keras", _sequential((28, 28)))
+    return rewritten(small, w.root / "bomb.keras", shape_bomb_weights(small, 2**28))
+
+
+def odd_weights_keras(w: World, flags: int, method: int | None) -> Path:
+    small = saved(w, "small.keras", _sequential((28, 28)))
+    return rewritten(
+        small, w.root / "odd.keras", patch=lambda data: patched_zip(data, flags, method, "model.weights.h5")
+    )
+
+
+def reused_conv_keras(w: World) -> Path:
+    path = w.root / "reused.keras"
+    reused_conv_model(10).save(path)
+    return path
+
+
+def canvas_png(png: bytes) -> Callable[[], object]:
+    from mnist_core.canvas_image import decode_canvas_png
+
+    return lambda: decode_canvas_png(png)
+
+
+def my_digits_zip(w: World, labels: str, flags: int = 0, method: int | None = None) -> Path:
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.fromarray(_INKED[0]).save(png, format="PNG")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("labels.csv", labels)
+        archive.writestr("d0.png", png.getvalue())
+    path = w.root / "digits.zip"
+    path.write_bytes(patched_zip(buffer.getvalue(), flags, method, "d0.png") if flags or method else buffer.getvalue())
+    return path
+
+
+CASES += [
+    Case(_R, "run-npz-encrypted", "a run whose evaluation.npz has an entry flagged encrypted",
+         lambda w: damaged_run(w, "evaluation.npz", patch=lambda d: patched_zip(d, ENCRYPTED_FLAG, None, "labels.npy")),
+         None, "evaluation.npz: 'labels.npy' is encrypted (password-protected)"),
+    Case(_R, "run-npz-method-98", "a run whose evaluation.npz is packed with compression method 98",
+         lambda w: damaged_run(w, "evaluation.npz", patch=lambda d: patched_zip(d, method=98)),
+         None, "is compressed with method 98, which Digit Lab cannot unpack"),
+    Case(_M, "model-hdf5-shape-bomb", "a 30 KB .keras whose weights declare 2^28 floats and write none",
+         lambda w: loads(shape_bomb_keras(w)),
+         ModelLoadError, "its weights declare more than 58 MB (weight 'layers/dense/vars/bomb' alone 1,024.0 MB)"),
+    Case(_M, "model-weights-encrypted", "a .keras whose model.weights.h5 is flagged encrypted",
+         lambda w: loads(odd_weights_keras(w, ENCRYPTED_FLAG, None)),
+         ModelLoadError, "odd.keras: 'model.weights.h5' is encrypted (password-protected)"),
+    Case(_M, "model-weights-method-98", "a .keras whose model.weights.h5 uses compression method 98",
+         lambda w: loads(odd_weights_keras(w, 0, 98)),
+         ModelLoadError, "'model.weights.h5' is compressed with method 98"),
+    Case(_M, "model-conv-reused-10x", "one Conv2D(64) called ten times (41,000 parameters, 290 M multiply-adds)",
+         lambda w: loads(reused_conv_keras(w)),
+         ModelLoadError, "million multiply-adds per image (a layer called several times counts each time)"),
+    Case(_W, "canvas-png-13000px", "a 13000×13000 PNG sent as the canvas's picture (0.2 MB)",
+         lambda w: canvas_png(png_header_bomb(13_000)),
+         CanvasImageError, "The drawing arrived as a 13,000x13,000 picture; the canvas is at most 2,048 px"),
+    Case(_W, "canvas-not-png", "100 zero bytes sent as the canvas's picture",
+         lambda w: canvas_png(b"\x00" * 100),
+         CanvasImageError, "The drawing could not be read (UnidentifiedImageError)."),
+    Case(_I, "labels-csv-100000-rows", "My digits zip whose labels.csv lists 100,000 digits",
+         lambda w: reads_digits(my_digits_zip(w, "file,label\n" + "d0.png,0\n" * 100_000)),
+         MyDigitsError, "labels.csv lists more than 5,000 digits, the most My digits keeps"),
+    Case(_I, "png-encrypted", "My digits zip whose PNG is flagged encrypted",
+         lambda w: reads_digits(my_digits_zip(w, "d0.png,1\n", ENCRYPTED_FLAG)),
+         MyDigitsError, "digits.zip: 'd0.png' is encrypted (password-protected)"),
 ]  # fmt: skip
 
 

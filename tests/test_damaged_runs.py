@@ -15,10 +15,13 @@ import json
 import math
 import shutil
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile_files import ENCRYPTED_FLAG, patched_zip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_pages import make_run, open_app, runs_root, starter, tiny_model  # noqa: F401 - fixtures
@@ -221,6 +224,11 @@ ISSUE_EXAMPLES = {  # case -> (file, bytes, what damage() says)
                        "watch.json: labels.0: Input should be less than or equal to 9"),
     "finetune-text": ("finetune.json", edited("finetune.json", holdout="better"),
                       "finetune.json: holdout: Input should be a valid dictionary"),
+    # issue 32: NumPy's zip reader raised RuntimeError / NotImplementedError for these, and the sidebar broke
+    "npz-encrypted": ("evaluation.npz", patched_zip(VALID["evaluation.npz"], ENCRYPTED_FLAG, member="labels.npy"),
+                      "evaluation.npz: 'labels.npy' is encrypted (password-protected)"),
+    "npz-method-98": ("evaluation.npz", patched_zip(VALID["evaluation.npz"], method=98),
+                      "evaluation.npz: 'probabilities.npy' is compressed with method 98"),
 }  # fmt: skip
 BAD_METRICS = [  # rows of the wrong types, bytes that are not UTF-8, a torn last line: skipped, never damage
     json.dumps({"kind": "epoch", "epoch": "two", "t": 1, "loss": "abc"}).encode(),
@@ -236,6 +244,42 @@ def test_the_issues_examples_are_named(tmp_path: Path, case: str) -> None:
     handle = write_damaged(tmp_path / "runs", file, data)
     assert handle.damage().startswith(message), handle.damage()
     check_runs(tmp_path / "runs", file)
+
+
+READER_ERRORS = (  # what a reader of an outside file may raise (issue 32), whatever the file
+    RuntimeError("File is encrypted, password required"), NotImplementedError("compression method 98"),
+    zipfile.BadZipFile("Bad CRC-32"), EOFError("truncated"), zlib.error("invalid stored block lengths"),
+    OSError("Unable to open file"), ValueError("cannot reshape"), KeyError("labels.npy"), MemoryError(),
+    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), RecursionError(), TypeError("bad"),
+)  # fmt: skip
+
+
+@ENGINE
+@given(file=st.sampled_from(FILES), error=st.sampled_from(READER_ERRORS))
+def test_any_error_of_any_reader_is_damage_that_names_the_file(file: str, error: Exception) -> None:
+    """However a reader fails, damage() answers with a sentence naming the file, so the sidebar can offer Delete."""
+    from mnist_core import run_arrays, run_damage
+
+    def failing(*args, **kwargs):
+        raise error
+
+    readers = {**run_damage.READERS, **{f: failing for f in run_damage.READERS if f == file}}
+    root = Path(tempfile.mkdtemp())
+    try:
+        shutil.copytree(TEMPLATE, root / "runs")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(run_damage, "READERS", readers)
+            if file == "evaluation.npz":
+                patch.setattr(run_arrays, "check_evaluation_arrays", failing)
+            run_damage._file_damage.cache_clear()
+            problem = runs.RunHandle(root / "runs" / DAMAGED).damage()
+        if file == "metrics.jsonl":
+            assert problem is None  # never damage: its bad rows are skipped
+        else:
+            assert problem is not None and problem.startswith(file) and type(error).__name__ in problem, problem
+    finally:
+        run_damage._file_damage.cache_clear()
+        shutil.rmtree(root)
 
 
 def test_metrics_rows_of_wrong_types_are_skipped_not_damage(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
+from PIL import Image
 from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 
@@ -328,8 +330,17 @@ def test_live_run_shows_progress_and_stop_requests_a_stop(runs_root, live_worker
 def fake_canvas(monkeypatch, image) -> None:
     """Replace streamlit-drawable-canvas with a module whose canvas always returns `image`."""
     module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=image)
+    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_bytes=png_bytes(image))
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+
+
+def png_bytes(image: np.ndarray | None) -> bytes | None:
+    """What streamlit-drawable-canvas hands the page: the drawing as PNG bytes."""
+    if image is None:
+        return None
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def drawn_digit() -> np.ndarray:
@@ -364,7 +375,7 @@ def test_the_wrong_answer_choices_follow_each_new_answer(runs_root, monkeypatch)
 
     canvas = {"image": drawing("7")}  # the real starter model: it reads these two drawings right
     module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=canvas["image"])
+    module.st_canvas = lambda **kwargs: types.SimpleNamespace(image_bytes=png_bytes(canvas["image"]))
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
     at = open_app("draw")
     wrong = lambda: next(p for p in at.pills if p.label == "That's wrong, it's a")  # noqa: E731

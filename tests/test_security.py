@@ -123,7 +123,7 @@ def test_an_uploaded_models_name_never_becomes_a_path(tmp_path: Path, monkeypatc
     root = tmp_path / "server" / "runs"
     monkeypatch.setenv(runs.RUNS_DIR_ENV, str(root))
     canvas = types.ModuleType("streamlit_drawable_canvas")
-    canvas.st_canvas = lambda **kwargs: types.SimpleNamespace(image_data=None)
+    canvas.st_canvas = lambda **kwargs: types.SimpleNamespace(image_bytes=None)
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas)
     st.cache_resource.clear()
     before = {p for p in tmp_path.rglob("*")}
