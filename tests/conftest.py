@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,13 @@ def mnist_dir() -> Path:
         if str(candidate) not in ("", ".") and (candidate / "train-images-idx3-ubyte.gz").is_file():
             return candidate
     pytest.skip(f"full MNIST not found at {SHARED_MNIST} (or $MNIST_DATA_DIR)")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """pytest's own fault handler is off by now; a crash while the interpreter shuts down (a native
+    library's thread, after the summary) still prints where each thread was, so CI shows its cause."""
+    faulthandler.enable(file=sys.__stderr__, all_threads=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

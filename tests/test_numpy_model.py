@@ -65,12 +65,21 @@ def test_a_layer_without_a_numpy_copy_is_refused_by_name(tmp_path):
         load_numpy_predictor(path)
 
 
+def _empty_hdf5(path) -> bytes:
+    """A well-formed weights file with nothing in it (the budget check refuses a file that is not HDF5)."""
+    import h5py
+
+    with h5py.File(path, "w"):
+        pass
+    return path.read_bytes()
+
+
 def test_a_functional_model_is_refused(tmp_path):
     path = tmp_path / "functional.keras"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("config.json", json.dumps({"class_name": "Functional", "config": {"layers": []}}))
         archive.writestr("metadata.json", json.dumps({"keras_version": "3.0.0"}))
-        archive.writestr("model.weights.h5", b"")
+        archive.writestr("model.weights.h5", _empty_hdf5(tmp_path / "empty.h5"))
     with pytest.raises(
         ValueError, match="functional.keras: only Sequential models have a NumPy copy; this is Functional"
     ):

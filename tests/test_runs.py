@@ -132,7 +132,8 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path, mon
             handle.delete()
         assert len(list_runs(root)) == 1
         progress = handle.progress()
-        assert progress.epochs == 200 and 0 < progress.fraction < 0.5 and progress.batches == 63
+        # ceil(1,800 / 32): 200 of the 2,000 digits are held out for validation
+        assert progress.epochs == 200 and 0 < progress.fraction < 0.5 and progress.batches == 57
 
         asked = time.monotonic()
         handle.stop()
@@ -221,7 +222,7 @@ def test_metrics_have_one_row_per_epoch_and_batch_rows(finished: RunHandle) -> N
     assert metrics.batches, "no batch rows: the live curve would stay empty"
     for row in metrics.batches:
         assert {"epoch", "batch", "step", "loss", "accuracy", "samples_per_s", "seen", "t"} <= set(row)
-        assert row["batches"] == 16 and 1 <= row["batch"] <= 16  # ceil(500 / 32)
+        assert row["batches"] == 15 and 1 <= row["batch"] <= 15  # ceil(450 / 32): 50 of 500 held out
     steps = metrics.column("batch", "step")
     assert steps == sorted(steps) and metrics.batches[0]["step"] == 1
     times = [row["t"] for row in sorted(metrics.batches + metrics.epochs, key=lambda r: r["t"])]
@@ -479,8 +480,10 @@ def test_batch_larger_than_the_embedded_data_fails_clearly(tmp_path: Path, monke
     status = handle.wait(timeout=120)
     reap(handle)
     assert status.state == "failed"
-    assert status.message == ("Training failed: batch_size 5000 is larger than the 4,000 training digits; "
-                              "choose a batch size of at most 4,000.")  # fmt: skip
+    assert status.message == (
+        "Training failed: batch_size 5000 is larger than the 3,600 training digits "
+        "(4,000 less the 400 held out for validation); choose a batch size of at most 3,600."
+    )
     assert status.ended_at is not None and handle.evaluation() is None and handle.model_path() is None
     handle.delete()
     assert list_runs(tmp_path / "runs") == []
