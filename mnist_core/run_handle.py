@@ -44,6 +44,24 @@ class RunQueueFullError(RunError):
     """This person already has as many runs waiting as the queue allows."""
 
 
+class QueueUnavailableError(RunError):
+    """The queue cannot hand out runs: a queue setting is wrong or the worker pool's broker is down. The
+    message is the operator's advice; a student is told something they can act on (ui.queue_panel)."""
+
+
+def _who_died(status: RunStatus) -> str:
+    """Which training process ended without finishing, and what can end one that way."""
+    host = status.host or heartbeat.HOST
+    pool_worker = status.worker and not re.fullmatch(r".+:\d+", status.worker)  # not a local "host:pid"
+    if host == heartbeat.HOST and not pool_worker:
+        return "The training process ended unexpectedly (it was killed or ran out of memory, or the server restarted)"
+    name = f"Worker {status.worker}" if pool_worker else f"The worker on {host}"
+    return (
+        f"{name} stopped answering (no heartbeat for {heartbeat.timeout_s():.0f} s: it was stopped, crashed or "
+        "lost its connection)"
+    )
+
+
 @dataclass(frozen=True)
 class RunMetrics:
     """The valid rows of metrics.jsonl, split by kind."""
@@ -164,7 +182,7 @@ class RunHandle:
         self.files.remove_temp_files()
         best = self.model_path("best")
         kept = f"its last checkpoint (epoch {status.epoch}) is kept" if best else "no checkpoint was saved yet"
-        message = f"The training process ended unexpectedly (server restart or crash); {kept}."
+        message = f"{_who_died(status)}; {kept}."
         try:
             return self.files.update_status(state="interrupted", ended_at=time.time(), message=message, pid=None)
         except StorageError:

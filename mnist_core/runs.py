@@ -23,6 +23,7 @@ from mnist_core.people import Person, owner_of
 from mnist_core.run_files import CONFIG, create_run
 from mnist_core.run_handle import (  # noqa: F401 (re-exported: runs is the public API)
     Progress,
+    QueueUnavailableError,
     RunBusyError,
     RunError,
     RunHandle,
@@ -176,7 +177,7 @@ def _hand_out(root: Path, launcher: run_queue.Launcher) -> list[RunHandle]:
     try:
         free = launcher.capacity(root) - busy
     except (run_queue.QueueSettingError, OSError) as error:  # OSError: the Celery pool's broker is down
-        raise RunError(str(error)) from error
+        raise QueueUnavailableError(str(error)) from error
     waiting = _waiting(handles)
     if free <= 0 or not waiting:
         return []
@@ -223,6 +224,14 @@ def writable_runs_dir(path: str | Path | None = None) -> Path:
     return root
 
 
+def _auto_name(root: Path, config: TrainingConfig, stamp: str) -> str:
+    """ "mlp 13:36:04", or "mlp 13:36:04 (2)" when a run started in the same second has that name (two
+    people press Start together). Only that second's folders are read: their ids begin with the stamp."""
+    base = f"{config.architecture} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"
+    taken = {RunHandle(path).name for path in root.glob(f"{stamp}-*") if (path / CONFIG).is_file()}
+    return next(label for n in range(1, len(taken) + 2) if (label := base if n == 1 else f"{base} ({n})") not in taken)
+
+
 def _create_run_folder(
     root: Path,
     config: TrainingConfig,
@@ -233,7 +242,7 @@ def _create_run_folder(
     lesson: str | None = None,
 ) -> RunHandle:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    label = validate_name(name) if name else f"{config.architecture} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"
+    label = validate_name(name) if name else _auto_name(root, config, stamp)
     now = time.time()
     status = {"state": "queued", "message": "Waiting in the training queue…", "epochs": config.epochs}
     # The worker's cwd is the package root, so a relative --data-dir must be resolved here.

@@ -8,11 +8,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from mnist_core.run_files import RunFiles
 from mnist_core.storage import StorageError
 
+EXEC_RETRIES = 20  # 10 ms apart: how long a process may be mid-exec
 HOST = socket.gethostname()  # pids are only meaningful on this machine
 
 
@@ -46,13 +48,20 @@ def pid_is_worker(pid: int) -> bool:
     except PermissionError:
         return True
     cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
+    if not cmdline.exists():
+        return True
+    for _ in range(EXEC_RETRIES):
         try:
             text = cmdline.read_bytes()
         except OSError:
             return False
-        return b"mnist_core" in text and not _is_zombie(pid)
-    return True
+        if text:
+            return b"mnist_core" in text and not _is_zombie(pid)
+        # Empty while the kernel is still inside exec: Popen has returned (close-on-exec ran) but the new
+        # program's arguments are not mapped yet. A run checked in that instant was once marked
+        # interrupted 4 ms after its hand-out. A kernel thread stays empty and is not a worker.
+        time.sleep(0.01)
+    return False
 
 
 def _is_zombie(pid: int) -> bool:

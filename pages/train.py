@@ -21,7 +21,7 @@ from ui.formatting import describe_config, format_duration, overlay_series, run_
 from ui.lesson_controls import current_lesson, with_lesson
 from ui.live_run import live_run
 from ui.model_picker import model_summary
-from ui.queue_panel import queue_panel
+from ui.queue_panel import queue_panel, queue_trouble
 from ui.responsive import columns
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
@@ -76,7 +76,9 @@ if start_col.button(
 ):
     try:
         handle = runs.start_run(config, name=run_name.strip() or None, owner=person, lesson=current_lesson())
-    except (runs.RunError, LessonLockError) as error:  # the queue is full, a bad name, a lesson's lock
+    except runs.RunError as error:  # the queue is full or down, a bad name
+        st.error(queue_trouble(error, person, waiting=False), icon=":material/error:")
+    except LessonLockError as error:  # a lesson's lock
         st.error(escape_markdown(error), icon=":material/error:")
     else:
         st.session_state[KEY + "run_id"] = handle.id

@@ -129,6 +129,7 @@ def test_stop_a_running_and_a_waiting_run_a_killed_worker_s_run_is_interrupted_a
     pool.workers["w1"].kill()
     wait_for(lambda: victim.status().state == "interrupted", HEARTBEAT_TIMEOUT_S + 10, "the killed worker's run ends")
     assert time.monotonic() - killed_at <= HEARTBEAT_TIMEOUT_S + 10
+    assert victim.status().message.startswith("Worker w1 stopped answering (no heartbeat for ")  # named as such
     survivor.stop()
     status = wait_for(lambda: survivor.status().is_finished and survivor.status(), RUN_S, "the stopped run ends")
     assert status.state == "stopped" and "Stopped on request" in status.message

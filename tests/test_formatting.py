@@ -21,3 +21,20 @@ def test_upscale_pads_to_a_square_and_keeps_pixels_sharp(shape, size, expected):
 @pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (5.4, "5 s"), (65, "1 min 05 s"), (3725, "1 h 02 min")])
 def test_format_duration(seconds, text):
     assert formatting.format_duration(seconds) == text
+
+
+def test_a_pickers_label_says_whose_run_it_is_when_it_is_not_the_viewers(tmp_path):
+    """Issue 32: Draw's picker did not say whose a shared or imported run was."""
+    from mnist_core.config import TrainingConfig
+    from mnist_core.people import Person
+    from mnist_core.run_files import RunFiles
+    from mnist_core.runs import RunHandle
+
+    ana, ben = Person("iss|ana", "ana@school.test", "Ana"), Person("iss|ben", "ben@school.test", "Ben", is_teacher=True)
+    files = RunFiles(tmp_path / "20260101-120000-run")
+    files.path.mkdir()
+    files.write_meta(TrainingConfig(), "wide MLP", None, owner=ana.owner_record())
+    files.update_status(state="completed", message="done", created_at=1.0)
+    assert formatting.score_label(RunHandle(files.path, ana)) == "wide MLP"
+    assert formatting.score_label(RunHandle(files.path, ben)) == "wide MLP · Ana's"
+    assert formatting.score_label(RunHandle(files.path, None)) == "wide MLP"  # the operator, without sign-in

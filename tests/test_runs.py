@@ -166,7 +166,8 @@ def test_killed_worker_is_interrupted_and_keeps_its_checkpoint(started: dict[str
     finally:
         reap(handle)
     status = handle.status()
-    assert re.fullmatch(r"The training process ended unexpectedly \(server restart or crash\); "
+    assert re.fullmatch(r"The training process ended unexpectedly \(it was killed or ran out of memory, or the "
+                        r"server restarted\); "
                         r"its last checkpoint \(epoch \d+\) is kept\.", status.message)  # fmt: skip
     assert status.ended_at is not None and status.pid is None and status.is_finished
     assert json.loads((handle.path / "status.json").read_text())["state"] == "interrupted"
@@ -409,6 +410,14 @@ def test_same_second_runs_with_long_names_can_be_loaded(tmp_path: Path, monkeypa
     assert second.id == first.id + "-2"
     for handle in (first, second):
         assert load_run(handle.id, tmp_path).path == handle.path
+
+
+def test_runs_named_for_the_same_second_get_a_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 32: two people pressing Start in the same second both got "mlp 12:00:00"."""
+    monkeypatch.setattr(runs.time, "strftime", lambda fmt: "20240101-120000")
+    names = [runs._create_run_folder(tmp_path, TINY, None, None).name for _ in range(3)]
+    assert names == ["mlp 12:00:00", "mlp 12:00:00 (2)", "mlp 12:00:00 (3)"]
+    assert runs._create_run_folder(tmp_path, TINY, "mine", None).name == "mine"  # a name given is kept as given
 
 
 def test_relative_data_dir_is_stored_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,3 +48,21 @@ def test_no_worker_says_how_to_start_one_and_no_broker_shows_nothing(tmp_path, m
     monkeypatch.delenv("DIGIT_LAB_BROKER")
     at = AppTest.from_function(widget).run()
     assert not at.warning and not at.dataframe and not at.exception
+
+
+def test_a_student_waiting_on_a_broken_queue_is_told_what_happens_to_their_run_not_the_operators_advice():
+    """Issue 32: waiting students saw "start Redis or unset DIGIT_LAB_BROKER"."""
+    from mnist_core import runs
+    from mnist_core.people import Person
+    from ui.queue_panel import queue_trouble
+
+    down = runs.QueueUnavailableError(
+        "Cannot reach the broker at redis://x:1/0: refused; start Redis or unset DIGIT_LAB_BROKER"
+    )
+    student, teacher = Person("iss|s", "s@school.test", "Sam"), Person("iss|t", "t@school.test", "Tia", is_teacher=True)
+    assert "start Redis" in queue_trouble(down, teacher) and "start Redis" in queue_trouble(down, None)
+    waiting, starting = queue_trouble(down, student), queue_trouble(down, student, waiting=False)
+    assert "Redis" not in waiting + starting and "DIGIT_LAB" not in waiting + starting
+    assert "keeps its place" in waiting and "was not started; press Start again" in starting
+    full = runs.RunQueueFullError("You already have 3 runs waiting; wait for one to start or cancel one.")
+    assert queue_trouble(full, student) == queue_trouble(full, teacher)  # the student's own limit: said as it is

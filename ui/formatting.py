@@ -33,8 +33,8 @@ def describe_config(config: TrainingConfig) -> str:
         f"batch {config.batch_size}",
         f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}",
     ]
-    if config.min_steps:
-        parts.append(f"≥{config.min_steps:,} steps")
+    if config.min_steps:  # the epochs are a floor then: "at least 1 epoch and 600 steps"
+        parts[-1] = f"at least {parts[-1]} and {config.min_steps:,} steps"
     if config.augmentation:
         parts.append("augmented")
     if config.train_limit:
@@ -51,6 +51,20 @@ def plan_text(plan, config: TrainingConfig) -> str:
     if config.min_steps:
         return text + f" ({plan.steps:,} steps; at least {config.min_steps:,})."
     return text + f" ({plan.steps:,} steps)."
+
+
+def steps_warning(plan, config: TrainingConfig) -> str | None:
+    """When *At least this many steps* asks for more than the most epochs a run may have."""
+    from mnist_core.config import MAX_EPOCHS
+
+    if not config.min_steps or plan.steps >= config.min_steps:
+        return None
+    return (
+        f"**Fewer steps than asked.** At least {config.min_steps:,} steps would need "
+        f"{-(-config.min_steps // plan.steps_per_epoch):,} epochs of {plan.steps_per_epoch:,} steps; a run trains "
+        f"at most {MAX_EPOCHS} epochs, so this one stops after {plan.steps:,} steps. Lower *At least this many "
+        "steps* or use smaller batches."
+    )
 
 
 def batch_norm_hint(plan, config: TrainingConfig) -> str | None:
@@ -190,6 +204,11 @@ def example_caption(example) -> str:
 
 
 def score_label(handle) -> str:
-    """A run's name with its headline accuracy, e.g. 'wide MLP (98.1% test)', for pickers."""
+    """A run's name with its headline accuracy, e.g. 'wide MLP (98.1% test)', for pickers; someone else's
+    run (a classmate's shared one, or any run a teacher sees) says whose: 'wide MLP (98.1% test) · Ana's'."""
     accuracy, kind = best_accuracy(handle)
-    return f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
+    label = f"{handle.name} ({accuracy:.1%} {kind})" if accuracy is not None else handle.name
+    owner, viewer = handle.owner, handle.viewer
+    if viewer is not None and owner.id is not None and owner.id != viewer.id:
+        label += f" · {owner.label}'s"
+    return label

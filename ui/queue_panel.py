@@ -26,8 +26,8 @@ def queue_panel(run_ids: tuple[str, ...], person: Person | None, key: str) -> No
     """The waiting runs `run_ids` of `person`, one row each."""
     try:
         runs.dispatch(blocking=False)
-    except runs.RunError as error:  # a queue setting is wrong: say so, the runs keep waiting
-        st.error(escape_markdown(error), icon=":material/error:")
+    except runs.RunError as error:  # a queue setting is wrong or the broker is down: the runs keep waiting
+        st.error(queue_trouble(error, person), icon=":material/error:")
     places = queue_places()
     if any(run_id not in places for run_id in run_ids):
         st.rerun()  # one of them started (or was cancelled elsewhere): show it
@@ -48,6 +48,22 @@ def queue_panel(run_ids: tuple[str, ...], person: Person | None, key: str) -> No
             on_click=_cancel,
             args=(run_id, person),
         )
+
+
+def queue_trouble(error: runs.RunError, person: Person | None, waiting: bool = True) -> str:
+    """A run error as whoever sees it can act on it: the queue's trouble (a setting, the broker) in the
+    operator's words for the operator and teachers; for a student, what happens to their run instead."""
+    if not isinstance(error, runs.QueueUnavailableError) or person is None or person.is_teacher:
+        return escape_markdown(error)
+    then = (
+        "Your run keeps its place and starts by itself once the queue works again"
+        if waiting
+        else "Your run was not started; press Start again in a minute"
+    )
+    return (
+        "The training queue cannot hand out runs right now: the server needs its operator. "
+        f"{then}; tell your teacher if this lasts."
+    )
 
 
 def _cancel(run_id: str, person: Person | None) -> None:

@@ -25,7 +25,7 @@ from mnist_core.config import (
 from mnist_core.config_text import format_field
 from mnist_core.presets import PRESETS
 from ui.data_banner import cached_data_info
-from ui.formatting import batch_norm_hint, plan_text, preset_expectation
+from ui.formatting import batch_norm_hint, plan_text, preset_expectation, steps_warning
 from ui.lesson_controls import current_lesson, knob, lesson_banner
 from ui.responsive import columns
 
@@ -278,5 +278,7 @@ def show_plan(config: TrainingConfig) -> None:
         return
     plan = training.plan(config, data.n_train)
     st.caption(f":material/timer: {plan_text(plan, config)}")
+    if warning := steps_warning(plan, config):
+        st.warning(warning, icon=":material/warning:")
     if hint := batch_norm_hint(plan, config):
         st.info(hint, icon=":material/lightbulb:")
