@@ -15,6 +15,8 @@ from mnist_core.download_cli import cmd_download  # issue 17
 from mnist_core.lessons.cli import add_parser as add_lesson_parser
 from mnist_core.lessons.cli import cmd_lesson
 from mnist_core.lessons.files import load_lesson
+from mnist_core.notebook.cli import add_parser as add_notebook_parser
+from mnist_core.notebook.cli import cmd_export_notebook
 from mnist_core.presets import PRESETS, get_preset
 from mnist_core.runs import RunError, RunHandle, dispatch, list_runs, load_run, start_run
 from mnist_core.tensorboard_cli import add_parser as add_tensorboard_parser  # issue 17
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tensorboard_parser(commands)  # issue 17: python -m mnist_core tensorboard
     add_worker_parser(commands)  # issue 16: python -m mnist_core worker
     add_lesson_parser(commands)
+    add_notebook_parser(commands)
     return parser
 
 
@@ -209,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     commands["tensorboard"] = cmd_tensorboard  # issue 17
     commands["worker"] = cmd_worker  # issue 16
     commands["lesson"] = cmd_lesson
+    commands["export-notebook"] = cmd_export_notebook
     try:
         return commands[args.command](args)
     except (ConfigError, RunError, ValueError, OSError) as error:

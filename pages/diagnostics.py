@@ -13,6 +13,7 @@ from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
 from ui.model_picker import model_picker, model_summary
 from ui.responsive import columns
+from ui.share import export_button
 from ui.uploads import in_user_terms
 
 ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
@@ -175,5 +176,6 @@ if handle is not None:
     st.plotly_chart(
         charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)), key=KEY + "curves"
     )
+    export_button(handle, "run", key=KEY)  # the run as a zip, a notebook, a script
 if model_path is not None:
     model_summary(model_path, KEY + "summary")

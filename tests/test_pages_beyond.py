@@ -198,3 +198,44 @@ def test_export_then_import_a_run_and_a_bad_zip_is_a_message(runs_root):  # noqa
     at.run()
     assert not at.exception
     assert sorted(h.name for h in runs.list_runs()) == ["shared run", "shared run (imported)"]
+
+
+def test_a_finished_run_exports_as_a_notebook_and_a_fine_tune_says_why_not(runs_root):  # noqa: F811
+    """Issue 28: Export as notebook / as script beside Export as zip; a run with no notebook keeps the buttons,
+    disabled, with the reason as their help."""
+    import nbformat
+
+    from ui.files import run_notebook_file
+
+    files = make_run(runs_root, "home", name="take it home")
+    at = open_app("train")
+    assert not at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    for label in ("Export as zip", "Export as notebook", "Export as script"):
+        assert label in buttons and not buttons[label].disabled, sorted(buttons)
+    nbformat.validate(nbformat.reads(run_notebook_file(files.path.name, ".ipynb").decode(), as_version=4))
+    assert b"# %% [markdown]" in run_notebook_file(files.path.name, ".py")
+
+    files.update_meta(finetune={"base": "starter"})
+    at = open_app("train")
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert buttons["Export as notebook"].disabled and "fine-tunes another model" in buttons["Export as notebook"].help
+    assert not buttons["Export as zip"].disabled
+
+
+def test_a_link_with_many_bad_parameters_gives_one_warning_and_steps_beyond_the_cap_say_so(runs_root):  # noqa: F811
+    """Issue 32: 150 parameters once gave 101 banners; min_steps=100000&epochs=1 gave no word at all."""
+    at = open_app()
+    at.query_params.update({f"knob{i}": "1" for i in range(150)})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    link_warnings = [w.value for w in at.warning if w.value.startswith("From the link")]
+    assert len(link_warnings) == 1, link_warnings
+    assert "101 settings were not used as written" in link_warnings[0] and "…and 95 more." in link_warnings[0]
+
+    at = open_app()
+    at.query_params.update({"min_steps": "100000", "epochs": "1"})
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("Fewer steps than asked" in w.value and "at most 500 epochs" in w.value for w in at.warning)
+    assert any("at least 1 epoch and 100,000 steps" in c.value for c in at.caption)

@@ -77,3 +77,12 @@ def run_zip(run_id: str) -> bytes:
     from mnist_core.sharing import export_run_zip
 
     return export_bytes(lambda path: export_run_zip(load_run(run_id), path), ".zip")
+
+
+def run_notebook_file(run_id: str, suffix: str) -> bytes:
+    """A finished run as a Jupyter notebook (suffix ".ipynb") or its py:percent script (".py")."""
+    from mnist_core.notebook.export import export_notebook
+    from mnist_core.runs import load_run
+
+    where = "out" if suffix == ".ipynb" else "py"
+    return export_bytes(lambda path: export_notebook(load_run(run_id), **{where: path}), suffix)

@@ -17,6 +17,7 @@ from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
+from mnist_core.notebook.export import ExportError, exportable_config
 from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
 from ui.sign_in import current_person
@@ -27,6 +28,7 @@ OWN_PARAMS = {"page", "embed", "embed_options", "lesson"}  # query parameters th
 URLS_REMEMBERED = 100  # settings URLs a session remembers as its own (a slider dragged end to end: ~60)
 MAX_VALUE_CHARS = 200  # a longer query value is ignored
 MAX_PARAMS = 100  # more query parameters than this are ignored
+WARNINGS_SHOWN = 6  # a link's ignored parameters listed in its one warning; the rest are counted
 
 
 # ---------------------------------------------------------------- Share: settings in the URL
@@ -109,8 +111,18 @@ def restore_from_url(fill_form: Callable[[TrainingConfig], None]) -> None:
 
 
 def show_url_warnings() -> None:
-    for warning in st.session_state.pop(KEY + "url_warnings", ()):
-        st.warning(f"From the link: {escape_markdown(warning)}", icon=":material/link_off:")
+    """What the link could not use as written, in one box however many (the first few, then a count)."""
+    warnings = st.session_state.pop(KEY + "url_warnings", ())
+    if len(warnings) == 1:
+        st.warning(f"From the link: {escape_markdown(warnings[0])}", icon=":material/link_off:")
+    elif warnings:
+        shown = "".join(f"\n- {escape_markdown(w)}" for w in warnings[:WARNINGS_SHOWN])
+        more = f"\n\n…and {len(warnings) - WARNINGS_SHOWN} more." if len(warnings) > WARNINGS_SHOWN else ""
+        st.warning(
+            f"From the link: {len(warnings)} settings were not used as written; the form shows what is used."
+            f"{shown}{more}",
+            icon=":material/link_off:",
+        )
 
 
 def sync_url(config: TrainingConfig | None) -> None:
@@ -137,18 +149,44 @@ def _remember_url(params: dict) -> None:
 
 
 # ---------------------------------------------------------------- Share: runs as zip files
-def export_button(handle: runs.RunHandle, where: str) -> None:
-    st.download_button(
+def export_button(handle: runs.RunHandle, where: str, key: str = KEY) -> None:
+    """Take the run away: a zip for another Digit Lab, a notebook and a script for Jupyter or Colab."""
+    zip_col, notebook_col, script_col = st.columns(3)
+    zip_col.download_button(
         "Export as zip",
         functools.partial(files.run_zip, handle.id),
         file_name=f"{handle.id}.zip",
         mime="application/zip",
         icon=":material/ios_share:",
         on_click="ignore",
-        key=f"{KEY}{where}_export",
+        key=f"{key}{where}_export",
         help="The run's settings, curves, models and evaluation in one file; import it on the Train "
         "page of any Digit Lab.",
+        width="stretch",
     )
+    try:
+        exportable_config(handle)
+        refused = None
+    except ExportError as error:
+        refused = str(error)
+    for col, suffix, label, icon, what in (
+        (notebook_col, ".ipynb", "Export as notebook", ":material/code_blocks:", "a Jupyter notebook"),
+        (script_col, ".py", "Export as script", ":material/terminal:", "a Python script (py:percent cells)"),
+    ):
+        col.download_button(
+            label,
+            functools.partial(files.run_notebook_file, handle.id, suffix),
+            file_name=f"{handle.id}{suffix}",
+            mime="application/x-ipynb+json" if suffix == ".ipynb" else "text/x-python",
+            icon=icon,
+            on_click="ignore",
+            key=f"{key}{where}_export{suffix}",
+            disabled=refused is not None,
+            help=refused
+            or f"This run as {what} that trains the same model with Keras alone (no Digit Lab needed): "
+            "read it, run it, change it.",
+            width="stretch",
+        )
 
 
 def import_uploader() -> runs.RunHandle | None:

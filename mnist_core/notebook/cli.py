@@ -1,0 +1,23 @@
+"""`python -m mnist_core export-notebook RUN --out FILE.ipynb [--py FILE.py]`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mnist_core.notebook.export import export_notebook
+from mnist_core.runs import load_run
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    command = commands.add_parser("export-notebook", help="a finished run as a runnable Keras 3 notebook and script")
+    command.add_argument("run", metavar="RUN", help="the run's id (`python -m mnist_core runs` lists them)")
+    command.add_argument("--out", type=Path, help="write the notebook here (.ipynb)")
+    command.add_argument("--py", type=Path, help="write the same cells as a py:percent script here")
+    command.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
+
+
+def cmd_export_notebook(args: argparse.Namespace) -> int:
+    for path in export_notebook(load_run(args.run, args.runs_dir), args.out, args.py):
+        print(f"wrote {path}")
+    return 0
