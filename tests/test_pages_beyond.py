@@ -234,7 +234,7 @@ def test_a_link_with_many_bad_parameters_gives_one_warning_and_steps_beyond_the_
     assert "101 settings were not used as written" in link_warnings[0] and "…and 95 more." in link_warnings[0]
 
     at = open_app()
-    at.query_params.update({"min_steps": "100000", "epochs": "1"})
+    at.query_params.update({"min_steps": "100000", "epochs": "1", "batch_size": "1024"})  # short of it on any data
     at.switch_page("pages/train.py").run()
     assert not at.exception
     assert any("Fewer steps than asked" in w.value and "at most 500 epochs" in w.value for w in at.warning)
