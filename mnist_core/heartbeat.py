@@ -68,6 +68,12 @@ def local_worker_name() -> str:
     return f"{HOST}:{os.getpid()}"
 
 
+def is_local_worker_name(worker: str) -> bool:
+    """Whether `worker` is a name `local_worker_name` gives ("host:pid"), not a pool worker's own name."""
+    host, _, pid = worker.rpartition(":")
+    return bool(host) and pid.isdigit()
+
+
 class Heartbeat:
     """Beats for this process every EVERY_S seconds until stopped (a context manager).
 

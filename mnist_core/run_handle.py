@@ -52,7 +52,7 @@ class QueueUnavailableError(RunError):
 def _who_died(status: RunStatus) -> str:
     """Which training process ended without finishing, and what can end one that way."""
     host = status.host or heartbeat.HOST
-    pool_worker = status.worker and not re.fullmatch(r".+:\d+", status.worker)  # not a local "host:pid"
+    pool_worker = bool(status.worker) and not heartbeat.is_local_worker_name(status.worker)
     if host == heartbeat.HOST and not pool_worker:
         return "The training process ended unexpectedly (it was killed or ran out of memory, or the server restarted)"
     name = f"Worker {status.worker}" if pool_worker else f"The worker on {host}"

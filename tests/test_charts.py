@@ -114,3 +114,39 @@ def test_per_class_bars_show_precision_recall_and_f1_for_each_digit():
     fig = charts.per_class_bars(rows)
     assert [t.name for t in fig.data] == ["precision", "recall", "F1"]
     assert list(fig.data[1].y) == pytest.approx([0.8 + d / 100 for d in range(10)])
+
+
+RACE = """
+import importlib, importlib.abc, sys, threading, time
+from ui import charts
+
+started = threading.Event()
+
+
+class SlowPandas(importlib.abc.MetaPathFinder):  # holds pandas half imported, as TensorFlow's import did
+    def find_spec(self, name, path, target=None):
+        if name == "pandas.core.api":
+            started.set()
+            time.sleep(1.0)
+        return None
+
+
+sys.meta_path.insert(0, SlowPandas())
+threading.Thread(target=importlib.import_module, args=("pandas",)).start()
+assert started.wait(30) and not hasattr(sys.modules["pandas"], "Series")
+charts.learning_curves([{"step": 1, "epoch": 1, "loss": 1.0, "accuracy": 0.5}], [], epochs_planned=3)
+print("built")
+"""
+
+
+def test_a_chart_built_while_another_thread_imports_pandas_waits_for_it() -> None:
+    """A cold server's first live curve raised "partially initialized module 'pandas'" while the warm
+    start was importing TensorFlow (a fresh interpreter: this one may have pandas already)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "-c", RACE], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "built", result.stderr[-2000:]

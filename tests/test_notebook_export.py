@@ -17,6 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from mnist_core.cli import main
@@ -91,6 +92,28 @@ def test_each_data_source_is_read_the_way_the_run_read_it(tmp_path: Path) -> Non
     for i, (source, expected) in enumerate(cases.items()):
         notebook = run_notebook(finished_run(tmp_path / str(i), TrainingConfig(), source=source))
         assert expected in code_of(notebook), source
+
+
+def test_the_notebooks_data_and_split_are_digit_labs_own(monkeypatch) -> None:
+    """The cells write Digit Lab's embedded test split and stratified hold-out out by hand; they must stay the
+    same draws as mnist_core.data (the executed notebooks check the whole run, slowly; this checks these fast)."""
+    from mnist_core.data import load_mnist, split_validation
+    from mnist_core.notebook import cell_code
+
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")
+    app = load_mnist()
+    cells: dict = {"np": np}
+    exec(cell_code.EMBEDDED_DATA.replace("print(", "(lambda *a: None)("), cells)  # noqa: S102 - our own cell
+    for split in ("train", "test"):
+        assert np.array_equal(cells[f"x_{split}"], getattr(app, f"x_{split}"))
+        assert np.array_equal(cells[f"y_{split}"], getattr(app, f"y_{split}"))
+    for seed, fraction in ((0, 0.1), (1337, 0.25), (7, 0.01)):
+        cells.update(SEED=seed, x_train=app.x_train, y_train=app.y_train)
+        exec(cell_code.HOLD_OUT.format(fraction=fraction).replace("print(", "(lambda *a: None)("), cells)  # noqa: S102
+        x_train, y_train, x_val, y_val = split_validation(app.x_train, app.y_train, fraction, seed)
+        assert np.array_equal(cells["x_val"], x_val) and np.array_equal(cells["y_train"], y_train)
+        assert np.array_equal(cells["x_train"], x_train) and np.array_equal(cells["y_val"], y_val)
 
 
 def test_the_cli_writes_the_notebook_and_the_script(tmp_path: Path, capsys) -> None:

@@ -8,6 +8,7 @@ made of digit images live beside this module and take their colours from it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -54,7 +55,17 @@ def figure(data: list[dict], height: int, margin: dict | None = None, **layout) 
         "paper_bgcolor": "white",
         "margin": margin or {"l": 50, "r": 20, "t": 40, "b": 45},
     }
+    _wait_for_pandas()
     return go.Figure(data=data, layout={**base, **layout})
+
+
+def _wait_for_pandas() -> None:
+    """Plotly's validators peek at sys.modules["pandas"] without importing it. While another thread (the warm
+    start importing TensorFlow) is still importing pandas, that entry is half made and go.Figure raised
+    "partially initialized module 'pandas' has no attribute 'Series'" on a cold server's first live curve.
+    Importing it here waits for that import to finish; when nobody has started one, nothing is imported."""
+    if "pandas" in sys.modules:
+        import pandas  # noqa: F401
 
 
 def axis(**extra) -> dict:

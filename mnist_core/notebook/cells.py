@@ -158,7 +158,7 @@ def model_code(config: TrainingConfig) -> str:
     momentum = code.BN_MOMENTUM if config.batch_norm else ""
     return (
         f'{momentum}{code.SEEDED}model = keras.Sequential([\n{layers}], name="digit_lab_{config.architecture}")\n'
-        + ("model.summary()")
+        "model.summary()"
     )
 
 

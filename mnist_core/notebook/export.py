@@ -12,8 +12,8 @@ from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.notebook.cells import notebook_cells
+from mnist_core.run_files import RunStatus
 from mnist_core.run_handle import RunHandle
-from mnist_core.run_names import ACTIVE_STATES
 from mnist_core.storage import atomic_write_bytes
 
 
@@ -23,54 +23,59 @@ class ExportError(ValueError):
 
 def exportable_config(handle: RunHandle) -> TrainingConfig:
     """The settings the notebook is written from, or `ExportError` saying why this run has no notebook."""
-    damage = handle.damage()
-    if damage is not None:
-        raise ExportError(f"Run {handle.id!r} is damaged ({damage}); it cannot be exported. Delete it or train again.")
-    status = handle.status()
-    if status.state in ACTIVE_STATES:
-        raise ExportError(f"Run {handle.name!r} is still {status.state}; export it once it has finished.")
-    if handle.meta().get("finetune"):
-        raise ExportError(
-            f"Run {handle.name!r} fine-tunes another model on your digits; only runs trained from scratch export "
-            "as notebooks for now. Export the base run instead."
-        )
-    return _config(handle)
+    return _checked(handle)[0]
 
 
 def run_notebook(handle: RunHandle):
     """The run's notebook (an nbformat NotebookNode), or `ExportError`."""
     import nbformat
 
-    config = exportable_config(handle)
+    config, status, name = _checked(handle)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata.update(
         kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
         language_info={"name": "python"},
         digit_lab={"run": handle.id, "config": config.to_dict()},
     )
-    for kind_of_cell, source in notebook_cells(config, handle.name, handle.status().data_source, version("keras")):
+    for kind_of_cell, source in notebook_cells(config, name, status.data_source, version("keras")):
         make = nbformat.v4.new_markdown_cell if kind_of_cell == "markdown" else nbformat.v4.new_code_cell
         notebook.cells.append(make(source))
     nbformat.validate(notebook)
     return notebook
 
 
-def _config(handle: RunHandle) -> TrainingConfig:
-    """The run's settings, all of them written by this version (defaults filled in would not reproduce it)."""
-    raw = handle.meta().get("config")
-    try:
-        config = handle.config
-    except (ConfigError, KeyError, TypeError) as error:
+def _checked(handle: RunHandle) -> tuple[TrainingConfig, RunStatus, str]:
+    """The run's settings, status and name, each read once, or `ExportError`."""
+    damage = handle.damage()
+    if damage is not None:
+        raise ExportError(f"Run {handle.id!r} is damaged ({damage}); it cannot be exported. Delete it or train again.")
+    meta, status = handle.meta(), handle.status()
+    name = str(meta.get("name") or handle.id)
+    if status.is_active:
+        raise ExportError(f"Run {name!r} is still {status.state}; export it once it has finished.")
+    if meta.get("finetune"):
         raise ExportError(
-            f"Run {handle.name!r} has settings this version of Digit Lab cannot read ({error}); it cannot be "
+            f"Run {name!r} fine-tunes another model on your digits; only runs trained from scratch export "
+            "as notebooks for now. Export the base run instead."
+        )
+    return _config(meta.get("config"), name), status, name
+
+
+def _config(raw: object, name: str) -> TrainingConfig:
+    """The run's settings, all of them written by this version (defaults filled in would not reproduce it)."""
+    try:
+        config = TrainingConfig.from_dict(raw)
+    except (ConfigError, TypeError) as error:
+        raise ExportError(
+            f"Run {name!r} has settings this version of Digit Lab cannot read ({error}); it cannot be "
             "exported. Open it with the version that trained it."
         ) from error
     missing = sorted({field.name for field in dataclasses.fields(TrainingConfig)} - set(raw))
     if missing:
         raise ExportError(
-            f"Run {handle.name!r} was trained by an older Digit Lab that did not record {', '.join(missing)}; a "
+            f"Run {name!r} was trained by an older Digit Lab that did not record {', '.join(missing)}; a "
             "notebook would have to guess them and would not train the same model. Train it again from its "
-            "settings (Train → this run → Load its settings) and export the new run."
+            "settings (Train → the run → Use its settings) and export the new run."
         )
     return config
 
