@@ -13,7 +13,7 @@ from mnist_core import runs
 from mnist_core.lessons.locks import LessonLockError
 from ui import charts
 from ui.app_shell import ensure_app_shell
-from ui.class_overview import class_overview
+from ui.class_overview import class_activity, class_overview
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
 from ui.files import file_version, read_bytes
@@ -28,7 +28,7 @@ from ui.share import export_button, import_uploader, restore_from_url, show_url_
 from ui.sign_in import current_person
 from ui.train_form import KEY, fill_form, keep_lesson_locks, settings_form, show_plan, start_with_a_preset
 from ui.watch_it_learn import watch_it_learn
-from ui.worker_pool import show_worker_pool
+from ui.worker_pool import worker_pool_panel
 
 ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
@@ -140,6 +140,8 @@ elif own_runs := [h for h in all_runs if person is None or h.owner.id == person.
     wanted = st.session_state.get(KEY + "run_id")
     current = next((h for h in own_runs if h.id == wanted), own_runs[0])
     show_finished(current, "current")
+elif person is not None and person.is_teacher:
+    st.info(class_activity(person), icon=":material/groups:")
 else:
     st.info(
         "No runs yet. Choose a preset (**quick** trains in seconds) and press **Start training**.",
@@ -148,7 +150,7 @@ else:
 
 
 if person is None or person.is_teacher:
-    show_worker_pool()  # the Celery workers and what each trains; nothing without $DIGIT_LAB_BROKER
+    worker_pool_panel()  # the Celery workers and what each trains; nothing without $DIGIT_LAB_BROKER
 if person is not None and person.is_teacher:
     st.subheader("Everyone's training")
     class_overview(person, KEY)

@@ -66,3 +66,42 @@ def test_a_student_waiting_on_a_broken_queue_is_told_what_happens_to_their_run_n
     assert "keeps its place" in waiting and "was not started; press Start again" in starting
     full = runs.RunQueueFullError("You already have 3 runs waiting; wait for one to start or cancel one.")
     assert queue_trouble(full, student) == queue_trouble(full, teacher)  # the student's own limit: said as it is
+
+
+def panel() -> None:
+    from ui.worker_pool import worker_pool_panel
+
+    worker_pool_panel()
+
+
+def test_the_train_pages_pool_panel_follows_the_runs_as_they_move(tmp_path, monkeypatch):
+    """Issue 32: the pool table stood still while the queue panel moved; it is now its own timed fragment."""
+    from ui.worker_pool import REFRESH_S
+
+    monkeypatch.setenv("DIGIT_LAB_RUNS_DIR", str(tmp_path))
+    use_launcher(monkeypatch, RecordingLauncher(slots=1))
+    handle = runs.start_run(TrainingConfig(hidden_units=(8,), epochs=1), name="wide MLP", runs_dir_path=tmp_path)
+    register(tmp_path, "w1", 1, started_at=time.time())
+    monkeypatch.setenv("DIGIT_LAB_BROKER", "redis://127.0.0.1:1/0")
+    at = AppTest.from_function(panel).run()
+    assert list(at.dataframe[0].value["trains"]) == ["nothing (free)"] and not at.exception
+    handle.files.update_status(state="running", worker="w1", started_at=time.time())
+    at.run()
+    assert list(at.dataframe[0].value["trains"]) == ["wide MLP"] and 1 <= REFRESH_S <= 5
+
+
+def test_a_teacher_without_runs_of_their_own_reads_the_class_activity_not_no_runs_yet(tmp_path, monkeypatch):
+    """Issue 32: a teacher's Current run said "No runs yet" while the class trained."""
+    from mnist_core.people import Person
+    from ui.class_overview import class_activity
+
+    monkeypatch.setenv("DIGIT_LAB_RUNS_DIR", str(tmp_path))
+    use_launcher(monkeypatch, RecordingLauncher(slots=1))
+    teacher = Person("iss|t", "t@school.test", "Tia", is_teacher=True)
+    assert "nobody in the class is training" in class_activity(teacher)
+    ana, ben = (Person(f"iss|{n}", f"{n}@school.test", n.title()) for n in ("ana", "ben"))
+    first = runs.start_run(TrainingConfig(hidden_units=(8,), epochs=1), owner=ana, runs_dir_path=tmp_path)
+    runs.start_run(TrainingConfig(hidden_units=(8,), epochs=1), owner=ben, runs_dir_path=tmp_path)
+    first.files.update_status(state="running", worker="w1", started_at=time.time())
+    text = class_activity(teacher)
+    assert "**1** training and **1** waiting" in text and "Everyone's training" in text

@@ -12,6 +12,22 @@ from ui.formatting import format_duration
 from ui.queue_panel import ordinal
 
 
+def class_activity(teacher: Person) -> str:
+    """What a teacher with no runs of their own reads under Current run: the class's, and where to find them."""
+    active = [h.status() for h in runs.list_runs(viewer=teacher)]
+    training = sum(1 for s in active if s.state == "running")
+    waiting = sum(1 for s in active if s.is_active and s.state != "running")
+    if not training and not waiting:
+        return (
+            "You have no runs of your own, and nobody in the class is training right now. Choose a preset "
+            "(**quick** trains in seconds) and press **Start training**, or give the class a lesson."
+        )
+    return (
+        f"You have no runs of your own. The class has **{training}** training and **{waiting}** waiting: "
+        "see them, with Stop for each, under **Everyone's training** below."
+    )
+
+
 @st.fragment(run_every=3)
 def class_overview(teacher: Person, key: str) -> None:
     """A row per active run of anyone: who, what, where it stands; Stop (or Cancel) for each."""

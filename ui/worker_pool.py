@@ -1,7 +1,9 @@
 """The training pool for teachers (issue 16): the live Celery workers and what each trains now.
 
-`pool_rows` is pure (a table from the engine's `pool_status`); `show_worker_pool` is the widget the
-Home or Train page calls. Without $DIGIT_LAB_BROKER runs train on this machine and it shows nothing.
+`pool_rows` is pure (a table from the engine's `pool_status`); `show_worker_pool` is the widget, and
+`worker_pool_panel` the Train page's copy of it that refreshes every few seconds with the queue panel (issue 32:
+the table stood still while runs moved). Without $DIGIT_LAB_BROKER runs train on this machine and it shows
+nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ def pool_rows(workers: list[WorkerInfo], names: dict[str, str], now: float) -> l
         }
         for info in workers
     ]
+
+
+REFRESH_S = 3  # reads a few small files per run folder: cheap beside the queue panel's 2 s refresh
+
+
+@st.fragment(run_every=REFRESH_S)
+def worker_pool_panel() -> None:
+    """`show_worker_pool`, redrawn every `REFRESH_S` seconds on its own (the rest of the page stays)."""
+    show_worker_pool()
 
 
 def show_worker_pool(runs_dir_path: str | Path | None = None) -> list[WorkerInfo]:
