@@ -1,21 +1,25 @@
 """The training queue as people see it: each waiting run's place and an estimate of when it starts.
 
 The estimate plays the fair order forward: the slots free up as the runs training now end (their own
-ETA, else a typical run's length) and each run ahead takes a typical run's length, the median of the
-last finished runs here (60 s before there are any).
+ETA, else their expected length) and each run ahead takes its expected length: the median of the finished
+runs here with the same settings (any seed), else of the last finished runs (60 s before there are any).
+So a queue of 6-s quick runs is not estimated at a minute each, nor a long CNN at six seconds (issue 32).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_core import run_queue, runs
+from mnist_core.config import TrainingConfig
 
 TYPICAL_S = 60.0  # a quick-preset run on full MNIST takes about this long on a shared 2-core machine
-RECENT = 20
+RECENT = 20  # finished runs the typical length is the median of
+MEASURED = 200  # finished runs read for lengths by settings (newest first): bounds the reads per refresh
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ def queue_places(runs_dir_path: str | Path | None = None) -> dict[str, Place]:
         slots = run_queue.current_launcher().capacity(runs.runs_dir(runs_dir_path))
     except (run_queue.QueueSettingError, OSError):
         slots = 1
-    typical = _typical_s([statuses[h.id] for h in handles])
+    lengths = _Lengths(handles, statuses)
     last_handed: dict[str, float] = {}
     for handle in handles:
         handed = statuses[handle.id].handed_at
@@ -52,18 +56,42 @@ def queue_places(runs_dir_path: str | Path | None = None) -> dict[str, Place]:
         for h in waiting
     ]
     order = run_queue.fair_order(entries, last_handed)
-    free_at = _slot_free_times([_remaining_s(h, typical) for h in training], max(1, slots))
+    by_id = {h.id: h for h in handles}
+    free_at = _slot_free_times([_remaining_s(h, lengths.expected_s(h)) for h in training], max(1, slots))
     places = {}
     for index, entry in enumerate(order):
         start = heapq.heappop(free_at)
         places[entry.run_id] = Place(index + 1, len(order), start, len(training), slots)
-        heapq.heappush(free_at, start + typical)
+        heapq.heappush(free_at, start + lengths.expected_s(by_id[entry.run_id]))
     return places
 
 
-def _typical_s(statuses: list) -> float:
-    done = [s.duration_s for s in statuses if s.state == "completed" and s.started_at and s.ended_at]
-    return statistics.median(done[-RECENT:]) if done else TYPICAL_S
+class _Lengths:
+    """How long a run is expected to train, from the finished runs here."""
+
+    def __init__(self, handles: list[runs.RunHandle], statuses: dict) -> None:
+        done = [h for h in handles if statuses[h.id].state == "completed" and statuses[h.id].started_at]
+        done = [h for h in done if statuses[h.id].ended_at]
+        done.sort(key=lambda h: statuses[h.id].ended_at, reverse=True)  # newest first
+        recent = [statuses[h.id].duration_s for h in done[:RECENT]]
+        self.typical_s = statistics.median(recent) if recent else TYPICAL_S
+        self._by_settings: dict[TrainingConfig, list[float]] = {}
+        for handle in done[:MEASURED]:
+            key = _settings(handle)
+            if key is not None:
+                self._by_settings.setdefault(key, []).append(statuses[handle.id].duration_s)
+
+    def expected_s(self, handle: runs.RunHandle) -> float:
+        measured = self._by_settings.get(_settings(handle)) if self._by_settings else None
+        return statistics.median(measured[:RECENT]) if measured else self.typical_s
+
+
+def _settings(handle: runs.RunHandle) -> TrainingConfig | None:
+    """The run's config with its seed left out (seeds do not change a run's length); None when unreadable."""
+    try:
+        return dataclasses.replace(handle.config, seed=0)
+    except (OSError, KeyError, TypeError, ValueError):  # damaged config.json (DamagedRunFile, ConfigError)
+        return None
 
 
 def _remaining_s(handle: runs.RunHandle, typical: float) -> float:
