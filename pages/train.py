@@ -18,6 +18,7 @@ from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
 from ui.files import file_version, read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
+from ui.interrupted_notice import interrupted_notice
 from ui.lesson_controls import current_lesson, with_lesson
 from ui.live_run import live_run
 from ui.model_picker import model_summary
@@ -128,6 +129,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
 
 st.subheader("Current run")
 all_runs = usable_runs()  # damaged ones are named in the sidebar, with their Delete
+interrupted_notice([h for h in all_runs if person is None or h.owner.id == person.id], KEY)
 if waiting:
     queue_panel(tuple(h.id for h in waiting), person, KEY)
 if training:

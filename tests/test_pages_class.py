@@ -130,3 +130,16 @@ def test_someone_elses_shared_run_is_in_the_history_not_the_current_run(root):
     at = open_as("ann", "train")
     assert any("No runs yet" in i.value for i in at.info)  # Ann's current run: she has none
     assert list(at.dataframe[0].value["name"]) == ["bobs shared"]
+
+
+def test_a_student_is_told_their_run_was_interrupted_and_can_run_it_again_in_one_click(root):
+    """Issue 32: the next run took the Current run's place and the interrupted one vanished without a word."""
+    owned_run(root, "lost", "ann", state="interrupted", config=TrainingConfig(hidden_units=(48,), epochs=4))
+    owned_run(root, "bobs", "bob", state="interrupted")
+    at = open_as("ann", "train")
+    notices = [w.value for w in at.warning if "was interrupted" in w.value]
+    assert len(notices) == 1 and "**lost**" in notices[0] and "interrupted for a test" in notices[0]
+    next(b for b in at.button if "reuse_interrupted_" in b.key).click().run()
+    assert not at.exception and not [w for w in at.warning if "was interrupted" in w.value]
+    assert at.session_state["train_epochs"] == 4
+    assert not [w for w in open_as("tess", "train").warning if "was interrupted" in w.value]  # others' runs: not news
