@@ -9,6 +9,7 @@ So a queue of 6-s quick runs is not estimated at a minute each, nor a long CNN a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import statistics
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from mnist_core import run_queue, runs
 from mnist_core.config import TrainingConfig
+from mnist_core.run_files import RunFiles
 
 TYPICAL_S = 60.0  # a quick-preset run on full MNIST takes about this long on a shared 2-core machine
 RECENT = 20  # finished runs the typical length is the median of
@@ -71,7 +73,7 @@ class _Lengths:
 
     def __init__(self, handles: list[runs.RunHandle], statuses: dict) -> None:
         done = [h for h in handles if statuses[h.id].state == "completed" and statuses[h.id].started_at]
-        done = [h for h in done if statuses[h.id].ended_at]
+        done = [h for h in done if statuses[h.id].ended_at]  # duration_s needs both ends
         done.sort(key=lambda h: statuses[h.id].ended_at, reverse=True)  # newest first
         recent = [statuses[h.id].duration_s for h in done[:RECENT]]
         self.typical_s = statistics.median(recent) if recent else TYPICAL_S
@@ -87,9 +89,19 @@ class _Lengths:
 
 
 def _settings(handle: runs.RunHandle) -> TrainingConfig | None:
-    """The run's config with its seed left out (seeds do not change a run's length); None when unreadable."""
+    """The run's config with its seed left out (seeds do not change a run's length); None when unreadable.
+    Read once per version of config.json: every waiting person's page asks every 2 s, for up to `MEASURED` runs."""
     try:
-        return dataclasses.replace(handle.config, seed=0)
+        stat = handle.files.config_file.stat()
+    except OSError:
+        return None
+    return _settings_of(handle.path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4 * MEASURED)
+def _settings_of(run_path: Path, mtime_ns: int, size: int) -> TrainingConfig | None:
+    try:
+        return dataclasses.replace(RunFiles(run_path).read_config(), seed=0)
     except (OSError, KeyError, TypeError, ValueError):  # damaged config.json (DamagedRunFile, ConfigError)
         return None
 

@@ -8,15 +8,21 @@ from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.people import Person
 from mnist_core.queue_view import queue_places
+from mnist_core.run_files import RunStatus
 from ui.formatting import format_duration
 from ui.queue_panel import ordinal
 
 
+def active_runs(teacher: Person) -> list[tuple[runs.RunHandle, RunStatus]]:
+    """Everyone's runs that train or wait now, newest first, each with its status (read once)."""
+    return [(h, s) for h in runs.list_runs(viewer=teacher) if (s := h.status()).is_active]
+
+
 def class_activity(teacher: Person) -> str:
     """What a teacher with no runs of their own reads under Current run: the class's, and where to find them."""
-    active = [h.status() for h in runs.list_runs(viewer=teacher)]
-    training = sum(1 for s in active if s.state == "running")
-    waiting = sum(1 for s in active if s.is_active and s.state != "running")
+    active = active_runs(teacher)
+    training = sum(1 for _, status in active if status.state == "running")
+    waiting = len(active) - training
     if not training and not waiting:
         return (
             "You have no runs of your own, and nobody in the class is training right now. Choose a preset "
@@ -31,13 +37,12 @@ def class_activity(teacher: Person) -> str:
 @st.fragment(run_every=3)
 def class_overview(teacher: Person, key: str) -> None:
     """A row per active run of anyone: who, what, where it stands; Stop (or Cancel) for each."""
-    active = [h for h in runs.list_runs(viewer=teacher) if h.status().is_active]
+    active = active_runs(teacher)
     if not active:
         st.caption("Nobody is training or waiting right now.")
         return
     places = queue_places()
-    for handle in reversed(active):  # oldest first: the order they were started
-        status = handle.status()
+    for handle, status in reversed(active):  # oldest first: the order they were started
         place = places.get(handle.id)
         where = (
             f"waits, {ordinal(place.place)} of {place.waiting}"

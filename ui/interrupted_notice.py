@@ -13,27 +13,31 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
+from mnist_core.run_files import RunStatus
 from ui.train_form import fill_form
 
 RECENT_S = 15 * 60  # older interruptions are the run list's business, not news
 
 
-def recent_interruptions(handles: list[runs.RunHandle], now: float, dismissed: set[str]) -> list[runs.RunHandle]:
-    """The runs in `handles` interrupted within `RECENT_S` of `now` and not dismissed, newest first."""
+def recent_interruptions(
+    handles: list[runs.RunHandle], now: float, dismissed: set[str]
+) -> list[tuple[runs.RunHandle, RunStatus]]:
+    """The runs in `handles` interrupted within `RECENT_S` of `now` and not dismissed, with their status."""
     found = []
     for handle in handles:
+        if handle.id in dismissed:
+            continue
         status = handle.status()
-        ended = status.ended_at or status.created_at
-        if status.state == "interrupted" and now - ended <= RECENT_S and handle.id not in dismissed:
-            found.append(handle)
+        if status.state == "interrupted" and now - (status.ended_at or status.created_at) <= RECENT_S:
+            found.append((handle, status))
     return found
 
 
 def interrupted_notice(handles: list[runs.RunHandle], key: str) -> None:
     """A warning per recently interrupted run of the viewer's, each with Dismiss."""
     dismissed: set[str] = st.session_state.setdefault(key + "dismissed_interruptions", set())
-    for handle in recent_interruptions(handles, time.time(), dismissed):
-        why = handle.status().message or "Its worker stopped before it finished."
+    for handle, status in recent_interruptions(handles, time.time(), dismissed):
+        why = status.message or "Its worker stopped before it finished."
         text_col, reuse_col, dismiss_col = st.columns([5, 1.4, 1], vertical_alignment="center")
         text_col.warning(
             f"Your run **{escape_markdown(handle.name)}** was interrupted: {escape_markdown(why)} "
