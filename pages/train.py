@@ -168,9 +168,14 @@ experiment_results(person)
 def manage(handle: runs.RunHandle) -> None:
     """Rename, share, delete (after a confirmation) or reuse the settings of one run; only reuse for others' runs."""
     if not handle.can_manage:  # someone else's shared run: said above its outcome
-        if st.button("Use its settings", key=KEY + "reuse", icon=":material/content_copy:"):
-            fill_form(handle.config)
-            st.rerun()
+        # A callback: the form's widgets are drawn above, so this script run can no longer set them.
+        st.button(
+            "Use its settings",
+            key=KEY + "reuse",
+            icon=":material/content_copy:",
+            on_click=fill_form,
+            args=(handle.config,),
+        )
         return
     if person is not None:
         share_toggle(handle)
@@ -186,9 +191,14 @@ def manage(handle: runs.RunHandle) -> None:
             st.error(escape_markdown(error), icon=":material/error:")
         else:
             st.rerun()
-    if reuse_col.button("Use its settings", key=KEY + "reuse", icon=":material/content_copy:", width="stretch"):
-        fill_form(handle.config)
-        st.rerun()
+    reuse_col.button(
+        "Use its settings",
+        key=KEY + "reuse",
+        icon=":material/content_copy:",
+        width="stretch",
+        on_click=fill_form,  # a callback, as above
+        args=(handle.config,),
+    )
     if delete_col.button("Delete", key=KEY + "delete", icon=":material/delete:", width="stretch"):
         st.session_state[KEY + "confirm_delete"] = handle.id
     if st.session_state.get(KEY + "confirm_delete") == handle.id:

@@ -266,6 +266,24 @@ def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
 
 # ---------------------------------------------------------------- run history
 @pytest.mark.slow
+def test_use_its_settings_fills_the_form_from_the_picked_run(page, server, runs_dir):
+    """The history's Use its settings set the form's widgets after they were drawn: Streamlit raised
+    StreamlitWidgetAlreadyInstantiatedError on the page instead of filling the form (found in a walk-through)."""
+    from mnist_core import runs
+
+    epochs = runs.load_run(finished_run_id(runs_dir), runs_dir).config.epochs
+    open_page(page, server, "train")
+    set_slider(page, "Epochs", epochs + 1)
+    reuse = page.locator(".st-key-train_reuse button")
+    until_visible(lambda: select_first_history_row(page), reuse)
+    reuse.click()
+    wait_for_idle(page)
+    assert not page.get_by_test_id("stException").count()
+    thumb = page.get_by_test_id("stSlider").filter(has_text="Epochs").first.locator('input[type="range"]')
+    playwright_api.expect(thumb).to_have_value(str(epochs), timeout=15_000)
+
+
+@pytest.mark.slow
 def test_rename_then_delete_a_run_with_confirmation(page, server, runs_dir):
     from mnist_core import runs
 
