@@ -137,19 +137,30 @@ def evaluate_model_file(
     The probabilities stored next to the model (`stored_evaluation_path`) are used instead when
     they were made by this very file on this very test set (both checked by SHA-256), so the
     shipped starter model opens in Diagnostics without loading TensorFlow. `save=True` stores them.
+    The app evaluates outside models with `mnist_core.evaluation_apart` instead: in a child process.
     """
+    stored = stored_model_evaluation(path, data_dir)
+    if stored is not None:
+        return stored
+    from mnist_core.data import load_mnist
+    from mnist_core.predict import load_predictor
+
+    data = load_mnist(data_dir)
+    probabilities = load_predictor(path).probabilities(to_unit_float(data.x_test))
+    if save:
+        _store_probabilities(Path(path), test_set_fingerprint(data.x_test, data.y_test), probabilities)
+    return evaluate_probabilities(probabilities, data.y_test, data.x_test), data.source
+
+
+def stored_model_evaluation(path: str | Path, data_dir: str | Path | None = None) -> tuple[Evaluation, str] | None:
+    """`evaluate_model_file`'s answer from the probabilities stored beside the file, or None when there are
+    none for this very file and test set; never loads the model."""
     from mnist_core.data import load_mnist
 
-    path = Path(path)
     data = load_mnist(data_dir)
-    test_set = test_set_fingerprint(data.x_test, data.y_test)
-    probabilities = _stored_probabilities(path, test_set, len(data.y_test))
+    probabilities = _stored_probabilities(Path(path), test_set_fingerprint(data.x_test, data.y_test), len(data.y_test))
     if probabilities is None:
-        from mnist_core.predict import load_predictor
-
-        probabilities = load_predictor(path).probabilities(to_unit_float(data.x_test))
-        if save:
-            _store_probabilities(path, test_set, probabilities)
+        return None
     return evaluate_probabilities(probabilities, data.y_test, data.x_test), data.source
 
 

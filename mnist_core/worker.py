@@ -18,9 +18,8 @@ import traceback
 from pathlib import Path
 
 from mnist_core import heartbeat
+from mnist_core.priority import lower_priority
 from mnist_core.run_files import RunFiles
-
-NICENESS = 19  # the lowest priority: training uses the CPU that the app's answers leave idle
 
 
 def _request_stop(files: RunFiles):
@@ -28,28 +27,6 @@ def _request_stop(files: RunFiles):
         files.request_stop()
 
     return handler
-
-
-AUTOGROUP = Path("/proc/self/autogroup")  # Linux: the CPU share of this process's session
-
-
-def _lower_priority() -> None:
-    """Nice the worker, and its session's scheduling group where Linux has one.
-
-    The worker is the only process of its session (started with start_new_session), and with
-    Linux's autogroup scheduling (on by default on desktops and many servers) the CPU is shared
-    fairly between sessions first: a nice value alone then only ranks the worker within its own
-    session: under 10 drawing users it kept 33 of 147 core-s at nice 10 and 26 of 143 at nice 19;
-    with its autogroup niced too, 9-11.
-    """
-    try:
-        os.nice(NICENESS)
-    except (AttributeError, OSError):  # no nice() on this platform: train at normal priority
-        pass
-    try:
-        AUTOGROUP.write_text(str(NICENESS))
-    except OSError:  # no autogroup scheduling here (or not allowed): the nice value is all there is
-        pass
 
 
 def run(run_dir: Path) -> str:
@@ -103,7 +80,7 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _request_stop(files))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _lower_priority()
+    lower_priority()
     try:
         state = serve(files.path)
     except Exception:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_core import diagnostics, runs
-from mnist_core.evaluation import evaluate_model_file
+from mnist_core.evaluation_apart import evaluate_apart
 from mnist_core.predict import ModelLoadError
 from ui import charts
 from ui.app_shell import ensure_app_shell
@@ -25,8 +25,9 @@ THUMB_PX = 72
 
 @st.cache_data(show_spinner="Evaluating the model on the test set…", max_entries=4)
 def file_evaluation(path: str, version: float):
-    """The starter's or an uploaded file's evaluation (the starter's comes stored beside it)."""
-    evaluation, _source = evaluate_model_file(path)
+    """The starter's or an uploaded file's evaluation (the starter's comes stored beside it; an upload's is
+    computed in a child process at a low priority, so it cannot slow everyone's pages)."""
+    evaluation, _source = evaluate_apart(path)
     return evaluation
 
 

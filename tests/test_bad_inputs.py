@@ -832,6 +832,17 @@ def reused_conv_keras(w: World) -> Path:
     return path
 
 
+def evaluated_apart_with_a_1_s_limit(w: World) -> Callable[[], object]:
+    """Diagnostics' evaluation of an upload (a child process) with its time limit cut from 120 s to 1 s."""
+    from mnist_core import evaluation_apart
+
+    w.mp.setattr(evaluation_apart, "_FAILED", {})  # not remembered from an earlier run of this case
+    path = w.root / "slow.keras"
+    reused_conv_model(1).save(path)  # 29 M multiply-adds per digit: within the budget
+    data = idx_folder(w)
+    return lambda: evaluation_apart.evaluate_apart(path, data, time_limit_s=1.0)
+
+
 def canvas_png(png: bytes) -> Callable[[], object]:
     from mnist_core.canvas_image import decode_canvas_png
 
@@ -871,6 +882,10 @@ CASES += [
     Case(_M, "model-conv-reused-10x", "one Conv2D(64) called ten times (41,000 parameters, 290 M multiply-adds)",
          lambda w: loads(reused_conv_keras(w)),
          ModelLoadError, "million multiply-adds per image (a layer called several times counts each time)"),
+    Case(_M, "model-slow-to-evaluate", "an uploaded model within the budgets whose test-set evaluation outlasts "
+         "the time limit (1 s here, 120 s on the server)",
+         evaluated_apart_with_a_1_s_limit,
+         ModelLoadError, "took longer than 1 s, so it was stopped"),
     Case(_W, "canvas-png-13000px", "a 13000×13000 PNG sent as the canvas's picture (0.2 MB)",
          lambda w: canvas_png(png_header_bomb(13_000)),
          CanvasImageError, "The drawing arrived as a 13,000x13,000 picture; the canvas is at most 2,048 px"),

@@ -17,7 +17,7 @@ from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 
 from app_security.text import escape_markdown
-from mnist_core import evaluation, runs
+from mnist_core import evaluation_apart, runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.evaluation import evaluate_probabilities, save_evaluation
 from mnist_core.presets import PRESETS
@@ -429,17 +429,17 @@ def test_diagnostics_with_nothing_to_inspect(runs_root, monkeypatch, tmp_path):
 
 
 def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter, monkeypatch):
-    real = evaluation.evaluate_model_file
-    monkeypatch.setattr(evaluation, "evaluate_model_file", lambda path: (fake_evaluation(), "faked"))
+    real = evaluation_apart.evaluate_apart
+    monkeypatch.setattr(evaluation_apart, "evaluate_apart", lambda path: (fake_evaluation(), "faked"))
     at = open_app("diagnostics")
     at.selectbox(key="diag_model").set_value("upload").run()
     at.file_uploader(key="diag_upload").upload("mine.keras", starter.read_bytes(), "application/octet-stream")
     at.run()
     assert not at.exception
-    assert at.metric[0].value == f"{fake_evaluation().accuracy:.2%}"  # evaluate_model_file faked: it "loads"
+    assert at.metric[0].value == f"{fake_evaluation().accuracy:.2%}"  # evaluate_apart faked: it "loads"
     assert not any(s.value == "Training curves" for s in at.subheader)  # an upload has no run behind it
 
-    monkeypatch.setattr(evaluation, "evaluate_model_file", real)
+    monkeypatch.setattr(evaluation_apart, "evaluate_apart", real)
     at.file_uploader(key="diag_upload").upload("evil2.keras", b"still not a model", "application/octet-stream")
     at.run()
     assert not at.exception
@@ -448,7 +448,7 @@ def test_diagnostics_of_an_uploaded_model_and_of_a_bad_upload(runs_root, starter
 
 
 def test_diagnostics_of_the_starter_model_when_there_are_no_runs(runs_root, starter, monkeypatch):
-    monkeypatch.setattr(evaluation, "evaluate_model_file", lambda path: (fake_evaluation(), "faked"))
+    monkeypatch.setattr(evaluation_apart, "evaluate_apart", lambda path: (fake_evaluation(), "faked"))
     at = open_app("diagnostics")
     assert "Train one on the Train page, or pick the starter model" in at.info[0].value
     assert at.selectbox(key="diag_model").value == "starter"

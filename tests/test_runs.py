@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import runs, worker, worker_process
+from mnist_core import priority, runs, worker_process
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
 from mnist_core.run_files import RunFiles
@@ -119,10 +119,10 @@ def test_stop_while_training(started: dict[str, RunHandle], mnist_dir: Path, mon
         wait_for(lambda: handle.status().state == "running" and handle.metrics().batches, 120, "a batch row")
         assert active_run(root).id == handle.id
         worker_nice = os.getpriority(os.PRIO_PROCESS, handle.status().pid)
-        assert worker_nice == min(19, os.nice(0) + worker.NICENESS), "the worker trains at a lower priority"
+        assert worker_nice == min(19, os.nice(0) + priority.NICENESS), "the worker trains at a lower priority"
         autogroup = Path(f"/proc/{handle.status().pid}/autogroup")
         if autogroup.exists():  # Linux shares the CPU between sessions first: the worker's session is niced too
-            assert autogroup.read_text().split()[-1] == str(worker.NICENESS)
+            assert autogroup.read_text().split()[-1] == str(priority.NICENESS)
         waiting = start_run(TINY, runs_dir_path=root, data_dir=mnist_dir)  # one slot: it waits its turn
         assert waiting.status().is_waiting and waiting.process is None
         waiting.stop()  # cancelled while it waits: it never starts
