@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import resource
 import shutil
 import time
@@ -232,3 +233,26 @@ def test_a_16_mb_metrics_file_is_parsed_once_per_version(tmp_path: Path) -> None
     with path.open("a") as f:  # a live run's next row: read again
         f.write("\n" + row)
     assert read_metrics(path) is not first
+
+
+# ---------------------------------------------------------------- a load of them
+@pytest.mark.slow
+def test_a_load_of_hostile_uploads_leaves_the_servers_memory_where_it_started(tmp_path: Path) -> None:
+    """Five rounds of every hostile file through the pages that take them (tests/hostile_load.py, a process of
+    its own): memory after the rounds within 10% of where it stood after one visit with valid files, no
+    round's peak 500 MB above it, and nothing refused left in the uploads folder."""
+    import subprocess
+    import sys
+
+    rounds = 5
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "hostile_load.py"), str(tmp_path), str(rounds)],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    start, after = measured["start"], measured["after"]
+    assert len(after) == rounds
+    assert max(after) <= 1.10 * start, f"{[a / 2**20 for a in after]} MB after rounds, {start / 2**20:.0f} MB at start"
+    assert measured["peak"] <= start + MEMORY_BUDGET
+    assert measured["uploads_after"] == measured["uploads_before"]  # nothing refused is kept
