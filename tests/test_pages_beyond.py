@@ -126,6 +126,24 @@ def test_train_restores_every_setting_from_the_url(runs_root):  # noqa: F811
     assert any(escape_markdown("dropout='banana'") in w.value for w in at.warning)  # shown as text
 
 
+def test_a_link_names_the_preset_it_is_or_says_custom_settings(runs_root):  # noqa: F811
+    """Issue 32: the preset box used to keep "quick" while a link filled the form with other settings."""
+    from mnist_core.presets import PRESETS
+
+    for config, box in [(TrainingConfig(hidden_units=(96,), epochs=3), "custom"), (PRESETS["cnn"].config, "cnn")]:
+        at = open_app()
+        at.query_params.update(config_to_query(config))
+        at.switch_page("pages/train.py").run()
+        assert not at.exception
+        assert at.selectbox(key="train_preset").value == box
+        if box == "custom":
+            assert at.selectbox(key="train_preset").format_func(box) == "Custom settings"
+            assert any("**Custom settings**" in i.value for i in at.info)
+            at.selectbox(key="train_preset").set_value("seed001").run()  # a preset still fills the form
+            assert at.session_state["train_architecture"] == PRESETS["seed001"].config.architecture
+            assert at.session_state["train_epochs"] == PRESETS["seed001"].config.epochs
+
+
 @pytest.mark.parametrize(
     ("query", "field", "shown"),
     [

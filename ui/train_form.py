@@ -115,13 +115,22 @@ def form_to_config(form: Mapping[str, Any]) -> TrainingConfig:
 KEEP = {"persist_state": "session"}  # a control keeps its value when the user visits another page
 
 
+CUSTOM = "custom"  # the preset box's option for settings that came from a link, a run or a lesson
+
+
 def fill_form(config: TrainingConfig) -> None:
-    """Set every control to `config`."""
+    """Set every control to `config`, and the preset box to the preset it is, or to Custom settings."""
+    _fill_controls(config)
+    st.session_state[KEY + "preset"] = next((name for name, p in PRESETS.items() if p.config == config), CUSTOM)
+
+
+def _fill_controls(config: TrainingConfig) -> None:
     st.session_state.update({KEY + name: value for name, value in config_to_form(config).items()})
 
 
 def _apply_preset() -> None:
-    fill_form(PRESETS[st.session_state[KEY + "preset"]].config)
+    if (picked := st.session_state[KEY + "preset"]) in PRESETS:
+        _fill_controls(PRESETS[picked].config)
 
 
 def start_with_a_preset() -> None:
@@ -156,13 +165,21 @@ def _preset_picker() -> None:
     preset_col, about_col = columns([1, 3], key=KEY + "preset_row", min_rem=12, vertical_alignment="bottom")
     preset = preset_col.selectbox(
         "Preset",
-        list(PRESETS),
+        [*PRESETS, CUSTOM],
+        format_func=lambda name: "Custom settings" if name == CUSTOM else name,
         key=KEY + "preset",
         on_change=_apply_preset,
         help="Fills every control below; change any of them after.",
         **KEEP,
     )
-    about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
+    if preset == CUSTOM:
+        about_col.info(
+            "**Custom settings**: the controls below hold the settings of a link, a run or a lesson, not one of "
+            "the presets. Pick a preset to start from one of those.",
+            icon=":material/tune:",
+        )
+    else:
+        about_col.info(preset_expectation(PRESETS[preset], cached_data_info()), icon=":material/tune:")
 
 
 def keep_lesson_locks() -> list[str]:
