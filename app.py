@@ -14,12 +14,12 @@ from ui.app_shell import app_pages
 from ui.sign_in import require_person
 from ui.warm_start import warm_start
 
-install_host_check()  # issue 13: refuse requests for foreign Host names (DNS rebinding); once per server
+install_host_check()  # refuse requests for foreign Host names (DNS rebinding); once per server
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
-warm_start()  # issue 17: TensorFlow and the starter model load in a background thread, once per server
+warm_start()  # TensorFlow and the starter model load in a background thread, once per server
 
-person = require_person()  # None with sign-in off; else a sign-in screen first (issue 15)
+person = require_person()  # None with sign-in off; else a sign-in screen first
 
 st.session_state["app_shell"] = True  # pages check it: see ui/app_shell.py
 page = st.navigation(list(app_pages().values()), position="sidebar")

@@ -1,1 +1,1 @@
-"""Web-server safeguards of Digit Lab that Streamlit does not offer itself (issue 13)."""
+"""Web-server safeguards of Digit Lab that Streamlit does not offer itself."""

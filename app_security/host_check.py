@@ -1,4 +1,4 @@
-"""Answer only requests addressed to this machine: a guard against DNS rebinding (issue 13, item 5).
+"""Answer only requests addressed to this machine: a guard against DNS rebinding.
 
 A web page on `rebind.evil.example` can make its name resolve to 127.0.0.1 and then talk to a
 Digit Lab running on localhost as if it were its own site; every such request still carries

@@ -1,4 +1,4 @@
-"""Text from outside shown as text: run names, imported status messages, file names, URL values (issue 13, item 4).
+"""Text from outside shown as text: run names, imported status messages, file names, URL values.
 
 Streamlit renders Markdown in st.markdown, st.info/success/warning/error, st.caption, st.toast and
 widget labels: links, auto-loading images, HTML, emphasis, `:material/...:` icons, emoji shortcodes,

@@ -113,7 +113,7 @@ def run(strokes_wanted: int, model: Path | None) -> list[dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
     from digit_drawings import template_strokes
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     with tempfile.TemporaryDirectory() as tmp:
         runs_dir = Path(tmp) / "runs"

@@ -29,7 +29,7 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).re
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import digit_drawings as strokes  # noqa: E402
-from mnist_core import preprocess  # noqa: E402
+from mnist_core.drawing import preprocess  # noqa: E402
 
 CANVAS = 280  # the Draw page's canvas side, pixels
 HEIGHT = (0.3, 0.9)  # ink height as a fraction of the canvas
@@ -165,9 +165,9 @@ def ours(canvas: np.ndarray) -> np.ndarray:
 
 
 def load_scorer(path: str | None):
-    """images float32 (N, 28, 28) -> predicted digits, from mnist_core.predict (Keras as a fallback)."""
+    """images float32 (N, 28, 28) -> predicted digits, from mnist_core.drawing.predict (Keras as a fallback)."""
     try:
-        from mnist_core.predict import load_predictor
+        from mnist_core.drawing.predict import load_predictor
     except ImportError:  # the predictor module is not there yet
         import keras
 

@@ -92,7 +92,7 @@ def processes() -> tuple[int | None, int | None]:
     """The pids of the Streamlit server and of the training worker (children of this bench)."""
     server = worker = None
     for pid, command in descendants(os.getpid()).items():
-        if "mnist_core.worker" in command:
+        if "mnist_core.workers.worker" in command:
             worker = pid
         elif "streamlit" in command and "run" in command:
             server = pid

@@ -122,7 +122,7 @@ def cpu_seconds() -> dict[str, float]:
     for pid, command in descendants(os.getpid()).items():
         role = (
             "training"
-            if "mnist_core.worker" in command
+            if "mnist_core.workers.worker" in command
             else "server"
             if "streamlit" in command
             else "browsers"
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         help="all users in one Chromium (one context each) instead of one Chromium per user",
     )
     args = parser.parse_args(argv)
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     if not STARTER_MODEL_PATH.is_file() or chromium_path() is None:
         raise SystemExit("needs the starter model (mnist_core/assets/starter.keras) and a system chromium")

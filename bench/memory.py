@@ -2,7 +2,7 @@
 
     MNIST_DATA_DIR=../shared/data/mnist nice -n 10 python bench/memory.py [--only quick cnn] [--epochs 1]
 
-Each preset starts as a run through the runs API (`python -m mnist_core.worker RUN_DIR`, the process the
+Each preset starts as a run through the runs API (`python -m mnist_core.workers.worker RUN_DIR`, the process the
 app and `python -m mnist_core train` start); this script samples the worker's /proc files every 0.25 s
 until it exits. Columns:
 - RSS: the kernel's high-water mark (VmHWM, exact), everything resident, shared libraries included;

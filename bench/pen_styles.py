@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from digit_drawings import digit_strokes, nondigits, style_eval, symbols  # noqa: E402
-from mnist_core.preprocess import canvas_to_mnist  # noqa: E402
+from mnist_core.drawing.preprocess import canvas_to_mnist  # noqa: E402
 
 MNIST_STYLE = "MNIST test writers"
 
@@ -129,9 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, help="an .npz to keep the drawings in and reuse (same arguments)")
     args = parser.parse_args(argv)
 
-    from mnist_core import detector
     from mnist_core.data import load_mnist
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing import detector
+    from mnist_core.drawing.predict import load_predictor
 
     data = load_mnist()
     start = time.perf_counter()

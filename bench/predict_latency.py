@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from mnist_core.predict import STARTER_MODEL_PATH, load_predictor  # noqa: E402
+from mnist_core.drawing.predict import STARTER_MODEL_PATH, load_predictor  # noqa: E402
 
 WARMUP = 10
 SEVEN = [(60, 50), (220, 50), (130, 240)]  # a "7" on a 280x280 canvas, as canvas points
@@ -76,9 +76,9 @@ def rows(predictor, image: np.ndarray, rgba: np.ndarray) -> dict:
         "Predictor.probabilities(x)": lambda: predictor.probabilities(image),
     }
     try:
-        from mnist_core.preprocess import canvas_to_mnist
+        from mnist_core.drawing.preprocess import canvas_to_mnist
     except ImportError:
-        print("note: mnist_core.preprocess.canvas_to_mnist not available; skipping the canvas row")
+        print("note: mnist_core.drawing.preprocess.canvas_to_mnist not available; skipping the canvas row")
     else:
         calls["canvas_to_mnist(rgba) + probabilities"] = lambda: predictor.probabilities(canvas_to_mnist(rgba))
         calls["Predictor.is_digit(x) (digit detector)"] = lambda: predictor.is_digit(image)

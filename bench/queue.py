@@ -32,9 +32,10 @@ import time  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from mnist_core import run_queue, runs  # noqa: E402
+from mnist_core import runs  # noqa: E402
 from mnist_core.config import TrainingConfig  # noqa: E402
 from mnist_core.people import Person  # noqa: E402
+from mnist_core.runs import queue as run_queue  # noqa: E402
 
 TINY = TrainingConfig(hidden_units=(32,), epochs=1, train_limit=500, batch_size=50)
 

@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from mnist_core import detector
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing import detector
+    from mnist_core.drawing.predict import load_predictor
 
     if not pendigits.is_reference_file(args.pendigits):
         print(f"note: {args.pendigits} is not the pendigits file README's figures were measured on")

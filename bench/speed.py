@@ -30,9 +30,9 @@ import numpy as np  # noqa: E402
 
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.digits import to_unit_float  # noqa: E402
-from mnist_core.pipeline import predict_pixels  # noqa: E402
 from mnist_core.presets import get_preset  # noqa: E402
 from mnist_core.training import fit, make_split, steps_per_epoch  # noqa: E402
+from mnist_core.training.pipeline import predict_pixels  # noqa: E402
 
 THRESHOLDS = (0.98, 0.99, 0.995)
 KERAS_IO = "keras-io"

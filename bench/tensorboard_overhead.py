@@ -29,9 +29,9 @@ import keras  # noqa: E402
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.models import build_model  # noqa: E402
 from mnist_core.presets import get_preset  # noqa: E402
-from mnist_core.run_files import RunFiles  # noqa: E402
-from mnist_core.tensorboard_log import TensorBoardLog  # noqa: E402
+from mnist_core.runs.files import RunFiles  # noqa: E402
 from mnist_core.training import Split, fit, make_callbacks, make_split, steps_per_epoch  # noqa: E402
+from mnist_core.training.tensorboard_log import TensorBoardLog  # noqa: E402
 
 
 class EpochClock(keras.callbacks.Callback):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_core.data import load_mnist  # noqa: E402
 from mnist_core.models import build_model  # noqa: E402
 from mnist_core.presets import get_preset  # noqa: E402
-from mnist_core.run_files import RunFiles  # noqa: E402
+from mnist_core.runs.files import RunFiles  # noqa: E402
 from mnist_core.training import fit, make_callbacks, make_split  # noqa: E402
 
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     import keras
 
     from mnist_core.data import load_mnist
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     run, data = _script(), load_mnist()
     _, rest = run.starter_holdout(len(data.x_train))

@@ -34,7 +34,7 @@ from pool_utils import PoolWorker, RedisServer, worker_env  # noqa: E402
 from mnist_core import runs  # noqa: E402
 from mnist_core.config import TrainingConfig  # noqa: E402
 from mnist_core.people import Person  # noqa: E402
-from mnist_core.run_files import CLAIM  # noqa: E402
+from mnist_core.runs.files import CLAIM  # noqa: E402
 
 TINY = TrainingConfig(hidden_units=(8,), epochs=1, train_limit=200, batch_size=50)
 PAGE = 4096

@@ -15,7 +15,7 @@ import numpy as np
 
 from digit_drawings import pen_styles, training_set
 from digit_drawings.pen_variety import pen_canvas
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 Rng = np.random.Generator
 SEED_OFFSET = 7_000  # seeds apart from training_set's (seed + 1 ... seed + 5)

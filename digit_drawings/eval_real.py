@@ -45,7 +45,7 @@ def drawn_set(digits, seed: int, modes: tuple[str, ...] = MODES) -> dict[str, np
 
     Returns {"x": float32 (N, 28, 28), "y": labels, "writer": writer ids, "mode": index into MODES}.
     """
-    from mnist_core.preprocess import canvas_to_mnist
+    from mnist_core.drawing.preprocess import canvas_to_mnist
 
     rng = np.random.default_rng(seed)
     images, labels, writers, mode_ids = [], [], [], []

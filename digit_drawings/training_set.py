@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from digit_drawings import nondigits, pen_styles, real_training
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def _widths(name: str, value: Any) -> tuple[int, ...]:
         widths = tuple(value)
         if all(not isinstance(w, bool) and int(w) == w for w in widths):
             return tuple(int(w) for w in widths)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite width (issue 13)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite width
         pass
     raise ConfigError(f"{name} must be a list of whole numbers (layer widths), got {value!r}.")
 
@@ -148,8 +148,8 @@ def _cnn_needs_conv(cfg: TrainingConfig) -> None:
 
 
 def _within_model_budget(cfg: TrainingConfig) -> None:
-    """Issue 13: a config may not describe a model that Digit Lab would refuse to load (mnist_core/model_budget)."""
-    from mnist_core.model_budget import (
+    """A config may not describe a model that Digit Lab would refuse to load (mnist_core/model_budget)."""
+    from mnist_core.checks.model_budget import (
         MAX_MULTIPLY_ADDS,
         MAX_PARAMETERS,
         training_multiply_adds,
@@ -202,7 +202,7 @@ _CHECKS = (
         _number(name, low, high, high_open=name in HIGH_OPEN, integer=isinstance(low, int))
         for name, (low, high) in NUMBER_LIMITS.items()
     ),
-    _within_model_budget,  # issue 13: last, once every field it reads is checked
+    _within_model_budget,  # last, once every field it reads is checked
 )
 
 # Keep the field list and the docs in one place for UIs and the CLI.

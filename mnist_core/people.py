@@ -1,4 +1,4 @@
-"""Who is using Digit Lab, and what they may do with a run (issue 15).
+"""Who is using Digit Lab, and what they may do with a run.
 
 With sign-in off (the default) there is no person: the caller is the operator of a one-person app and
 may do everything, as before. With sign-in on, the app passes the signed-in `Person`; the engine then
@@ -91,11 +91,16 @@ def is_shared(meta: Mapping[str, Any]) -> bool:
     return meta.get("shared") is True
 
 
+def is_own(viewer: Person | None, owner: Owner) -> bool:
+    """The viewer's own run: every run without sign-in; else the runs they own (a teacher's too, not their class's)."""
+    return viewer is None or (owner.id is not None and owner.id == viewer.id)
+
+
 def can_view(viewer: Person | None, owner: Owner, shared: bool) -> bool:
     """Anyone without sign-in; the owner, teachers, and everyone once the run is shared."""
-    return viewer is None or viewer.is_teacher or (owner.id is not None and (owner.id == viewer.id or shared))
+    return is_own(viewer, owner) or viewer.is_teacher or (owner.id is not None and shared)
 
 
 def can_manage(viewer: Person | None, owner: Owner) -> bool:
     """Stop, rename, share, delete: anyone without sign-in; else the owner or a teacher."""
-    return viewer is None or viewer.is_teacher or (owner.id is not None and owner.id == viewer.id)
+    return is_own(viewer, owner) or viewer.is_teacher

@@ -58,7 +58,7 @@ def atomic_write_json(path: str | Path, value: Any) -> None:
 def rewrite_in_place(path: str | Path, data: bytes) -> None:
     """Overwrite an existing file's bytes where they lie, then cut it to `data`'s length.
 
-    Not atomic: only for a disk so full that not even a small temporary file fits (issue 13, item 8).
+    Not atomic: only for a disk so full that not even a small temporary file fits.
     A file of up to one block (4 KB) rewritten with up to as many bytes needs no new block.
     """
     path = Path(path)
@@ -94,7 +94,7 @@ def read_json(path: str | Path, default: Any = None) -> Any:
     """Read a JSON file; `default` if it is missing or unreadable."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # issue 13: deeply nested JSON is unreadable too
+    except (OSError, ValueError, RecursionError):  # deeply nested JSON is unreadable too
         return default
 
 
@@ -108,7 +108,7 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     for line in lines:
         try:
             row = json.loads(line)
-        except (ValueError, RecursionError):  # issue 13: deeply nested JSON is a bad row too
+        except (ValueError, RecursionError):  # deeply nested JSON is a bad row too
             continue
         if isinstance(row, dict):
             rows.append(row)

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from mnist_core import diagnostics, runs
-from mnist_core.evaluation_apart import evaluate_apart
-from mnist_core.predict import ModelLoadError
+from mnist_core import runs
+from mnist_core.drawing.predict import ModelLoadError
+from mnist_core.runs import diagnostics
+from mnist_core.runs.evaluation_apart import evaluate_apart
 from ui import charts
 from ui.app_shell import ensure_app_shell
 from ui.confusion_chart import confusion_chart
@@ -60,7 +61,7 @@ def gallery(examples: list, empty: str) -> None:
 
 
 st.title("Diagnostics")
-damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
+damaged_runs()  # each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "How a model does on the test set, digit by digit. Click any cell of the confusion matrix to see "
     "the test digits behind it."
@@ -83,7 +84,7 @@ if model_path is None and handle is None:
     )
     st.stop()
 if handle is not None:
-    evaluation = run_evaluation(choice, file_version(handle.path / "evaluation.json"))
+    evaluation = run_evaluation(choice, handle.evaluation_version())
 else:
     try:
         evaluation = file_evaluation(model_path, file_version(model_path))

@@ -3,9 +3,9 @@
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core.canvas_image import CanvasImageError, decode_canvas_png
-from mnist_core.predict import ModelLoadError
-from mnist_core.preprocess import canvas_steps
+from mnist_core.drawing.canvas_image import CanvasImageError, decode_canvas_png
+from mnist_core.drawing.predict import ModelLoadError
+from mnist_core.drawing.preprocess import canvas_steps
 from ui import charts
 from ui.app_shell import ensure_app_shell
 from ui.board_layout import board_layout, board_slots, page_width
@@ -26,7 +26,7 @@ LOW_CONFIDENCE = 0.6
 st.html(f"<style>{charts.PROBABILITY_BARS_CSS}{STAGES_CSS}</style>")
 
 st.title("Draw")
-damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
+damaged_runs()  # each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Draw a digit from 0 to 9 in the black square. The answer updates every time you lift the pen; "
     "use the canvas toolbar to undo or clear."

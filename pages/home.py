@@ -15,7 +15,7 @@ from ui.sign_in import current_person
 ensure_app_shell()  # opened by URL on a fresh server: see ui/app_shell.py
 
 st.title("Digit Lab")
-damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
+damaged_runs()  # each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.markdown(
     "Train a neural network on **MNIST** handwritten digits, watch it learn live, then draw your own "
     "digits and see what it thinks, and browse every digit it got wrong."

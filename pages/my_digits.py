@@ -6,9 +6,10 @@ import functools
 import streamlit as st
 
 from app_security.text import escape_markdown
-from mnist_core import my_digits, my_digits_archive, runs
-from mnist_core.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
-from mnist_core.predict import ModelLoadError
+from mnist_core import my_digits, runs
+from mnist_core.drawing.predict import ModelLoadError
+from mnist_core.my_digits import archive as my_digits_archive
+from mnist_core.runs.finetune import MIN_DIGITS, FinetuneError, finetune_report, start_finetune
 from ui import charts, files
 from ui.app_shell import ensure_app_shell
 from ui.damaged_runs import damaged_runs, usable_runs
@@ -29,7 +30,7 @@ FOLDER = my_digits.person_folder(PERSON)  # each person's own digits (the defaul
 
 st.html(f"<style>{charts.PIXELATED_CSS}</style>")
 st.title("My digits")
-damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
+damaged_runs()  # each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Drawings you kept on the Draw page with their right label. Fine-tune a model on them so it learns "
     "the way you write, and see what it gained on your held-out drawings and what it kept on MNIST."

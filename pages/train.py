@@ -16,7 +16,7 @@ from ui.app_shell import ensure_app_shell
 from ui.class_overview import class_activity, class_overview
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
-from ui.files import file_version, read_bytes
+from ui.files import read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
 from ui.interrupted_notice import interrupted_notice
 from ui.lesson_controls import current_lesson, with_lesson
@@ -42,7 +42,7 @@ def test_scores(run_id: str, version: float) -> tuple[float, float] | None:
 
 
 st.title("Train")
-damaged_runs()  # issue 13: each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
+damaged_runs()  # each named in the sidebar with what is wrong and a Delete; pages use usable_runs()
 st.caption(
     "Pick a preset, adjust any knob, press **Start**. Training runs in its own process: switch pages "
     "or reload and it keeps going; come back to watch. Runs take turns in a fair queue."
@@ -98,7 +98,7 @@ else:
 def show_finished(handle: runs.RunHandle, where: str) -> None:
     """Outcome, curves, model summary and download of a run that has ended."""
     status = run_outcome(handle, duration=False)  # the time is one of the numbers below
-    scores = test_scores(handle.id, file_version(handle.path / "evaluation.json"))
+    scores = test_scores(handle.id, handle.evaluation_version())
     accuracy_col, loss_col, epochs_col, time_col = columns(4, key=f"{KEY}{where}_scores", min_rem=9)
     accuracy_col.metric("Test accuracy", f"{scores[0]:.2%}" if scores else "—", border=True)
     loss_col.metric("Test loss", f"{scores[1]:.4f}" if scores else "—", border=True)
@@ -129,7 +129,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
 
 st.subheader("Current run")
 all_runs = usable_runs()  # damaged ones are named in the sidebar, with their Delete
-interrupted_notice([h for h in all_runs if person is None or h.owner.id == person.id], KEY)
+interrupted_notice([h for h in all_runs if h.is_own], KEY)
 if waiting:
     queue_panel(tuple(h.id for h in waiting), person, KEY)
 if training:
@@ -138,7 +138,7 @@ if training:
         st.caption(f":material/model_training: Also training: **{escape_markdown(other.name)}**")
 elif waiting:
     pass  # the queue panel says when it starts
-elif own_runs := [h for h in all_runs if person is None or h.owner.id == person.id]:  # not others' shared ones
+elif own_runs := [h for h in all_runs if h.is_own]:  # not others' shared ones
     wanted = st.session_state.get(KEY + "run_id")
     current = next((h for h in own_runs if h.id == wanted), own_runs[0])
     show_finished(current, "current")

@@ -22,7 +22,7 @@ ship rule in README ("The starter model"). The recipe (also in README):
   digits instead, as the second run did; that cost MNIST accuracy); α is the one with the best pen
   validation accuracy among those with at most 2 more MNIST validation errors than the shipped
   starter (ties: the smaller α).
-- detector: mnist_core.detector.build_detector, 6,000 batches of 64 digits (MNIST, pen-drawn, and pen
+- detector: mnist_core.drawing.detector.build_detector, 6,000 batches of 64 digits (MNIST, pen-drawn, and pen
   digits painted by digit_drawings.pen_variety's tablet-like pen) + 64 non-digits (32,000 drawings of
   digit_drawings.nondigits.TRAIN_KINDS, half painted by that pen), augmented alike; Adam 1e-3 decaying
   to 0, label smoothing 0.05. Threshold: the 0.5th percentile of its scores on 3,000 held-out pen digits
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from digit_drawings import training_set  # noqa: E402
-from mnist_core import detector  # noqa: E402
+from mnist_core.drawing import detector  # noqa: E402
 
 MNIST_PER_BATCH, PEN_PER_BATCH = 96, 32
 LEARNING_RATE = 3e-4  # Adam, cosine decay to 0 over the run
@@ -70,7 +70,7 @@ def _mixed(parts: list[tuple[np.ndarray, np.ndarray, int]], seed: int):
     """A tf.data pipeline: each batch takes `n` shuffled items of every (x, y, n), concatenated and augmented."""
     import tensorflow as tf
 
-    from mnist_core.augment import augment_batch
+    from mnist_core.training.augment import augment_batch
 
     streams = [
         tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed + k).repeat().batch(n, drop_remainder=True)
@@ -180,7 +180,7 @@ def _tempered_kl(teacher_p, student_p, temperature: float):
 
 
 def _shipped() -> Path:
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     return STARTER_MODEL_PATH
 
@@ -212,7 +212,7 @@ def choose_alpha(x_bn, x_val, y_val, pen_val, pen_val_y, out: Path, base: Path |
     best = _best_alpha(rows, shipped)
     _mix(old, tuned, best, mixed, x_bn)
     mixed.save(out / "starter.keras")
-    from mnist_core.predict import load_predictor  # the file is what ships: read back, it must score the same
+    from mnist_core.drawing.predict import load_predictor  # the file is what ships: read back, it must score the same
 
     saved = load_predictor(out / "starter.keras").probabilities(x_val).argmax(axis=1)
     print(f"alpha {best} read back from starter.keras: {int((saved != y_val).sum())} MNIST validation errors")
@@ -238,7 +238,7 @@ def _best_alpha(rows: list[dict], base: dict) -> float:
 
 def _mix(old, tuned, alpha: float, into, x_bn) -> None:
     """into = WiSE-FT mix at alpha; batch norm's statistics mixed too, or re-measured on x_bn when given."""
-    from mnist_core import weight_mix
+    from mnist_core.training import weight_mix
 
     weight_mix.interpolate(old, tuned, alpha, into)
     if x_bn is not None:
@@ -252,7 +252,7 @@ def _predict(model, x: np.ndarray) -> np.ndarray:
 
 def report_test(data, out: Path) -> None:
     """MNIST test accuracy of the saved candidate files, read back through the Predictor (the file is what ships)."""
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     x_test = data.x_test.astype(np.float32) / 255
     for name in ("finetuned", "starter"):
@@ -318,7 +318,7 @@ def detector_sets(data, arrays: dict, seed: int, cache: Path, workers: int) -> d
 
 
 def fit_detector(digits: np.ndarray, others: np.ndarray, seed: int):
-    """mnist_core.detector.build_detector trained on balanced batches, label-smoothed; the trained Keras model."""
+    """drawing.detector.build_detector trained on balanced batches, label-smoothed; the trained Keras model."""
     import keras
 
     keras.utils.set_random_seed(seed)

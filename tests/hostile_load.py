@@ -69,7 +69,7 @@ def run_zips(work: Path, small: Path) -> tuple[bytes, list[tuple[str, bytes]]]:
     model declares 1 GiB of weights."""
     from test_sharing import make_run
 
-    from mnist_core.sharing import export_run_zip
+    from mnist_core.runs.sharing import export_run_zip
 
     source = make_run(work / "theirs")
     valid = export_run_zip(source, work / "run.zip").read_bytes()
@@ -162,7 +162,7 @@ def main(work: Path, rounds: int) -> dict:
     canvas.st_canvas = lambda **kwargs: types.SimpleNamespace(image_bytes=_canvas_picture[0])
     sys.modules["streamlit_drawable_canvas"] = canvas
 
-    import mnist_core.predict as predict
+    import mnist_core.drawing.predict as predict
     from digit_drawings import render_strokes, template_strokes
     from mnist_core.config import TrainingConfig
     from mnist_core.models import build_model

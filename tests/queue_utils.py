@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mnist_core.run_files import RunFiles
+from mnist_core.runs.files import RunFiles
 
 
 class RecordingLauncher:
@@ -22,7 +22,7 @@ class RecordingLauncher:
 
 
 def use_launcher(monkeypatch, launcher: RecordingLauncher) -> RecordingLauncher:
-    from mnist_core import run_queue
+    from mnist_core.runs import queue as run_queue
 
     monkeypatch.setattr(run_queue, "current_launcher", lambda: launcher)
     return launcher

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core.accelerator import FULL, MIXED, training_policy, use_accelerator
 from mnist_core.config import TrainingConfig
+from mnist_core.training.accelerator import FULL, MIXED, training_policy, use_accelerator
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,8 @@ def test_a_model_trained_in_mixed_precision_outputs_float32_and_loads_for_drawin
     """What a GPU machine's run saves still answers on a CPU: float32 probabilities that sum to 1."""
     import keras
 
+    from mnist_core.drawing.predict import load_predictor
     from mnist_core.models import build_model
-    from mnist_core.predict import load_predictor
 
     keras.mixed_precision.set_global_policy(MIXED)
     try:

@@ -36,14 +36,14 @@ from hostile_files import (
 )
 
 from mnist_core import training
-from mnist_core.canvas_image import CanvasImageError
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.data import DataError, load_mnist
+from mnist_core.drawing.canvas_image import CanvasImageError
+from mnist_core.drawing.predict import MAX_MODEL_BYTES, ModelLoadError, load_predictor
+from mnist_core.drawing.preprocess import canvas_to_mnist
 from mnist_core.my_digits import MyDigitsError
-from mnist_core.predict import MAX_MODEL_BYTES, ModelLoadError, load_predictor
-from mnist_core.preprocess import canvas_to_mnist
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunError, RunHandle, start_run
+from mnist_core.runs.files import RunFiles
 from mnist_core.storage import StorageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -572,7 +572,7 @@ def labels_csv_zip(w: World) -> Path:
 
 
 def reads_digits(path: Path) -> Callable[[], object]:
-    from mnist_core.my_digits_archive import read_import
+    from mnist_core.my_digits.archive import read_import
 
     def act() -> str:
         images, labels = read_import(path)
@@ -582,7 +582,7 @@ def reads_digits(path: Path) -> Callable[[], object]:
 
 
 def upload(w: World, data: bytes) -> Callable[[], object]:
-    from mnist_core.uploads import accept_model_upload
+    from mnist_core.runs.uploads import accept_model_upload
 
     return lambda: accept_model_upload(data, w.runs, MAX_MODEL_BYTES)
 
@@ -592,7 +592,7 @@ def simultaneous_imports(w: World) -> Callable[[], object]:
     import tempfile
     import threading
 
-    from mnist_core.sharing import import_run_zip
+    from mnist_core.runs.sharing import import_run_zip
 
     source = w.root / "shared.zip"
     with zipfile.ZipFile(source, "w") as archive:
@@ -625,7 +625,7 @@ def simultaneous_imports(w: World) -> Callable[[], object]:
 
 def heavy_run_zip(w: World, file: str, size: int) -> Callable[[], object]:
     """A small zip of a run whose `file` unpacks to `size` bytes (blank lines compress to almost nothing)."""
-    from mnist_core.sharing import import_run_zip
+    from mnist_core.runs.sharing import import_run_zip
 
     path = w.root / "heavy.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -637,7 +637,7 @@ def heavy_run_zip(w: World, file: str, size: int) -> Callable[[], object]:
 
 def schema_breaking_run_zip(w: World) -> Callable[[], object]:
     """A run zip whose evaluation.json parses but is not what a run writes (a number where a list goes)."""
-    from mnist_core.sharing import import_run_zip
+    from mnist_core.runs.sharing import import_run_zip
 
     path = w.root / "odd.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -690,8 +690,8 @@ def damaged_run(
 ) -> Callable[[], object]:
     """A finished run beside the existing one with every run file, `file` replaced by `data` or edited by
     `changes`; the call is what every page asks first: `RunHandle.damage()` (and a status that answers)."""
-    from mnist_core.evaluation import evaluate_probabilities, save_evaluation
-    from mnist_core.watch import DigitWatcher
+    from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
+    from mnist_core.training.watch import DigitWatcher
 
     files = RunFiles(w.runs / "20240101-000002-damaged")
     files.path.mkdir()
@@ -743,7 +743,7 @@ def train_until_the_disk_fills(w: World) -> Callable[[], object]:
     """Trains in this process as the worker would; the first checkpoint finds the disk full."""
     import keras
 
-    import mnist_core.tensorboard_log as tensorboard_log
+    import mnist_core.training.tensorboard_log as tensorboard_log
 
     data = idx_folder(w)
     files = RunFiles(w.runs / "20240101-000001-new")
@@ -834,7 +834,7 @@ def reused_conv_keras(w: World) -> Path:
 
 def evaluated_apart_with_a_1_s_limit(w: World) -> Callable[[], object]:
     """Diagnostics' evaluation of an upload (a child process) with its time limit cut from 120 s to 1 s."""
-    from mnist_core import evaluation_apart
+    from mnist_core.runs import evaluation_apart
 
     w.mp.setattr(evaluation_apart, "_FAILED", {})  # not remembered from an earlier run of this case
     path = w.root / "slow.keras"
@@ -844,7 +844,7 @@ def evaluated_apart_with_a_1_s_limit(w: World) -> Callable[[], object]:
 
 
 def canvas_png(png: bytes) -> Callable[[], object]:
-    from mnist_core.canvas_image import decode_canvas_png
+    from mnist_core.drawing.canvas_image import decode_canvas_png
 
     return lambda: decode_canvas_png(png)
 

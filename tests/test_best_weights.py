@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 
-from mnist_core.callbacks import BestWeights
+from mnist_core.training.callbacks import BestWeights
 
 
 def picker(patience: int = 0) -> tuple[BestWeights, list[float]]:

@@ -18,7 +18,7 @@ LIGHT_MODULES = [
     "mnist_core.presets",
     "mnist_core.data",
     "mnist_core.storage",
-    "mnist_core.run_files",
+    "mnist_core.runs.files",
     "mnist_core.runs",
     "mnist_core.cli",  # `python -m mnist_core --help` must answer at once
 ]
@@ -45,7 +45,11 @@ def test_light_modules_import_no_tensorflow_keras_or_streamlit() -> None:
 
 @pytest.mark.slow
 def test_the_whole_engine_imports_neither_streamlit_nor_plotly_nor_ui() -> None:
-    every = [f"mnist_core.{path.stem}" for path in sorted(PACKAGE.glob("*.py")) if path.stem != "__main__"]
+    every = [
+        "mnist_core." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.stem != "__main__" and path != PACKAGE / "__init__.py"
+    ]
     assert _loaded_after_import(every, APP_SIDE) == []
 
 

@@ -186,7 +186,7 @@ def read_probabilities(page) -> dict[int, float]:
 @pytest.mark.slow
 def test_drawing_on_the_canvas_shows_a_prediction_and_ten_probabilities(page, server, runs_dir):
     from digit_drawings import template_strokes
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     open_page(page, server, "draw")
     if not STARTER_MODEL_PATH.is_file():  # until the starter model ships: use the trained run
@@ -241,7 +241,8 @@ CELL_JS = """([t, p]) => {  // where cell (true t, predicted p) of the confusion
 
 @pytest.mark.slow
 def test_clicking_a_confusion_cell_shows_its_digits(page, server, runs_dir):
-    from mnist_core import diagnostics, runs
+    from mnist_core import runs
+    from mnist_core.runs import diagnostics
 
     evaluation = runs.load_run(finished_run_id(runs_dir), runs_dir).evaluation()
     true, predicted, count = diagnostics.top_confusions(evaluation.confusion, limit=1)[0]

@@ -134,7 +134,7 @@ def test_a_shared_train_link_fills_the_controls_and_watch_it_learn(page, server,
 def test_a_tiny_fine_tune_shows_before_and_after(page, server, folders):
     from digit_drawings import render_strokes, template_strokes
     from mnist_core import my_digits
-    from mnist_core.preprocess import canvas_to_mnist
+    from mnist_core.drawing.preprocess import canvas_to_mnist
 
     for digit in range(10):
         for size in (170, 200):

@@ -28,7 +28,7 @@ MARGIN = float(os.environ.get("DIGIT_LAB_COLD_MARGIN", "3.0"))  # a shared 2-cor
 @pytest.mark.slow
 def test_a_fresh_server_shows_the_canvas_at_once_and_answers_the_first_drawing(browser, tmp_path):
     from digit_drawings import template_strokes
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     if not STARTER_MODEL_PATH.is_file():
         pytest.skip("the starter model is not built (mnist_core/assets/starter.keras)")

@@ -34,7 +34,7 @@ SETTLE_MS = 400  # the canvas sends a drawing about 200 ms after the finger lift
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     if not STARTER_MODEL_PATH.is_file():
         pytest.skip("the starter model is not built (mnist_core/assets/starter.keras)")

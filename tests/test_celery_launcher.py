@@ -14,9 +14,10 @@ import pytest
 from pool_utils import REPO, RedisServer, free_port
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import celery_launcher, runs, worker
-from mnist_core.celery_launcher import CeleryLauncher, live_workers, pool_status, register, safe_url
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
+from mnist_core.workers import celery_launcher, worker
+from mnist_core.workers.celery_launcher import CeleryLauncher, live_workers, pool_status, register, safe_url
 
 TINY = TrainingConfig(hidden_units=(8,), epochs=1, train_limit=200, batch_size=50)
 
@@ -128,7 +129,7 @@ def test_the_cli_says_what_is_wrong_with_the_broker(tmp_path):
 
 
 def test_bad_worker_options_are_named(tmp_path):
-    from mnist_core.celery_worker import WorkerSettings
+    from mnist_core.workers.celery_worker import WorkerSettings
 
     with pytest.raises(ValueError, match="--name 'a/b' is not a worker name"):
         WorkerSettings("redis://h:1/0", tmp_path, "a/b", 1)
@@ -137,7 +138,7 @@ def test_bad_worker_options_are_named(tmp_path):
 
 
 def test_a_task_for_a_folder_that_is_not_a_run_here_does_nothing(tmp_path, capsys):
-    from mnist_core.celery_worker import WorkerSettings, serve_run
+    from mnist_core.workers.celery_worker import WorkerSettings, serve_run
 
     settings = WorkerSettings("redis://h:1/0", tmp_path, "w1", 1)
     (tmp_path.parent / "elsewhere").mkdir(exist_ok=True)

@@ -14,7 +14,7 @@ from pool_utils import HEARTBEAT_TIMEOUT_S, REPO, PoolWorker, RedisServer, wait_
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Person
-from mnist_core.run_files import CLAIM
+from mnist_core.runs.files import CLAIM
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -18,7 +18,7 @@ import pytest
 from mnist_core import cli
 from mnist_core.config import FIELD_HELP, TrainingConfig
 from mnist_core.presets import PRESETS
-from mnist_core.run_files import RunFiles
+from mnist_core.runs.files import RunFiles
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,7 +116,7 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
     assert (folder / "model_best.keras").is_file() and (folder / "evaluation.json").is_file()
     exported = tmp / "long-final.keras"  # --export-which final: the last weights, not the best epoch's
     assert f"final model exported (weights only, no optimizer state) to {exported}" in out
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     images = np.random.default_rng(1).random((4, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(
@@ -145,7 +145,7 @@ def test_train_exports_the_best_model(quick_run) -> None:
     exported = root.parent / "exported.keras"
     (folder,) = [p for p in root.iterdir() if p.is_dir()]
     assert f"best model exported (weights only, no optimizer state) to {exported}" in out
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     shipped, checkpoint = load_predictor(exported), load_predictor(folder / "model_best.keras")
     assert exported.stat().st_size < (folder / "model_best.keras").stat().st_size  # no Adam state
@@ -186,7 +186,7 @@ def test_evaluate_prints_accuracy_and_the_matrix(quick_run, capsys, by: str) -> 
 
 @pytest.mark.slow
 def test_evaluate_an_exported_model_file(quick_run, capsys, monkeypatch, tmp_path) -> None:
-    pytest.importorskip("mnist_core.predict")
+    pytest.importorskip("mnist_core.drawing.predict")
     root, _, _ = quick_run
     (folder,) = [p for p in root.iterdir() if p.is_dir()]
     for key, value in cli_env(tmp_path).items():

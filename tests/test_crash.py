@@ -29,9 +29,9 @@ import pytest
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunHandle, list_runs, load_run, start_run
-from mnist_core.worker_process import pid_is_worker
+from mnist_core.runs.files import RunFiles
+from mnist_core.workers.process import pid_is_worker
 
 SEED = 20240611
 KILLS = 24  # at least 20 must land while the worker is alive (a few may come after the run ended)
@@ -148,7 +148,11 @@ def beaters(run_path: Path) -> list[int]:
             command = (proc / "cmdline").read_bytes().split(b"\0") if proc.name.isdigit() else []
         except OSError:
             continue
-        if b"mnist_core.heartbeat" in command and str(run_path).encode() in command and pid_is_worker(int(proc.name)):
+        if (
+            b"mnist_core.runs.heartbeat" in command
+            and str(run_path).encode() in command
+            and pid_is_worker(int(proc.name))
+        ):
             found.append(int(proc.name))
     return found
 
@@ -181,7 +185,7 @@ def check_folder(handle: RunHandle) -> None:
 
 
 def check_model(handle: RunHandle, digits: np.ndarray) -> None:
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     path = handle.model_path("best")
     if path is not None:
@@ -301,7 +305,7 @@ def test_a_worker_just_started_is_alive_even_while_the_kernel_is_still_inside_ex
 
     for _ in range(150):
         process = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(5)", "mnist_core.worker"], start_new_session=True
+            [sys.executable, "-c", "import time; time.sleep(5)", "mnist_core.workers.worker"], start_new_session=True
         )
         try:
             assert pid_is_worker(process.pid)

@@ -28,9 +28,9 @@ from test_pages import make_run, open_app, runs_root, starter, tiny_model  # noq
 
 from app_security.text import escape_markdown
 from mnist_core import runs
-from mnist_core.finetune import finetune_report
-from mnist_core.run_names import STATES
-from mnist_core.watch import DigitWatcher, load_watch
+from mnist_core.runs.finetune import finetune_report
+from mnist_core.runs.names import STATES
+from mnist_core.training.watch import DigitWatcher, load_watch
 
 FILES = ("config.json", "status.json", "metrics.jsonl", "evaluation.json", "evaluation.npz", "watch.json",
          "finetune.json")  # fmt: skip
@@ -258,7 +258,8 @@ READER_ERRORS = (  # what a reader of an outside file may raise (issue 32), what
 @given(file=st.sampled_from(FILES), error=st.sampled_from(READER_ERRORS))
 def test_any_error_of_any_reader_is_damage_that_names_the_file(file: str, error: Exception) -> None:
     """However a reader fails, damage() answers with a sentence naming the file, so the sidebar can offer Delete."""
-    from mnist_core import run_arrays, run_damage
+    from mnist_core.runs import arrays as run_arrays
+    from mnist_core.runs import damage as run_damage
 
     def failing(*args, **kwargs):
         raise error

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mnist_core.config import TrainingConfig
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunHandle, list_runs
-from mnist_core.sharing import RunImportError, import_run_zip
+from mnist_core.runs.files import RunFiles
+from mnist_core.runs.sharing import RunImportError, import_run_zip
 from mnist_core.storage import read_json, read_jsonl
 
 DEEP = "[" * 100_000 + "]" * 100_000

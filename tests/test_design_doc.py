@@ -23,13 +23,21 @@ def imports_tensorflow(path: Path) -> bool:
     return False
 
 
+def module_path(name: str) -> Path:
+    """The file of an engine module: runs.files -> runs/files.py, runs -> runs/__init__.py."""
+    path = ENGINE / (name.replace(".", "/") + ".py")
+    return path if path.is_file() else ENGINE / name.replace(".", "/") / "__init__.py"
+
+
 def engine_modules() -> set[str]:
-    """Every module of mnist_core, dotted below it (e.g. 'runs' or 'export.notebook'), packages' __init__ and
-    __main__ left out."""
+    """Every module of mnist_core, dotted below it (e.g. 'runs.files'), with each package whose __init__ holds
+    code (e.g. 'runs', the runs API); __main__ and the packages whose __init__ is only a docstring left out."""
     names = set()
     for path in ENGINE.rglob("*.py"):
         parts = path.relative_to(ENGINE).with_suffix("").parts
-        if parts[-1] not in ("__init__", "__main__"):
+        if parts[-1] == "__init__" and len(parts) > 1 and len(ast.parse(path.read_text()).body) > 1:
+            names.add(".".join(parts[:-1]))
+        elif parts[-1] not in ("__init__", "__main__"):
             names.add(".".join(parts))
     return names
 
@@ -57,7 +65,7 @@ def test_every_engine_module_is_in_the_module_table_and_nothing_else() -> None:
 
 
 def test_the_modules_said_to_import_tensorflow_are_the_ones_that_do() -> None:
-    importing = {name for name in engine_modules() if imports_tensorflow(ENGINE / (name.replace(".", "/") + ".py"))}
+    importing = {name for name in engine_modules() if imports_tensorflow(module_path(name))}
     assert tensorflow_list() == importing, (
         f"import TensorFlow but are not listed: {sorted(importing - tensorflow_list())}; "
         f"listed but do not: {sorted(tensorflow_list() - importing)}"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from digit_drawings import nondigits, style_eval
-from mnist_core import detector
-from mnist_core.predict import ModelLoadError, load_predictor
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing import detector
+from mnist_core.drawing.predict import ModelLoadError, load_predictor
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 keras = pytest.importorskip("keras")
 

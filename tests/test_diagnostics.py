@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from mnist_core import diagnostics
+from mnist_core.runs import diagnostics
 
 
 @dataclass(frozen=True)
 class FakeEvaluation:
-    """The fields of mnist_core.evaluation.Evaluation that diagnostics reads."""
+    """The fields of mnist_core.runs.evaluation.Evaluation that diagnostics reads."""
 
     probabilities: np.ndarray
     labels: np.ndarray

@@ -18,8 +18,8 @@ import pytest
 
 from mnist_core import storage, training
 from mnist_core.config import TrainingConfig
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunHandle
+from mnist_core.runs.files import RunFiles
 from mnist_core.storage import StorageError
 
 TINY = TrainingConfig(hidden_units=(8,), epochs=1, batch_size=4)

@@ -1,4 +1,4 @@
-"""Full MNIST downloads (mnist_core.download), served by a real HTTP server on 127.0.0.1, never the internet.
+"""Full MNIST downloads (mnist_core.data.download), served by a real HTTP server on 127.0.0.1, never the internet.
 
 The served mnist.npz holds the same arrays as Keras' file, built here from the team's IDX files.
 """
@@ -21,9 +21,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app_security.text import escape_markdown
-from mnist_core import download
-from mnist_core.data import load_mnist
-from mnist_core.download import DownloadError, download_mnist
+from mnist_core.data import download, load_mnist
+from mnist_core.data.download import DownloadError, download_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTHING_SAVED = (
@@ -274,7 +273,7 @@ def test_home_button_shows_why_a_download_failed(server, keras_home, monkeypatch
 
 
 def test_download_imports_no_tensorflow_keras_or_streamlit():
-    code = "import sys, mnist_core.download_cli; print(sorted({'tensorflow', 'keras', 'streamlit'} & set(sys.modules)))"
+    code = "import sys, mnist_core.cli.download; print(sorted({'tensorflow', 'keras', 'streamlit'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
 

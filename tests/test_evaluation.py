@@ -1,4 +1,4 @@
-"""mnist_core.evaluation against plain reference computations; stored evaluations survive bad files."""
+"""mnist_core.runs.evaluation against plain reference computations; stored evaluations survive bad files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core.evaluation import (
+from mnist_core.runs.evaluation import (
     confusion_matrix,
     evaluate_model_file,
     evaluate_probabilities,
@@ -16,8 +16,8 @@ from mnist_core.evaluation import (
     save_evaluation,
     stored_evaluation_path,
 )
-from mnist_core.run_files import EVALUATION as JSON_NAME
-from mnist_core.run_files import EVALUATION_ARRAYS as ARRAYS_NAME
+from mnist_core.runs.files import EVALUATION as JSON_NAME
+from mnist_core.runs.files import EVALUATION_ARRAYS as ARRAYS_NAME
 
 
 def reference_confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -178,7 +178,7 @@ def refuse_to_load(*args, **kwargs):
 
 
 def test_saved_probabilities_are_used_instead_of_the_model(model_and_data, monkeypatch) -> None:
-    from mnist_core import predict
+    from mnist_core.drawing import predict
 
     model_path, data_path, _ = model_and_data
     computed, _ = evaluate_model_file(model_path, data_path, save=True)
@@ -202,8 +202,8 @@ def test_stored_probabilities_of_another_test_set_or_model_are_ignored(model_and
     assert stored_evaluation_path(model_path).read_bytes() == before  # not saved: save=False
 
     from mnist_core.config import TrainingConfig
+    from mnist_core.drawing.predict import load_predictor
     from mnist_core.models import build_model
-    from mnist_core.predict import load_predictor
 
     build_model(TrainingConfig(architecture="mlp", hidden_units=(8,), seed=5)).save(model_path)  # retrained file
     fresh, _ = evaluate_model_file(model_path, data_path)
@@ -229,8 +229,8 @@ def test_a_damaged_stored_evaluation_means_evaluating_again(model_and_data, dama
 
 def test_the_starter_ships_its_own_evaluation_on_the_full_test_set(mnist_dir: Path, monkeypatch) -> None:
     """Diagnostics opens the starter without TensorFlow: its stored probabilities are the model's own."""
-    from mnist_core import predict
     from mnist_core.data import load_mnist
+    from mnist_core.drawing import predict
 
     stored_path = stored_evaluation_path(predict.STARTER_MODEL_PATH)
     assert stored_path.is_file(), "run: python -m mnist_core evaluate mnist_core/assets/starter.keras --save"

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import evaluation_apart
-from mnist_core.evaluation import evaluate_model_file, stored_evaluation_path
-from mnist_core.evaluation_apart import evaluate_apart
-from mnist_core.model_files import ModelLoadError
+from mnist_core.checks.model_files import ModelLoadError
+from mnist_core.runs import evaluation_apart
+from mnist_core.runs.evaluation import evaluate_model_file, stored_evaluation_path
+from mnist_core.runs.evaluation_apart import evaluate_apart
 
 
 @pytest.fixture

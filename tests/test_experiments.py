@@ -15,10 +15,12 @@ import streamlit as st
 from queue_utils import RecordingLauncher, stop_everything, use_launcher
 from streamlit.testing.v1 import AppTest
 
-from mnist_core import experiments, run_queue, runs
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
-from mnist_core.evaluation import save_evaluation
 from mnist_core.people import Person
+from mnist_core.runs import experiments
+from mnist_core.runs import queue as run_queue
+from mnist_core.runs.evaluation import save_evaluation
 from mnist_core.storage import append_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent

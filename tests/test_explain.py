@@ -7,7 +7,7 @@ import pytest
 
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.explain import activation_maps, first_layer_filters, saliency
+from mnist_core.drawing.explain import activation_maps, first_layer_filters, saliency
 
 CNN = TrainingConfig(
     architecture="cnn",
@@ -103,7 +103,7 @@ def test_saliency_of_a_trained_model_points_at_the_ink_that_matters(trained_cnn,
 
 
 def test_saliency_through_a_predictor_matches_the_model(trained_cnn, mnist, tmp_path):
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     trained_cnn.save(tmp_path / "m.keras")
     predictor = load_predictor(tmp_path / "m.keras")

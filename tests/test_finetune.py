@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import finetune as ft
-from mnist_core import worker
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.finetune import FinetuneError, finetune_report, holdout_mask, start_finetune
 from mnist_core.my_digits import add_digit
-from mnist_core.my_digits_archive import import_file
-from mnist_core.watch import load_watch
+from mnist_core.my_digits.archive import import_file
+from mnist_core.runs import finetune as ft
+from mnist_core.runs.finetune import FinetuneError, finetune_report, holdout_mask, start_finetune
+from mnist_core.training.watch import load_watch
+from mnist_core.workers import worker
 
 TINY = TrainingConfig(hidden_units=(16,), epochs=1, batch_size=64)
 
@@ -85,7 +85,7 @@ def test_start_refuses_bad_settings(tmp_path, tiny_base, my_folder, settings, me
 def test_start_refuses_missing_and_foreign_models_and_too_few_digits(tmp_path, tiny_base, my_folder):
     import keras
 
-    from mnist_core.predict import ModelLoadError
+    from mnist_core.drawing.predict import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="model file not found"):
         start_finetune(tmp_path / "nope.keras", tmp_path / "runs", my_digits_dir=my_folder)
@@ -135,7 +135,7 @@ STYLE = {1: "1 flag", 7: "7 bar"}  # a European 1 with a long flag, a 7 with a b
 def drawings(per_digit: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Pen drawings through the Draw page's path: template strokes -> canvas -> canvas_to_mnist."""
     import digit_drawings as strokes
-    from mnist_core.preprocess import canvas_to_mnist
+    from mnist_core.drawing.preprocess import canvas_to_mnist
 
     rng = np.random.default_rng(seed)
     images, labels = [], []
@@ -161,8 +161,8 @@ def base_model_and_data(tmp_path, mnist, mnist_dir):
     seen (fresh digits would flatter the forgetting figure): the starter model with full MNIST if it is
     there, else a small CNN trained here on 4,000 digits (96.7% on the test set) with those 4,000 and
     the full test set."""
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
     from mnist_core.models import build_model
-    from mnist_core.predict import STARTER_MODEL_PATH
 
     if STARTER_MODEL_PATH.is_file():
         return STARTER_MODEL_PATH, mnist_dir

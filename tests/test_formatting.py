@@ -27,8 +27,8 @@ def test_a_pickers_label_says_whose_run_it_is_when_it_is_not_the_viewers(tmp_pat
     """Issue 32: Draw's picker did not say whose a shared or imported run was."""
     from mnist_core.config import TrainingConfig
     from mnist_core.people import Person
-    from mnist_core.run_files import RunFiles
     from mnist_core.runs import RunHandle
+    from mnist_core.runs.files import RunFiles
 
     ana, ben = Person("iss|ana", "ana@school.test", "Ana"), Person("iss|ben", "ben@school.test", "Ben", is_teacher=True)
     files = RunFiles(tmp_path / "20260101-120000-run")

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from mnist_core.run_files import HEARTBEAT
-from mnist_core.worker_process import pid_is_worker
+from mnist_core.runs.files import HEARTBEAT
+from mnist_core.workers.process import pid_is_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,14 +26,16 @@ def wait_until(condition, timeout: float) -> bool:
 
 def test_a_beater_whose_training_process_died_before_it_started_writes_nothing(tmp_path):
     # its parent is this test, not the pid it was started for: that process is gone, the beater was adopted
-    beater = subprocess.Popen([sys.executable, "-m", "mnist_core.heartbeat", str(tmp_path), "w", "0.1", "1"], cwd=ROOT)
+    beater = subprocess.Popen(
+        [sys.executable, "-m", "mnist_core.runs.heartbeat", str(tmp_path), "w", "0.1", "1"], cwd=ROOT
+    )
     assert beater.wait(timeout=60) == 0
     assert not (tmp_path / HEARTBEAT).exists()
 
 
 def test_a_sigkilled_training_process_s_beater_stops_at_once(tmp_path):
     starts_a_beater = (
-        "import sys, time; from pathlib import Path; from mnist_core.heartbeat import Heartbeat; "
+        "import sys, time; from pathlib import Path; from mnist_core.runs.heartbeat import Heartbeat; "
         "h = Heartbeat(Path(sys.argv[1]), 'w', 0.1).__enter__(); print(h._process.pid, flush=True); time.sleep(120)"
     )
     trainer = subprocess.Popen(

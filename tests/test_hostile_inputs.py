@@ -20,15 +20,15 @@ from hostile_files import ENCRYPTED_FLAG, patched_zip, png_header_bomb, reused_c
 from PIL import Image
 from test_pages import open_app, runs_root, starter, tiny_model  # noqa: F401 - fixtures
 
-from mnist_core import predict
-from mnist_core.canvas_image import CanvasImageError, decode_canvas_png
+from mnist_core.checks.model_budget import MAX_MULTIPLY_ADDS
+from mnist_core.checks.model_files import ModelLoadError, check_model_file
 from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.model_budget import MAX_MULTIPLY_ADDS
-from mnist_core.model_files import ModelLoadError, check_model_file
+from mnist_core.drawing import predict
+from mnist_core.drawing.canvas_image import CanvasImageError, decode_canvas_png
 from mnist_core.my_digits import MyDigitsError
-from mnist_core.my_digits_archive import read_import
-from mnist_core.run_schema import read_metrics
-from mnist_core.uploads import UPLOADS_FOLDER, accept_model_upload
+from mnist_core.my_digits.archive import read_import
+from mnist_core.runs.schema import read_metrics
+from mnist_core.runs.uploads import UPLOADS_FOLDER, accept_model_upload
 
 MEMORY_BUDGET = 500 * 2**20
 TIME_BUDGET_S = 2.0
@@ -185,7 +185,7 @@ def test_a_run_zip_with_an_unreadable_npz_entry_is_refused_and_leaves_nothing(tm
     from test_sharing import make_run
 
     from mnist_core.runs import list_runs
-    from mnist_core.sharing import RunImportError, export_run_zip, import_run_zip
+    from mnist_core.runs.sharing import RunImportError, export_run_zip, import_run_zip
 
     source = make_run(tmp_path / "theirs")
     exported = export_run_zip(source, tmp_path / "run.zip")
@@ -207,7 +207,7 @@ def test_a_run_zip_carrying_a_shape_bomb_model_is_refused(small_keras: Path, tmp
     from test_sharing import make_run
 
     from mnist_core.runs import list_runs
-    from mnist_core.sharing import RunImportError, export_run_zip, import_run_zip
+    from mnist_core.runs.sharing import RunImportError, export_run_zip, import_run_zip
 
     source = make_run(tmp_path / "theirs")
     rewritten(small_keras, source / "model_best.keras", shape_bomb_weights(small_keras, 2**28))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mnist_core.config import TrainingConfig
 from mnist_core.runs import list_runs
-from mnist_core.sharing import import_run_zip
+from mnist_core.runs.sharing import import_run_zip
 
 IMPORTERS, ROUNDS = 3, 10
 METRICS = b'{"kind":"epoch","epoch":1,"loss":0.5}\n' * 200

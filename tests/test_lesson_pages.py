@@ -8,8 +8,9 @@ import pytest
 from queue_utils import RecordingLauncher, use_launcher
 from test_pages import embedded_data, open_app, runs_root  # noqa: F401 (fixtures)
 
-from mnist_core import run_queue, runs
+from mnist_core import runs
 from mnist_core.lessons.files import builtin_names, load_lesson
+from mnist_core.runs import queue as run_queue
 from ui.share import config_to_query
 
 pytestmark = pytest.mark.usefixtures("runs_root", "embedded_data")

@@ -13,14 +13,16 @@ import numpy as np
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import experiments, run_queue, runs
-from mnist_core.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core import runs
 from mnist_core.lessons.files import MAX_BYTES, LessonError, builtin_names, load_lesson, parse_lesson
 from mnist_core.lessons.gates import best_accuracy, gate_passed, lesson_runs
 from mnist_core.lessons.locks import LessonLockError, lesson_config
 from mnist_core.lessons.progress import advance, read_progress
 from mnist_core.people import Person
 from mnist_core.presets import PRESETS
+from mnist_core.runs import experiments
+from mnist_core.runs import queue as run_queue
+from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
 
 REPO = Path(__file__).resolve().parents[1]
 ANN = Person("https://idp|ann", "ann@school.example", "Ann")

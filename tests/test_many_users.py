@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AFTER_A_SCRIPT_RUN = """
 import gc, json, time
 import numpy as np
-from mnist_core.predict import load_predictor
+from mnist_core.drawing.predict import load_predictor
 predictor = load_predictor()
 predictor.predict(np.zeros((28, 28), np.float32))
 import keras

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.model_budget import (
+from mnist_core.checks.model_budget import (
     MAX_ACTIVATION_BYTES,
     MAX_JSON_DEPTH,
     MAX_PARAMETERS,
@@ -22,7 +21,8 @@ from mnist_core.model_budget import (
     prediction_chunk,
     training_parameters,
 )
-from mnist_core.model_files import ModelLoadError, check_model_file
+from mnist_core.checks.model_files import ModelLoadError, check_model_file
+from mnist_core.config import ConfigError, TrainingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "mnist_core" / "assets" / "starter.keras"
@@ -203,7 +203,7 @@ def peak_mb():
     for line in open('/proc/self/status'):
         if line.startswith('VmHWM:'):
             return int(line.split()[1]) / 1024
-from mnist_core.model_files import ModelLoadError, check_model_file
+from mnist_core.checks.model_files import ModelLoadError, check_model_file
 before = peak_mb()
 path = Path(sys.argv[1])
 start = time.perf_counter()
@@ -234,7 +234,7 @@ SERVER_PROBE = """
 import json, sys, time
 from pathlib import Path
 import keras, tensorflow  # a server process has both loaded, as the Draw page does
-from mnist_core.predict import ModelLoadError, load_predictor
+from mnist_core.drawing.predict import ModelLoadError, load_predictor
 def peak_mb():
     return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]) / 1024
 before = peak_mb()

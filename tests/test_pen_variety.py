@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digit_drawings import detector_set, doodles, nondigits, pen_variety, symbols
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 SQUARE = [[(10.0, 10.0), (90.0, 10.0), (90.0, 90.0), (10.0, 90.0), (10.0, 10.0)]]
 

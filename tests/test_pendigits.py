@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digit_drawings import eval_real, pendigits, real_training
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "pendigits"
 

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_core.config import TrainingConfig
 from mnist_core.digits import to_unit_float
-from mnist_core.pipeline import batches, predict_pixels
+from mnist_core.training.pipeline import batches, predict_pixels
 
 
 def pixels(n: int = 70) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import model_files, predict
-from mnist_core.predict import MAX_MODEL_BYTES, ModelLoadError, Prediction, load_predictor
+from mnist_core.checks import model_files
+from mnist_core.drawing import predict
+from mnist_core.drawing.predict import MAX_MODEL_BYTES, ModelLoadError, Prediction, load_predictor
 
 keras = pytest.importorskip("keras")
 layers = keras.layers
@@ -281,7 +282,7 @@ def test_crafted_file_cannot_run_code(tmp_path, monkeypatch, pre_scan):
 
 
 def test_import_is_cheap_and_never_loads_streamlit():
-    code = "import sys, mnist_core.predict; print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
+    code = "import sys, mnist_core.drawing.predict; print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
         [sys.executable, "-c", code],

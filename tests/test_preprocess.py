@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from digit_drawings import BLACK, TRANSPARENT, WHITE, render_strokes, stroke_coverage, template_strokes
-from mnist_core import preprocess
-from mnist_core.preprocess import CENTRE, canvas_steps, canvas_to_mnist
+from mnist_core.drawing import preprocess
+from mnist_core.drawing.preprocess import CENTRE, canvas_steps, canvas_to_mnist
 
 
 def _two(height: float = 180, centre=(140, 140)) -> list:
@@ -209,7 +209,10 @@ def test_fast_enough_for_every_stroke():
 
 
 def test_imports_neither_streamlit_nor_tensorflow():
-    code = "import sys, mnist_core.preprocess; print(sorted({'streamlit', 'tensorflow', 'keras'} & set(sys.modules)))"
+    code = (
+        "import sys, mnist_core.drawing.preprocess\n"
+        "print(sorted({'streamlit', 'tensorflow', 'keras'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -235,7 +238,7 @@ def _paint(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _reference_predictor(data):
     """The starter model if it is there; otherwise a small CNN trained here on 10,000 digits."""
-    from mnist_core import predict
+    from mnist_core.drawing import predict
 
     if predict.STARTER_MODEL_PATH.exists():
         return predict.load_predictor().probabilities

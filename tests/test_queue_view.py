@@ -1,4 +1,4 @@
-"""The queue's start estimates (mnist_core/queue_view.py): each run ahead counts for the measured length of runs
+"""The queue's start estimates (mnist_core/runs/queue_view.py): each run ahead counts for the measured length of runs
 with its settings, not one typical length for all (issue 32)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from queue_utils import RecordingLauncher, use_launcher
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
-from mnist_core.queue_view import TYPICAL_S, queue_places
+from mnist_core.runs.queue_view import TYPICAL_S, queue_places
 
 QUICK = TrainingConfig(hidden_units=(8,), epochs=1)
 LONG = TrainingConfig(hidden_units=(64,), epochs=20)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from queue_utils import stop_everything
 
-from mnist_core import run_queue, runs
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Person
+from mnist_core.runs import queue as run_queue
 
 pytestmark = pytest.mark.slow
 TINY = TrainingConfig(hidden_units=(8,), epochs=1, train_limit=200, batch_size=50)

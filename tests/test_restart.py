@@ -31,7 +31,7 @@ from browser_utils import (
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
-from mnist_core.run_files import RunFiles
+from mnist_core.runs.files import RunFiles
 
 pytest.importorskip("playwright.sync_api")
 

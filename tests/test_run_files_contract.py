@@ -1,4 +1,4 @@
-"""docs/DESIGN.md's run-folder contract and mnist_core.run_files name the same files, and only run_names spells them."""
+"""docs/DESIGN.md's run-folder contract and mnist_core.runs.files name the same files; only runs.names spells them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from mnist_core import run_files
+from mnist_core.runs import files as run_files
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE_NAME = re.compile(r"^[a-z_]+\.(json|jsonl|keras|npz|request|log|claim)$")
@@ -39,8 +39,8 @@ def test_design_lists_exactly_the_files_run_files_names():
 def test_no_other_engine_module_spells_a_run_file_name():
     """Every other module uses run_files' constants, so renaming a file is a one-line change."""
     spelled = set()
-    for path in (ROOT / "mnist_core").glob("*.py"):
-        if path.name == "run_names.py":  # the names are written once, there
+    for path in (ROOT / "mnist_core").rglob("*.py"):
+        if path.relative_to(ROOT).as_posix() == "mnist_core/runs/names.py":  # the names are written once, there
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in run_files.NAMES:

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import heartbeat, run_queue, runs
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Person, person_from_claims, teacher_emails
-from mnist_core.run_queue import Waiting, fair_order
+from mnist_core.runs import heartbeat
+from mnist_core.runs import queue as run_queue
+from mnist_core.runs.queue import Waiting, fair_order
 
 TINY = TrainingConfig(hidden_units=(8,), epochs=1, train_limit=100, batch_size=32)
 ANN, BOB, CAT = (Person(f"https://idp|{n}", f"{n}@school.example", n.title()) for n in ("ann", "bob", "cat"))

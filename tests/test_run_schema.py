@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mnist_core.config import TrainingConfig
-from mnist_core.evaluation import evaluate_probabilities, save_evaluation
-from mnist_core.run_arrays import check_evaluation_arrays
-from mnist_core.run_files import RunFiles
-from mnist_core.run_schema import (
+from mnist_core.runs.arrays import check_evaluation_arrays
+from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core.runs.files import RunFiles
+from mnist_core.runs.schema import (
     MAX_BYTES,
     DamagedRunFile,
     read_evaluation_summary,
@@ -24,7 +24,7 @@ from mnist_core.run_schema import (
     read_status,
     read_watch,
 )
-from mnist_core.watch import DigitWatcher
+from mnist_core.training.watch import DigitWatcher
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 BATCH = {"kind": "batch", "epoch": 1, "batch": 10, "batches": 469, "step": 10, "seen": 1280,

@@ -20,10 +20,9 @@ import numpy as np
 import pytest
 from queue_utils import RecordingLauncher, use_launcher
 
-from mnist_core import priority, runs, worker_process
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import (
     RunError,
     RunHandle,
@@ -34,6 +33,9 @@ from mnist_core.runs import (
     start_run,
     validate_name,
 )
+from mnist_core.runs.files import RunFiles
+from mnist_core.workers import priority
+from mnist_core.workers import process as worker_process
 
 TINY = TrainingConfig(hidden_units=(32,), epochs=2, train_limit=500, batch_size=32, learning_rate=3e-3, seed=7)
 LONG = TrainingConfig(hidden_units=(32,), epochs=200, train_limit=2000, batch_size=32, seed=1)
@@ -500,7 +502,9 @@ def test_batch_larger_than_the_embedded_data_fails_clearly(tmp_path: Path, monke
 
 def test_a_worker_that_dies_while_starting_shows_as_interrupted_at_once(tmp_path: Path, monkeypatch) -> None:
     """The launcher records the worker's pid, so a run is not left 'queued' for 30 s by a dead worker."""
-    monkeypatch.setattr(worker_process.sys, "executable", "/bin/sh")  # `sh -m mnist_core.worker DIR`: exits at once
+    monkeypatch.setattr(
+        worker_process.sys, "executable", "/bin/sh"
+    )  # `sh -m mnist_core.workers.worker DIR`: exits at once
     handle = start_run(TINY, name="dies at start", runs_dir_path=tmp_path)
     reap(handle)
     assert json.loads((handle.path / "status.json").read_text())["pid"] == handle.process.pid

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from app_security.text import escape_markdown
-from mnist_core import runs, uploads
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
-from mnist_core.predict import MAX_MODEL_BYTES
-from mnist_core.sharing import import_run_zip
+from mnist_core.drawing.predict import MAX_MODEL_BYTES
+from mnist_core.runs import uploads
+from mnist_core.runs.sharing import import_run_zip
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = [ROOT / "app.py", *sorted((ROOT / "mnist_core").rglob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]

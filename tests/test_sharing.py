@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_core import sharing
 from mnist_core.config import TrainingConfig
-from mnist_core.evaluation import evaluate_probabilities, save_evaluation
-from mnist_core.run_files import RunFiles
-from mnist_core.runs import RunError, list_runs, load_run
-from mnist_core.sharing import RunImportError, export_run_zip, import_run_zip
+from mnist_core.runs import RunError, list_runs, load_run, sharing
+from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
+from mnist_core.runs.files import RunFiles
+from mnist_core.runs.sharing import RunImportError, export_run_zip, import_run_zip
 
 EVERY_FIELD_CHANGED = TrainingConfig(
     architecture="cnn",
@@ -94,8 +93,8 @@ def test_an_imported_running_run_becomes_interrupted(tmp_path):
 
 
 def test_an_imported_real_model_loads(tmp_path):
+    from mnist_core.drawing.predict import load_predictor
     from mnist_core.models import build_model
-    from mnist_core.predict import load_predictor
 
     source = make_run(tmp_path / "a")
     build_model(TrainingConfig(hidden_units=(8,))).save(source / "model_best.keras")

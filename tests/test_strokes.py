@@ -16,7 +16,7 @@ from digit_drawings import (
     template_strokes,
     trace_skeleton,
 )
-from mnist_core.preprocess import canvas_to_mnist
+from mnist_core.drawing.preprocess import canvas_to_mnist
 
 # --- render_strokes ------------------------------------------------------------------------------
 

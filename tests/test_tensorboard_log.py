@@ -1,4 +1,4 @@
-"""TensorBoard event files of a run (mnist_core.tensorboard_log), written and read back with TensorFlow alone."""
+"""TensorBoard event files of a run (mnist_core.training.tensorboard_log), written and read back by TensorFlow."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ keras = pytest.importorskip("keras")
 ROOT = Path(__file__).resolve().parent.parent
 
 from mnist_core.config import TrainingConfig  # noqa: E402
-from mnist_core.run_files import RunFiles  # noqa: E402
 from mnist_core.runs import RunHandle  # noqa: E402
+from mnist_core.runs.files import RunFiles  # noqa: E402
 from mnist_core.storage import append_jsonl  # noqa: E402
-from mnist_core.tensorboard_log import TENSORBOARD_DIR, TensorBoardLog, read_scalars, write_from_metrics  # noqa: E402
+from mnist_core.training.tensorboard_log import TENSORBOARD_DIR, TensorBoardLog, read_scalars, write_from_metrics  # noqa: E402
 
 
 def values(points: list[tuple[int, float]]) -> list[float]:
@@ -59,7 +59,7 @@ def test_batch_scalars_are_throttled(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_run_writes_tensorboard_beside_its_metrics_and_exports_without_it(tmp_path: Path, mnist_dir: Path) -> None:
-    from mnist_core.sharing import export_run_zip, import_run_zip
+    from mnist_core.runs.sharing import export_run_zip, import_run_zip
     from mnist_core.training import train
 
     config = TrainingConfig(hidden_units=(16,), train_limit=500, epochs=2, batch_size=100)

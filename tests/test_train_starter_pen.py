@@ -51,7 +51,7 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     writers = [(d, w, [[(100 + 20 * d, 100), (200, 300 + 10 * w)]]) for w in range(1, 9) for d in (w % 10, 7)]
     (args.pendigits / pendigits.FILE_NAME).write_text(unipen(writers))
     args.renders, args.real_batch, args.hold_out = 2, (8, 4, 4), None
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     args.base = tmp_path / "base.keras"  # a base of its own (README: the CLI's base model), not the shipped file
     args.base.write_bytes(STARTER_MODEL_PATH.read_bytes())
@@ -65,7 +65,7 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     assert record["real_writers"] == 3 * 2 * 3  # the choosing writers' two digits each, in each of three colour modes
     assert all("real_val_accuracy" in r for r in record["rows"])
     assert "starter.keras (saved file): MNIST test accuracy" in capsys.readouterr().out
-    from mnist_core.predict import load_predictor
+    from mnist_core.drawing.predict import load_predictor
 
     for name in ("finetuned", "starter"):
         assert load_predictor(tmp_path / f"{name}.keras").probabilities(x[:2] / 255).shape == (2, 10)
@@ -118,7 +118,7 @@ def test_a_tiny_detector_run_writes_the_detector_and_its_threshold(monkeypatch, 
     script.train_detector(data, arrays, 0, tmp_path, tmp_path / "cache", workers=1)
     record = json.loads((tmp_path / "digit_detector.json").read_text())
     assert "on 11 held-out pen digits" in record["how"] and 0 <= record["mnist_test_flagged"] <= 1
-    from mnist_core import detector
+    from mnist_core.drawing import detector
 
     loaded = detector.load_detector(tmp_path / "digit_detector.keras")
     assert loaded.is_digit(x[:3].astype(np.float32) / 255).shape == (3,)

@@ -11,8 +11,8 @@ import pytest
 
 from mnist_core.config import TrainingConfig
 from mnist_core.data import MnistData
-from mnist_core.run_files import RunFiles
 from mnist_core.runs import RunHandle
+from mnist_core.runs.files import RunFiles
 from mnist_core.training import make_split
 
 N_TRAIN, N_TEST = 1000, 200

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core import uploads
-from mnist_core.model_files import MAX_MODEL_BYTES, ModelLoadError
-from mnist_core.uploads import MAX_AGE_S, MAX_FILES, accept_model_upload, prune_uploads, save_upload
+from mnist_core.checks.model_files import MAX_MODEL_BYTES, ModelLoadError
+from mnist_core.runs import uploads
+from mnist_core.runs.uploads import MAX_AGE_S, MAX_FILES, accept_model_upload, prune_uploads, save_upload
 
 STARTER = Path(__file__).resolve().parent.parent / "mnist_core" / "assets" / "starter.keras"
 

@@ -7,10 +7,11 @@ import time
 import numpy as np
 import pytest
 
-from mnist_core import run_files, training
+from mnist_core import training
 from mnist_core.config import TrainingConfig
 from mnist_core.data import load_mnist
-from mnist_core.watch import DigitWatcher, fixed_watch_indices, load_watch
+from mnist_core.runs import files as run_files
+from mnist_core.training.watch import DigitWatcher, fixed_watch_indices, load_watch
 
 TINY = TrainingConfig(hidden_units=(32,), epochs=2, batch_size=64, train_limit=300)
 
@@ -38,7 +39,7 @@ def test_fixed_indices_take_what_a_small_test_set_has():
 
 def fit_watched(tmp_path, mnist, epochs=2, path=None):
     from mnist_core.models import build_model
-    from mnist_core.watch import WatchDigits
+    from mnist_core.training.watch import WatchDigits
 
     indices = fixed_watch_indices(labels=mnist.y_test)
     x = mnist.x_train[:300].astype(np.float32) / 255
@@ -76,7 +77,7 @@ def test_watch_costs_under_one_percent_of_an_epoch(tmp_path, mnist):
 
     from mnist_core.models import build_model
     from mnist_core.presets import get_preset
-    from mnist_core.watch import WatchDigits
+    from mnist_core.training.watch import WatchDigits
 
     model = build_model(get_preset("quick"), steps_per_epoch=469)
     x, y = tf.constant(mnist.x_train[:128] / np.float32(255)), tf.constant(mnist.y_train[:128])

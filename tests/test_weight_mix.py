@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_core.config import TrainingConfig
-from mnist_core.weight_mix import interpolate, reestimate_batch_norm
+from mnist_core.training.weight_mix import interpolate, reestimate_batch_norm
 
 keras = pytest.importorskip("keras")
 SMALL = TrainingConfig(architecture="cnn", conv_filters=(4, 8), dense_units=8, batch_norm=True)

@@ -8,8 +8,8 @@ from queue_utils import RecordingLauncher, use_launcher
 from streamlit.testing.v1 import AppTest
 
 from mnist_core import runs
-from mnist_core.celery_launcher import WorkerInfo, register
 from mnist_core.config import TrainingConfig
+from mnist_core.workers.celery_launcher import WorkerInfo, register
 from ui.worker_pool import pool_rows
 
 

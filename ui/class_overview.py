@@ -1,4 +1,4 @@
-"""For teachers (issue 15): every person's runs that train or wait now, with Stop for any of them."""
+"""For teachers: every person's runs that train or wait now, with Stop for any of them."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.people import Person
-from mnist_core.queue_view import queue_places
-from mnist_core.run_files import RunStatus
+from mnist_core.runs.files import RunStatus
+from mnist_core.runs.queue_view import queue_places
 from ui.formatting import format_duration
 from ui.queue_panel import ordinal
 

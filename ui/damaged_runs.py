@@ -1,4 +1,4 @@
-"""Damaged runs (issue 13): each named with what is wrong, with a Delete that works whatever its files hold.
+"""Damaged runs: each named with what is wrong, with a Delete that works whatever its files hold.
 
 A run folder may come from anyone (an imported zip) or be damaged on disk. Pages list only `usable_runs()`,
 so no page reads a damaged run's files; `damaged_runs()` (in the sidebar, on every page) names each damaged

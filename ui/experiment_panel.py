@@ -1,4 +1,4 @@
-"""Experiments on the Train page (issue 15): plan one from the form's settings, then compare its runs."""
+"""Experiments on the Train page: plan one from the form's settings, then compare its runs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import functools
 import streamlit as st
 
 from app_security.text import escape_markdown
-from mnist_core import experiments, runs
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.lessons.locks import LessonLockError
 from mnist_core.people import Person
+from mnist_core.runs import experiments
 from ui.charts import runs_overlay
 from ui.experiment_chart import experiment_chart
 from ui.files import export_bytes

@@ -25,7 +25,7 @@ def file_version(path: str | Path) -> float:
 
 def starter_available() -> bool:
     """Whether the starter model file ships with this install (checked without loading it or NumPy)."""
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     return file_version(STARTER_MODEL_PATH) > 0
 
@@ -60,13 +60,13 @@ def import_bytes(data: bytes, file_name: str, load: Callable[[Path], T], max_byt
 
 
 def my_digits_zip(folder: Path | None = None) -> bytes:
-    from mnist_core.my_digits_archive import export_zip
+    from mnist_core.my_digits.archive import export_zip
 
     return export_bytes(lambda path: export_zip(path, folder), ".zip")
 
 
 def my_digits_npz(folder: Path | None = None) -> bytes:
-    from mnist_core.my_digits_archive import export_npz
+    from mnist_core.my_digits.archive import export_npz
 
     return export_bytes(lambda path: export_npz(path, folder), ".npz")
 
@@ -74,7 +74,7 @@ def my_digits_npz(folder: Path | None = None) -> bytes:
 def run_zip(run_id: str) -> bytes:
     """A finished run as the zip `sharing.export_run_zip` writes."""
     from mnist_core.runs import load_run
-    from mnist_core.sharing import export_run_zip
+    from mnist_core.runs.sharing import export_run_zip
 
     return export_bytes(lambda path: export_run_zip(load_run(run_id), path), ".zip")
 

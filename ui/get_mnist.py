@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_security.text import escape_markdown
-from mnist_core.download import DownloadError, download_mnist
+from mnist_core.data.download import DownloadError, download_mnist
 
 KEY = "home_get_mnist"
 DONE_KEY = "home_get_mnist_done"  # the success message, shown once after the rerun

@@ -1,4 +1,4 @@
-"""Tells a person that one of their runs was interrupted (issue 32): a worker died or the server restarted.
+"""Tells a person that one of their runs was interrupted: a worker died or the server restarted.
 
 The Train page used to show the next run as the current one, so an interrupted run vanished without a word.
 Each of the person's runs interrupted in the last `RECENT_S` is named once per session, with why and what to
@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
-from mnist_core.run_files import RunStatus
+from mnist_core.runs.files import RunStatus
 from ui.train_form import fill_form
 
 RECENT_S = 15 * 60  # older interruptions are the run list's business, not news

@@ -9,8 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from app_security.text import escape_markdown
-from mnist_core import predict, runs
-from mnist_core.predict import STARTER  # the picker's option for the model that ships with Digit Lab
+from mnist_core import runs
+from mnist_core.drawing import predict
+from mnist_core.drawing.predict import STARTER  # the picker's option for the model that ships with Digit Lab
 from ui.files import file_version, starter_available
 from ui.formatting import score_label
 from ui.uploads import uploaded_model_path

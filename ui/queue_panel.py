@@ -1,4 +1,4 @@
-"""A person's runs waiting in the training queue: place, expected start, Cancel (issue 15).
+"""A person's runs waiting in the training queue: place, expected start, Cancel.
 
 Refreshed every 2 s; each refresh also nudges the queue (`runs.dispatch`), so a slot freed by a run that
 ended or died is used even if no worker reported it. When one of the runs starts the page reruns to show
@@ -12,7 +12,7 @@ import streamlit as st
 from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.people import Person
-from mnist_core.queue_view import queue_places
+from mnist_core.runs.queue_view import queue_places
 from ui.formatting import format_duration
 
 

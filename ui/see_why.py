@@ -14,14 +14,14 @@ CNN_COLS = 8
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _saliency(_predictor, model_key: str, image: np.ndarray, target: int) -> np.ndarray:
-    from mnist_core.explain import saliency
+    from mnist_core.drawing.explain import saliency
 
     return saliency(_predictor, image, target)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _filters(_predictor, model_key: str) -> np.ndarray | None:
-    from mnist_core.explain import first_layer_filters
+    from mnist_core.drawing.explain import first_layer_filters
 
     try:
         return first_layer_filters(_predictor)
@@ -31,7 +31,7 @@ def _filters(_predictor, model_key: str) -> np.ndarray | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _activations(_predictor, model_key: str, image: np.ndarray) -> np.ndarray | None:
-    from mnist_core.explain import activation_maps
+    from mnist_core.drawing.explain import activation_maps
 
     try:
         return activation_maps(_predictor, image)

@@ -18,7 +18,7 @@ from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
 from mnist_core.notebook.export import ExportError, exportable_config
-from mnist_core.sharing import MAX_ZIP_BYTES, import_run_zip
+from mnist_core.runs.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
 from ui.sign_in import current_person
 from ui.train_form import KEY, form_adjustments  # the Train page's prefix: these widgets live on it

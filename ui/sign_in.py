@@ -1,4 +1,4 @@
-"""Sign-in (issue 15): Streamlit's own st.login / st.user, configured in .streamlit/secrets.toml [auth].
+"""Sign-in: Streamlit's own st.login / st.user, configured in .streamlit/secrets.toml [auth].
 
 Without an [auth] section Digit Lab is a one-person app: `current_person()` is None and every page works
 as before, with no extra clicks. With it, `require_person()` (app.py) shows a sign-in screen until the

@@ -13,9 +13,9 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
-from mnist_core.predict import MAX_MODEL_BYTES
+from mnist_core.drawing.predict import MAX_MODEL_BYTES
 from mnist_core.runs import RunError
-from mnist_core.uploads import UPLOADS_FOLDER, accept_model_upload  # issue 13: refused removed, old cleaned
+from mnist_core.runs.uploads import UPLOADS_FOLDER, accept_model_upload  # refused removed, old cleaned
 from ui.files import import_bytes
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def uploaded_model_path(key: str) -> str | None:
 def in_user_terms(message: str, key: str) -> str:
     """`message` with the saved file's generated name replaced by the name the user uploaded, as Markdown text."""
     saved = st.session_state.get(key + "_saved")
-    return escape_markdown(message.replace(Path(saved[1]).name, saved[2]) if saved else message)  # issue 13
+    return escape_markdown(message.replace(Path(saved[1]).name, saved[2]) if saved else message)
 
 
 def import_once(

@@ -2,7 +2,7 @@
 
 Both take seconds (TensorFlow's import alone is 4-9 s on a busy 2-core machine). Done on the first
 page view of the server, in a thread, the Draw page finds the model loaded instead of loading it while
-a person waits. Until it is, the starter's NumPy copy (mnist_core.numpy_model: no TensorFlow, the same
+a person waits. Until it is, the starter's NumPy copy (mnist_core.drawing.numpy_model: no TensorFlow, the same
 probabilities) answers, so the first drawing on a fresh server gets its answer within a second or two.
 """
 
@@ -26,7 +26,7 @@ QUICK_START_DELAY_S = 0.5
 START_DELAY_S = 2.0
 
 if TYPE_CHECKING:  # app.py imports this module: NumPy and the engine load only when a page needs them
-    from mnist_core.numpy_model import NumpyPredictor
+    from mnist_core.drawing.numpy_model import NumpyPredictor
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,7 +64,7 @@ def _ready_for_the_first_drawing() -> None:
     drawing, and make the starter's NumPy copy, so the first stroke on a fresh server pays for neither."""
     import numpy as np
 
-    from mnist_core.preprocess import canvas_steps
+    from mnist_core.drawing.preprocess import canvas_steps
 
     drawing = np.zeros((56, 56), np.uint8)
     drawing[10:46, 24:32] = 255  # a "1"
@@ -81,7 +81,7 @@ def starter_for_now() -> NumpyPredictor | None:
 def _numpy_starter_or_none() -> NumpyPredictor | None:
     """The starter's NumPy copy, made once per file version; None when NumPy cannot copy it (the page then
     loads the real model)."""
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     try:
         return _numpy_starter(file_version(STARTER_MODEL_PATH))
@@ -91,8 +91,8 @@ def _numpy_starter_or_none() -> NumpyPredictor | None:
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _numpy_starter(version: float) -> NumpyPredictor:
-    from mnist_core.numpy_model import load_numpy_detector, load_numpy_predictor
-    from mnist_core.predict import STARTER_MODEL_PATH
+    from mnist_core.drawing.numpy_model import load_numpy_detector, load_numpy_predictor
+    from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     predictor = load_numpy_predictor(STARTER_MODEL_PATH)
     try:

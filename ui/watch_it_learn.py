@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_core import runs
-from mnist_core.watch import WATCH_NAME, load_watch
+from mnist_core.training.watch import WATCH_NAME, load_watch
 from ui import charts, image_charts
 from ui.files import file_version
 from ui.train_form import KEY  # the Train page's prefix: these widgets live on it

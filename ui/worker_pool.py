@@ -1,8 +1,8 @@
-"""The training pool for teachers (issue 16): the live Celery workers and what each trains now.
+"""The training pool for teachers: the live Celery workers and what each trains now.
 
 `pool_rows` is pure (a table from the engine's `pool_status`); `show_worker_pool` is the widget, and
-`worker_pool_panel` the Train page's copy of it that refreshes every few seconds with the queue panel (issue 32:
-the table stood still while runs moved). Without $DIGIT_LAB_BROKER runs train on this machine and it shows
+`worker_pool_panel` the Train page's copy of it that refreshes every few seconds with the queue panel
+(the table used to stand still while runs moved). Without $DIGIT_LAB_BROKER runs train on this machine and it shows
 nothing.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_core import runs
-from mnist_core.celery_launcher import WorkerInfo, pool_status
-from mnist_core.run_queue import BROKER_ENV
+from mnist_core.runs.queue import BROKER_ENV
+from mnist_core.workers.celery_launcher import WorkerInfo, pool_status
 from ui.formatting import format_duration
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mnist_core.lessons.schema import Gate, Lesson
-from mnist_core.run_handle import RunHandle
+from mnist_core.runs.handle import RunHandle
 
 
 def gate_text(gate: Gate) -> str:

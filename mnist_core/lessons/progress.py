@@ -12,7 +12,7 @@ from pathlib import Path
 from mnist_core.lessons.gates import gate_passed
 from mnist_core.lessons.schema import Lesson
 from mnist_core.people import Person
-from mnist_core.run_handle import RunHandle
+from mnist_core.runs.handle import RunHandle
 from mnist_core.storage import atomic_write_json, read_json
 
 OPERATOR = "operator"  # the one person of a lab without sign-in

@@ -190,7 +190,7 @@ BN_MOMENTUM = """\
 BN_MOMENTUM = max(0.0, min(0.9, 1.0 - 10.0 / (steps_per_epoch * EPOCHS)))
 """
 
-SEEDED = "keras.utils.set_random_seed(SEED)  # Python, NumPy and TensorFlow draw as the run did\n"
+SEEDED = "keras.utils.set_random_seed(SEED)  # python, NumPy and TensorFlow draw as the run did\n"
 
 WARMUP_COSINE = """\
 total = max(1, steps_per_epoch * EPOCHS)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.notebook.cells import notebook_cells
-from mnist_core.run_files import RunStatus
-from mnist_core.run_handle import RunHandle
+from mnist_core.runs.files import RunStatus
+from mnist_core.runs.handle import RunHandle
 from mnist_core.storage import atomic_write_bytes
 
 
