@@ -22,7 +22,7 @@ warm_start()  # TensorFlow and the starter model load in a background thread, on
 person = require_person()  # None with sign-in off; else a sign-in screen first
 
 st.session_state["app_shell"] = True  # pages check it: see ui/app_shell.py
-page = st.navigation(list(app_pages().values()), position="sidebar")
+page = st.navigation(list(app_pages(teacher=person is None or person.is_teacher).values()), position="sidebar")
 
 training = runs.active_run(viewer=person)
 if training is not None:

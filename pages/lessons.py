@@ -5,13 +5,13 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import my_digits, runs
-from mnist_core.lessons.files import builtin_names, load_lesson
+from mnist_core.lessons.files import LessonError, builtin_names, load_lesson
 from mnist_core.lessons.gates import best_accuracy, gate_passed, gate_text, lesson_runs
-from mnist_core.lessons.progress import advance, read_progress
+from mnist_core.lessons.progress import advance, join, read_progress
 from ui.app_shell import ensure_app_shell
-from ui.lesson_controls import LESSON_KEY, close_lesson, current_lesson
+from ui.lesson_controls import close_lesson, current_lesson, open_lesson
 from ui.sign_in import current_person
-from ui.train_form import fill_form
+from ui.train_form import fill_form, lesson_from_url
 
 ensure_app_shell()
 
@@ -21,18 +21,27 @@ ROOT = runs.runs_dir()
 PAGES = {"train": "pages/train.py", "draw": "pages/draw.py", "my_digits": "pages/my_digits.py",
          "diagnostics": "pages/diagnostics.py"}  # fmt: skip
 
-asked = st.query_params.get("lesson")
-if asked and asked in builtin_names() and asked != st.session_state.get(LESSON_KEY):
-    st.session_state[LESSON_KEY] = asked  # a lesson's link opens it
-    fill_form(load_lesson(asked).config())
-elif asked and asked not in builtin_names():
-    st.warning(f"There is no lesson called {escape_markdown(asked)!r}; pick one below.", icon=":material/help:")
+if problem := lesson_from_url():  # a lesson's link opens it
+    st.warning(f"{escape_markdown(problem)} Pick one below.", icon=":material/help:")
 
 lesson = current_lesson()
 if lesson is None:
     st.caption(
         "A lesson sets the Train page's starting point, shows only the controls it needs and says what to do next."
     )
+    with st.form("lesson_code_form", border=True):
+        code_col, open_col = st.columns([3, 1], vertical_alignment="bottom")
+        code = code_col.text_input("Class code", max_chars=20, placeholder="e.g. K7QM2X", key="lesson_code",
+                                   help="The six letters and digits your teacher gave you.")  # fmt: skip
+        if open_col.form_submit_button("Open", icon=":material/login:", width="stretch") and code.strip():
+            try:
+                opened = open_lesson(code)
+            except LessonError as error:
+                st.error(escape_markdown(str(error)), icon=":material/error:")
+            else:
+                fill_form(opened.config())
+                st.query_params["lesson"] = opened.name
+                st.rerun()
     for name in builtin_names():
         item = load_lesson(name)
         with st.container(border=True):
@@ -44,6 +53,7 @@ if lesson is None:
                 st.rerun()
     st.stop()
 
+join(ROOT, person, lesson)  # the teacher's class view lists this person from now on
 mine = lesson_runs(runs.list_runs(viewer=person), lesson)
 kept = len(my_digits.list_digits(my_digits.person_folder(person)))
 progress = read_progress(ROOT, person, lesson)

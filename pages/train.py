@@ -20,6 +20,7 @@ from ui.files import read_bytes
 from ui.formatting import describe_config, format_duration, overlay_series, run_rows
 from ui.interrupted_notice import interrupted_notice
 from ui.lesson_controls import current_lesson, with_lesson
+from ui.lesson_maker import lesson_maker
 from ui.live_run import live_run
 from ui.model_picker import model_summary
 from ui.queue_panel import queue_panel, queue_trouble
@@ -27,7 +28,15 @@ from ui.responsive import columns
 from ui.run_outcome import run_outcome
 from ui.share import export_button, import_uploader, restore_from_url, show_url_warnings, sync_url
 from ui.sign_in import current_person
-from ui.train_form import KEY, fill_form, keep_lesson_locks, settings_form, show_plan, start_with_a_preset
+from ui.train_form import (
+    KEY,
+    fill_form,
+    keep_lesson_locks,
+    lesson_from_url,
+    settings_form,
+    show_plan,
+    start_with_a_preset,
+)
 from ui.watch_it_learn import watch_it_learn
 from ui.worker_pool import worker_pool_panel
 
@@ -51,6 +60,8 @@ person = current_person()  # None: sign-in is off, one person's Digit Lab
 
 # ---------------------------------------------------------------- settings
 start_with_a_preset()
+if lesson_problem := lesson_from_url():  # the lesson stays open across a refresh: its name is in the URL
+    st.warning(escape_markdown(lesson_problem), icon=":material/school:")
 restore_from_url(fill_form)  # a shared link: its settings fill every control
 show_url_warnings()
 if refused := keep_lesson_locks():  # a link or the URL cannot change what the lesson fixes
@@ -58,7 +69,7 @@ if refused := keep_lesson_locks():  # a link or the URL cannot change what the l
     st.warning(f"The lesson fixes {names}: the value from the link was not applied.", icon=":material/lock:")
 config, problem = settings_form()
 config = with_lesson(config) if config is not None else None
-sync_url(config)  # the URL always carries the settings: copy it to share them
+sync_url(config, current_lesson())  # the URL always carries the settings (and the lesson): copy it to share them
 
 mine = runs.active_runs(viewer=person)
 waiting = [h for h in mine if h.status().is_waiting]
@@ -162,6 +173,10 @@ st.subheader("Experiments")
 with st.expander("Plan an experiment: vary one or two knobs, one run per combination", icon=":material/science:"):
     experiment_form(config, person)
 experiment_results(person)
+
+if person is None or person.is_teacher:
+    st.subheader("Teach with it")
+    lesson_maker(config, person)
 
 
 # ---------------------------------------------------------------- history

@@ -5,16 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 
-def app_pages() -> dict[str, st.Page]:
-    """Digit Lab's pages by URL path ("" is Home)."""
-    return {
+def app_pages(teacher: bool = True) -> dict[str, st.Page]:
+    """Digit Lab's pages by URL path ("" is Home); the Class page only for teachers (and the operator)."""
+    pages = {
         "": st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         "train": st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         "draw": st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
         "my_digits": st.Page("pages/my_digits.py", title="My digits", icon=":material/collections_bookmark:"),
         "diagnostics": st.Page("pages/diagnostics.py", title="Diagnostics", icon=":material/troubleshoot:"),
         "lessons": st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+        "class": st.Page("pages/class_view.py", title="Class", icon=":material/groups:"),
     }
+    if not teacher:
+        pages.pop("class")
+    return pages
 
 
 def ensure_app_shell() -> None:

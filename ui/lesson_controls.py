@@ -8,8 +8,10 @@ from typing import Any
 
 import streamlit as st
 
+from mnist_core import runs
 from mnist_core.config import TrainingConfig
-from mnist_core.lessons.files import LessonError, load_lesson
+from mnist_core.lessons.files import LessonError
+from mnist_core.lessons.library import find_lesson, made_folder
 from mnist_core.lessons.schema import Lesson
 
 LESSON_KEY = "lesson_name"  # session state: the lesson this person has open
@@ -17,18 +19,33 @@ LESSON_KEY = "lesson_name"  # session state: the lesson this person has open
 _FIELD_OF = {"layers": "hidden_units", "conv_blocks": "conv_filters"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _built_in(name: str) -> Lesson:
-    return load_lesson(name)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _lesson(name: str, version: float) -> Lesson:
+    return find_lesson(runs.runs_dir(), name)
+
+
+def _version(name: str) -> float:
+    """A made lesson's last save (its code file's time; 0 for a built-in), so an edit is read again."""
+    try:
+        return (made_folder(runs.runs_dir()) / f"{name}.code.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def open_lesson(name_or_code: str) -> Lesson:
+    """Open a built-in or made lesson (by name or class code) in this session; LessonError says why not."""
+    lesson = _lesson(name_or_code.strip(), _version(name_or_code.strip()))
+    st.session_state[LESSON_KEY] = lesson.name
+    return lesson
 
 
 def current_lesson() -> Lesson | None:
-    """The lesson open in this session, if any (a name that no longer loads closes it)."""
+    """The lesson open in this session, if any (one that no longer loads, or was retired, closes it)."""
     name = st.session_state.get(LESSON_KEY)
     if not name:
         return None
     try:
-        return _built_in(name)
+        return _lesson(name, _version(name))
     except LessonError:
         st.session_state.pop(LESSON_KEY, None)
         return None

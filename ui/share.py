@@ -125,13 +125,17 @@ def show_url_warnings() -> None:
         )
 
 
-def sync_url(config: TrainingConfig | None) -> None:
-    """Keep the page's URL equal to the settings, so copying it shares them."""
+def sync_url(config: TrainingConfig | None, lesson=None) -> None:
+    """Keep the page's URL equal to the settings, and naming the open lesson, so copying it shares them and a
+    refresh keeps the lesson open."""
     if config is None:
         return
     wanted = config_to_query(config)
-    if wanted != {k: v for k, v in st.query_params.to_dict().items() if k not in OWN_PARAMS}:
-        st.query_params.from_dict(wanted)
+    shown = st.query_params.to_dict()
+    if wanted != {k: v for k, v in shown.items() if k not in OWN_PARAMS} or shown.get("lesson") != (
+        lesson and lesson.name
+    ):
+        st.query_params.from_dict({**wanted, **({"lesson": lesson.name} if lesson else {})})
     _remember_url(wanted)
 
 

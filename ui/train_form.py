@@ -23,10 +23,11 @@ from mnist_core.config import (
     TrainingConfig,
 )
 from mnist_core.config_text import format_field
+from mnist_core.lessons.files import LessonError
 from mnist_core.presets import PRESETS
 from ui.data_banner import cached_data_info
 from ui.formatting import batch_norm_hint, plan_text, preset_expectation, steps_warning
-from ui.lesson_controls import current_lesson, knob, lesson_banner
+from ui.lesson_controls import LESSON_KEY, current_lesson, knob, lesson_banner, open_lesson
 from ui.responsive import columns
 
 KEY = "train_"  # every session-state key of the Train page starts with it
@@ -131,6 +132,19 @@ def _fill_controls(config: TrainingConfig) -> None:
 def _apply_preset() -> None:
     if (picked := st.session_state[KEY + "preset"]) in PRESETS:
         _fill_controls(PRESETS[picked].config)
+
+
+def lesson_from_url() -> str | None:
+    """Open the lesson the URL names (`?lesson=` a name or class code) when it is not open yet, filling the form
+    with its settings; the message to show when it cannot be opened, else None."""
+    asked = st.query_params.get("lesson")
+    if not asked or asked == st.session_state.get(LESSON_KEY):
+        return None
+    try:
+        fill_form(open_lesson(asked).config())
+    except LessonError as error:
+        return str(error)
+    return None
 
 
 def start_with_a_preset() -> None:
