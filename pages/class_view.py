@@ -13,7 +13,8 @@ from mnist_core.lessons.class_view import STUCK_AFTER_S, class_rows
 from mnist_core.lessons.files import LessonError, builtin_names, load_lesson
 from mnist_core.lessons.library import made_lessons, set_retired
 from ui.app_shell import ensure_app_shell
-from ui.formatting import format_duration
+from ui.formatting import describe_config, format_duration, progress_text
+from ui.lesson_maker import lesson_address
 from ui.run_outcome import run_outcome
 from ui.sign_in import current_person
 
@@ -41,7 +42,7 @@ for item in made:
     text_col, action_col = st.columns([5, 1], vertical_alignment="center")
     state = " · :orange-badge[retired]" if item.retired else ""
     text_col.markdown(
-        f"**{escape_markdown(item.lesson.title)}** · class code **{item.code}** · link `{item.link}` · "
+        f"**{escape_markdown(item.lesson.title)}** · class code **{item.code}** · `{lesson_address(item.link)}` · "
         f"by {escape_markdown(item.author)}{state}"
     )
     if own:
@@ -119,9 +120,14 @@ def class_table() -> None:
 
 class_table()
 
-students = st.session_state.get(KEY + "runs", {})
-with_runs = {name: ids for name, ids in students.items() if ids}
-if with_runs:
+
+@st.fragment(run_every=REFRESH_S)
+def students_run() -> None:
+    """One student's run, read-only: its progress while it waits or trains, how it ended after."""
+    students = st.session_state.get(KEY + "runs", {})
+    with_runs = {name: ids for name, ids in students.items() if ids}
+    if not with_runs:
+        return
     st.subheader("A student's run")
     student_col, run_col = st.columns(2)
     student = student_col.selectbox("Student", list(with_runs), key=KEY + "student")
@@ -130,7 +136,19 @@ if with_runs:
         handle = runs.load_run(run_id, viewer=person) if run_id else None
     except runs.RunError as error:
         st.error(escape_markdown(str(error)), icon=":material/error:")
+        return
+    if handle is None:
+        return
+    st.caption(f"{escape_markdown(handle.name)} · {describe_config(handle.config)} · read-only")
+    status = handle.status()
+    if status.is_active:
+        progress = handle.progress()
+        if progress is None:
+            st.progress(0.0, text="Waiting for a worker" if status.is_waiting else "Starting: loading the data…")
+        else:
+            st.progress(progress.fraction, text=progress_text(progress))
     else:
-        if handle is not None:
-            st.caption(f"{escape_markdown(handle.name)} · read-only: the student's own page changes it")
-            run_outcome(handle)
+        run_outcome(handle)
+
+
+students_run()

@@ -96,10 +96,17 @@ def lesson_maker(config: TrainingConfig | None, person: Person | None) -> None:
             else:
                 st.success(
                     f"Saved **{escape_markdown(made.lesson.title)}**. Students open it with the class code "
-                    f"**{made.code}** on the Lessons page, or by its link: Lessons page address + "
-                    f"`{made.link}`. Watch them on the **Class** page.",
+                    f"**{made.code}** on the Lessons page, or by its link `{lesson_address(made.link)}`. "
+                    "Watch them on the **Class** page.",
                     icon=":material/check_circle:",
                 )
+
+
+def lesson_address(link: str) -> str:
+    """The lesson's whole link as this browser reaches the app ('http://host:8501/lessons?lesson=…')."""
+    here = (st.context.url or "").rstrip("/")
+    base = here.rsplit("/", 1)[0] if here.count("/") > 2 else here
+    return f"{base}/lessons{link}"
 
 
 def _label(control: str) -> str:
