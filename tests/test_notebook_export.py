@@ -135,7 +135,7 @@ def test_the_cli_writes_the_notebook_and_the_script(tmp_path: Path, capsys) -> N
         (lambda root: finished_run(root, TrainingConfig(), state="queued"), r"still queued; export it once"),
         (
             lambda root: finished_run(root, TrainingConfig(), finetune={"base": "starter"}),
-            r"fine-tunes another model on your digits; only runs trained from scratch",
+            r"names a base model outside Digit Lab's folders; it cannot be exported",
         ),
     ],
     ids=["still training", "fine-tune"],

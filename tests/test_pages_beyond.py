@@ -219,8 +219,8 @@ def test_export_then_import_a_run_and_a_bad_zip_is_a_message(runs_root):  # noqa
 
 
 def test_a_finished_run_exports_as_a_notebook_and_a_fine_tune_says_why_not(runs_root):  # noqa: F811
-    """Issue 28: Export as notebook / as script beside Export as zip; a run with no notebook keeps the buttons,
-    disabled, with the reason as their help."""
+    """Issue 28: Export as notebook / as script beside Export as zip; a fine-tune exports its notebook as a zip,
+    and a run with no notebook keeps the button, disabled, with the reason as its help."""
     import nbformat
 
     from ui.files import run_notebook_file
@@ -234,11 +234,12 @@ def test_a_finished_run_exports_as_a_notebook_and_a_fine_tune_says_why_not(runs_
     nbformat.validate(nbformat.reads(run_notebook_file(files.path.name, ".ipynb").decode(), as_version=4))
     assert b"# %% [markdown]" in run_notebook_file(files.path.name, ".py")
 
-    files.update_meta(finetune={"base": "starter"})
+    files.update_meta(finetune={"base_model": "/etc/passwd"})  # a crafted fine-tune: its "base" is no model
     at = open_app("train")
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
-    assert buttons["Export as notebook"].disabled and "fine-tunes another model" in buttons["Export as notebook"].help
-    assert not buttons["Export as zip"].disabled
+    zipped = buttons["Export as notebook (zip)"]  # a fine-tune's notebook comes with its base model and drawings
+    assert zipped.disabled and "names a base model outside Digit Lab's folders" in zipped.help
+    assert "Export as script" not in buttons and not buttons["Export as zip"].disabled
 
 
 def test_a_link_with_many_bad_parameters_gives_one_warning_and_steps_beyond_the_cap_say_so(runs_root):  # noqa: F811

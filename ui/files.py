@@ -79,6 +79,14 @@ def run_zip(run_id: str) -> bytes:
     return export_bytes(lambda path: export_run_zip(load_run(run_id), path), ".zip")
 
 
+def run_notebook_zip(run_id: str) -> bytes:
+    """A finished run's notebook and script in one zip, with a fine-tune's base model and drawings."""
+    from mnist_core.notebook.export import export_zip
+    from mnist_core.runs import load_run
+
+    return export_bytes(lambda path: export_zip(load_run(run_id), path), ".zip")
+
+
 def run_notebook_file(run_id: str, suffix: str) -> bytes:
     """A finished run as a Jupyter notebook (suffix ".ipynb") or its py:percent script (".py")."""
     from mnist_core.notebook.export import export_notebook

@@ -17,7 +17,7 @@ from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.config_text import format_field, parse_field
-from mnist_core.notebook.export import ExportError, exportable_config
+from mnist_core.notebook.export import ExportError, exportable_config, is_finetune
 from mnist_core.runs.sharing import MAX_ZIP_BYTES, import_run_zip
 from ui import files
 from ui.sign_in import current_person
@@ -173,6 +173,22 @@ def export_button(handle: runs.RunHandle, where: str, key: str = KEY) -> None:
         refused = None
     except ExportError as error:
         refused = str(error)
+    if is_finetune(handle):  # its notebook needs the base model and the drawings beside it: one zip
+        notebook_col.download_button(
+            "Export as notebook (zip)",
+            functools.partial(files.run_notebook_zip, handle.id),
+            file_name=f"{handle.id}-notebook.zip",
+            mime="application/zip",
+            icon=":material/code_blocks:",
+            on_click="ignore",
+            key=f"{key}{where}_export_notebook_zip",
+            disabled=refused is not None,
+            help=refused
+            or "This fine-tune as a Jupyter notebook and a script, with the model it started from and your "
+            "drawings beside them: unzip, open the notebook, run it (Keras alone, no Digit Lab needed).",
+            width="stretch",
+        )
+        return
     for col, suffix, label, icon, what in (
         (notebook_col, ".ipynb", "Export as notebook", ":material/code_blocks:", "a Jupyter notebook"),
         (script_col, ".py", "Export as script", ":material/terminal:", "a Python script (py:percent cells)"),

@@ -20,7 +20,7 @@ def notebook_cells(config: TrainingConfig, name: str, source: str, keras_version
     """Every cell, in order; `source` is the run's data_source text (which data it read, from where)."""
     return [
         *_intro(config, name, keras_version),
-        *_data(source),
+        *data_cells(source),
         *_split(config),
         *_batches(config),
         ("markdown", "## 4. The model\n\nEvery layer, in order. The first one scales the [0, 1] pixels the way the run "
@@ -55,7 +55,7 @@ _CSV_SOURCE = re.compile(r"CSV files (?P<train>[^,]+), (?P<test>.+?) in (?P<fold
 _NPZ_SOURCE = re.compile(r".+? at (?P<path>.+\.npz) \(\d[\d,]* train")
 
 
-def _data(source: str) -> list[Cell]:
+def data_cells(source: str) -> list[Cell]:
     """The cells that load what the run read: the embedded sample, a CSV pair, an .npz or MNIST's IDX files."""
     if source.startswith("Embedded sample"):
         return _embedded_data()

@@ -1,11 +1,11 @@
-"""`python -m mnist_core export-notebook RUN --out FILE.ipynb [--py FILE.py]`."""
+"""`python -m mnist_core export-notebook RUN --out FILE.ipynb [--py FILE.py] [--zip FILE.zip]`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from mnist_core.notebook.export import export_notebook
+from mnist_core.notebook.export import export_notebook, export_zip
 from mnist_core.runs import load_run
 
 
@@ -14,10 +14,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     command.add_argument("run", metavar="RUN", help="the run's id (`python -m mnist_core runs` lists them)")
     command.add_argument("--out", type=Path, help="write the notebook here (.ipynb)")
     command.add_argument("--py", type=Path, help="write the same cells as a py:percent script here")
+    command.add_argument(
+        "--zip", type=Path, help="write one zip: notebook, script and, for a fine-tune, its base model and drawings"
+    )
     command.add_argument("--runs-dir", help="runs folder (default: $DIGIT_LAB_RUNS_DIR or ./runs)")
 
 
 def cmd_export_notebook(args: argparse.Namespace) -> int:
-    for path in export_notebook(load_run(args.run, args.runs_dir), args.out, args.py):
+    handle = load_run(args.run, args.runs_dir)
+    written = [export_zip(handle, args.zip)] if args.zip else []
+    if args.out or args.py or not written:
+        written += export_notebook(handle, args.out, args.py)
+    for path in written:
         print(f"wrote {path}")
     return 0
