@@ -125,6 +125,8 @@ def test_the_train_page_compares_the_four_runs(tmp_path, launcher, monkeypatch):
     heatmap = chart["data"][0]
     assert heatmap["type"] == "heatmap" and heatmap["x"] == ["2", "5"] and heatmap["y"] == ["10", "128"]
     assert heatmap["z"] == [[cells[0].accuracy, cells[1].accuracy], [cells[2].accuracy, cells[3].accuracy]]
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert not buttons["Export as notebook"].disabled  # the grid as one notebook (tests/test_notebook_experiment.py)
     exported = tmp_path / "experiment.zip"
     experiments.export_experiment_zip(experiment, exported)
     with zipfile.ZipFile(exported) as archive:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 
+import nbformat
 import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.lessons.locks import LessonLockError
+from mnist_core.notebook.export import ExportError, experiment_notebook
 from mnist_core.people import Person
 from mnist_core.runs import experiments
 from ui.charts import runs_overlay
@@ -134,6 +136,24 @@ def _actions(experiment: experiments.Experiment, person: Person | None) -> None:
             icon=":material/ios_share:",
             on_click="ignore",
             key=KEY + "export",
+        )
+        try:
+            notebook = nbformat.writes(experiment_notebook(experiment)).encode()
+            refused = None
+        except ExportError as error:
+            notebook, refused = b"", str(error)
+        export_col.download_button(
+            "Export as notebook",
+            notebook,
+            file_name=f"experiment-{experiment.id}.ipynb",
+            mime="application/x-ipynb+json",
+            icon=":material/code_blocks:",
+            on_click="ignore",
+            key=KEY + "export_notebook",
+            disabled=refused is not None,
+            help=refused
+            or "The whole experiment as one Jupyter notebook: the knob grid as a loop, each combination trained "
+            "as its run was, then compared (Keras alone, no Digit Lab needed).",
         )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.notebook.cells import notebook_cells
+from mnist_core.notebook.experiment_cells import experiment_cells
 from mnist_core.notebook.finetune_cells import BASE_MODEL, MY_DIGITS, finetune_cells
 from mnist_core.runs.files import FINETUNE_DIGITS, RunStatus
 from mnist_core.runs.handle import RunHandle
@@ -144,11 +145,52 @@ def export_zip(handle: RunHandle, out: Path) -> Path:
     return Path(out)
 
 
-def export_notebook(handle: RunHandle, out: Path | None = None, py: Path | None = None) -> list[Path]:
-    """Write the run's notebook to `out` (.ipynb) and/or its py:percent script to `py`; returns the paths written."""
+def experiment_notebook(experiment):
+    """An experiment's runs as one notebook with the knob grid as a loop, or `ExportError`."""
+    import nbformat
+
+    checked = [_checked(handle) for handle in experiment.runs]
+    if not checked:
+        raise ExportError(f"The experiment {experiment.name!r} has no runs left to export.")
+    configs = [config for config, _, _, _ in checked]
+    grid = [{knob: getattr(config, knob) for knob in experiment.knobs} for config in configs]
+    base = configs[0]
+    if any(config != base.replace(**values) for config, values in zip(configs, grid, strict=True)):
+        knobs = ", ".join(experiment.knobs)
+        raise ExportError(f"The runs of {experiment.name!r} differ in more than {knobs}; export them one by one.")
+    source = next((status.data_source for _, status, _, _ in checked if status.data_source), "")
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata.update(
+        kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
+        language_info={"name": "python"},
+        digit_lab={"experiment": experiment.id, "runs": [handle.id for handle in experiment.runs]},
+    )
+    for kind_of_cell, text in experiment_cells(experiment.name, experiment.knobs, base, grid, source, version("keras")):
+        make = nbformat.v4.new_markdown_cell if kind_of_cell == "markdown" else nbformat.v4.new_code_cell
+        notebook.cells.append(make(text))
+    nbformat.validate(notebook)
+    return notebook
+
+
+def export_experiment_notebook(experiment, out: Path | None = None, py: Path | None = None) -> list[Path]:
+    """Write an experiment's notebook to `out` (.ipynb) and/or its py:percent script to `py`."""
+    return _write(experiment_notebook(experiment), out, py)
+
+
+def _write(notebook, out: Path | None, py: Path | None) -> list[Path]:
     import jupytext
     import nbformat
 
+    written = []
+    for path, text in ((out, lambda: nbformat.writes(notebook)), (py, lambda: jupytext.writes(notebook, "py:percent"))):
+        if path is not None:
+            atomic_write_bytes(Path(path), text().encode("utf-8"))
+            written.append(Path(path))
+    return written
+
+
+def export_notebook(handle: RunHandle, out: Path | None = None, py: Path | None = None) -> list[Path]:
+    """Write the run's notebook to `out` (.ipynb) and/or its py:percent script to `py`; returns the paths written."""
     if out is None and py is None:
         raise ExportError("Say where to write the notebook: --out FILE.ipynb and/or --py FILE.py (or --zip FILE.zip).")
     if _checked(handle)[3] is not None:
@@ -156,10 +198,4 @@ def export_notebook(handle: RunHandle, out: Path | None = None, py: Path | None 
             "A fine-tune's notebook needs the model it started from and your drawings beside it: export it as "
             "one zip (--zip FILE.zip, or Export as notebook on its page)."
         )
-    notebook = run_notebook(handle)
-    written = []
-    for path, text in ((out, lambda: nbformat.writes(notebook)), (py, lambda: jupytext.writes(notebook, "py:percent"))):
-        if path is not None:
-            atomic_write_bytes(Path(path), text().encode("utf-8"))
-            written.append(Path(path))
-    return written
+    return _write(run_notebook(handle), out, py)
