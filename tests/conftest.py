@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# A warm worker waits for its next run ($DIGIT_LAB_WORKER_LINGER_S, 120 s in the app): across the suite's many
+# runs folders that would leave dozens of idle TensorFlow processes. The tests of warm workers set it themselves.
+os.environ.setdefault("DIGIT_LAB_WORKER_LINGER_S", "0")
+
 # CI clones the repo next to shared/, so the team's copy of MNIST sits two levels up.
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 

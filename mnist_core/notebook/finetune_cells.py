@@ -8,9 +8,10 @@ from __future__ import annotations
 from mnist_core.config import TrainingConfig
 from mnist_core.notebook import cell_code as code
 from mnist_core.notebook.cells import Cell, data_cells
+from mnist_core.runs.names import FINETUNE_DIGITS
 
 BASE_MODEL = "base_model.keras"
-MY_DIGITS = "my_digits.npz"
+MY_DIGITS = FINETUNE_DIGITS  # the drawings keep the name they have in the run folder
 
 DIGITS = """\
 with np.load("{my_digits}") as mine:  # your drawings: uint8 images, labels, which are held out, their ids

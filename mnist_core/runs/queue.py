@@ -146,8 +146,16 @@ class LocalLauncher:
         return training_slots()
 
     def launch(self, files: RunFiles) -> object:
+        """A warm worker that offered itself trains the run (None: no new process); else a new process."""
         from mnist_core.workers import process as worker_process
+        from mnist_core.workers import warm
 
+        taken = warm.take(files.path.parent)
+        if taken is not None:
+            path, pid = taken
+            files.update_status(pid=pid, host=worker_process.HOST)  # alive from the hand-out on, like a spawn
+            warm.give(path, files.path)
+            return None
         return worker_process.spawn(files.path, files)
 
 

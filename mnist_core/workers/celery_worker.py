@@ -1,8 +1,9 @@
 """A Digit Lab worker of a Celery pool: `python -m mnist_core worker` on any machine that mounts
 the shared runs folder.
 
-One run per worker child (`worker_max_tasks_per_child=1`): TensorFlow is imported inside the task, in a
-fresh child, never in the parent that forks the children (TensorFlow is not fork-safe). The task is
+Warm children: TensorFlow is imported inside the first task of a child, never in the parent that forks
+the children (TensorFlow is not fork-safe); the child then trains up to `warm.max_runs()` runs in turn, Keras
+cleared between them, and is replaced after that or once its memory passes `warm.max_memory_mb()`. The task is
 small and keeps its state in the run folder: `worker.serve` claims the run (so a redelivered task never
 trains twice, `acks_late`), writes the heartbeat and trains. The parent registers the worker in the runs
 folder and hands out waiting runs every few seconds (`runs.dispatch`), so the queue moves on with no
@@ -24,7 +25,7 @@ from celery.signals import worker_ready, worker_shutdown
 from mnist_core.runs import heartbeat
 from mnist_core.runs.files import CONFIG
 from mnist_core.runs.queue import BROKER_ENV
-from mnist_core.workers import celery_launcher
+from mnist_core.workers import celery_launcher, warm
 from mnist_core.workers.celery_launcher import NAME_RE, QUEUE, TASK_NAME
 
 VISIBILITY_TIMEOUT_S = 12 * 3600  # a long run's unacked task is not redelivered while it trains
@@ -53,7 +54,8 @@ def make_app(settings: WorkerSettings) -> Celery:
         task_default_queue=QUEUE,
         task_acks_late=True,  # a task of a worker that died is delivered again; worker.claim stops a 2nd training
         worker_prefetch_multiplier=1,  # a worker takes only what it can train now; the rest waits for others
-        worker_max_tasks_per_child=1,  # a fresh child (and a fresh TensorFlow) per run
+        worker_max_tasks_per_child=warm.max_runs(),  # a warm child trains many runs, then a fresh one comes
+        worker_max_memory_per_child=int(warm.max_memory_mb() * 1024),  # KiB: replaced once it grew past this
         task_ignore_result=True,  # results live in the run folder
         worker_send_task_events=True,  # a few small messages a run, so Flower can show the tasks to operators
         worker_cancel_long_running_tasks_on_connection_loss=False,  # a broker restart never stops training
@@ -77,7 +79,10 @@ def serve_run(settings: WorkerSettings, run_path: str) -> str | None:
         return None
     from mnist_core.workers import worker  # imports TensorFlow only when it trains, in this child
 
-    return worker.serve(folder, settings.name)
+    try:
+        return worker.serve(folder, settings.name)
+    finally:
+        worker.between_runs()  # the child trains the next task warm, with nothing left of this one
 
 
 class Registration:

@@ -21,12 +21,14 @@ from mnist_core.runs import heartbeat
 from mnist_core.runs.files import RunFiles
 from mnist_core.workers.priority import lower_priority
 
+_LEAVING: list[bool] = []  # set by SIGTERM/SIGINT: train no further run
 
-def _request_stop(files: RunFiles):
-    def handler(signum, frame):
+
+def _request_stop(signum, frame) -> None:
+    """SIGTERM/SIGINT: the run training now stops cleanly after its batch, and no other run follows it."""
+    _LEAVING.append(True)
+    for files in _CURRENT:
         files.request_stop()
-
-    return handler
 
 
 def run(run_dir: Path) -> str:
@@ -38,7 +40,10 @@ def run(run_dir: Path) -> str:
     return body(Path(run_dir))
 
 
-def serve(run_dir: Path, worker: str | None = None) -> str | None:
+_CURRENT: list[RunFiles] = []  # the run this process trains now: where SIGTERM's stop request goes
+
+
+def serve(run_dir: Path, worker: str | None = None, hand_out: bool = True) -> str | None:
     """Claim the queued run in `run_dir`, train it here with a heartbeat, then hand out the next waiting run.
 
     Returns the run's final state, or None when there was nothing to do (the run was cancelled, or another
@@ -50,6 +55,7 @@ def serve(run_dir: Path, worker: str | None = None) -> str | None:
     if status is None or status.state != "queued" or not files.claim(worker):
         print(f"{files.path.name}: not waiting to start (cancelled, or taken by another worker); nothing to do.")
         return None
+    _CURRENT[:] = [files]
     try:
         if files.stop_flag.exists():  # stopped after the hand-out, before a worker took it: never train it
             message = "Stopped before it started training; nothing was trained."
@@ -60,7 +66,61 @@ def serve(run_dir: Path, worker: str | None = None) -> str | None:
             )
             return run(files.path)
     finally:
-        _hand_out_next(files.path.parent)
+        _CURRENT.clear()
+        if hand_out:
+            _hand_out_next(files.path.parent)
+
+
+def serve_warm(run_dir: Path) -> str | None:
+    """The local worker's life: train the run in `run_dir`, then offer this warm process for the next run (it
+    may hand that run to itself) and train what it is given, until no run comes within the linger time, it
+    has trained `warm.max_runs()` runs, or its private memory passed `warm.max_memory_mb()`. Returns the
+    last run's final state."""
+    from mnist_core.workers import warm
+
+    root, done = Path(run_dir).parent, 0
+    state = serve(run_dir, hand_out=False)
+    while True:
+        done += 1
+        if _LEAVING or done >= warm.max_runs() or warm.private_memory_mb() > warm.max_memory_mb():
+            _hand_out_next(root)  # a fresh process takes the next run
+            return state
+        made = warm.offer(root)  # at once: a run given now waits only for the clean-up below
+        between_runs()
+        _hand_out_next(root)  # the next waiting run may come to this very process
+        try:
+            next_run = warm.wait(made, 0 if _LEAVING else warm.linger_s(), leaving=lambda: bool(_LEAVING))
+        except BaseException:  # leave with the offer withdrawn, whatever happened
+            warm.withdraw(made)
+            raise
+        if next_run is None:
+            return state
+        _log_into(RunFiles(next_run))
+        state = serve(next_run, hand_out=False)
+
+
+def _log_into(files: RunFiles) -> None:
+    """From now on this process's output goes to the run's own worker.log, as a fresh worker's would."""
+    try:
+        with files.open_log() as log:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+    except OSError:
+        pass  # the run folder went away: its claim fails next and says so
+
+
+def between_runs() -> None:
+    """Nothing of one run reaches the next: Keras' graph and layer names, memory held by the last model. Seeds
+    and the precision policy are set by every run itself."""
+    import gc
+
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        keras.backend.clear_session()
+        keras.mixed_precision.set_global_policy("float32")
+    gc.collect()
 
 
 def _hand_out_next(root: Path) -> None:
@@ -78,11 +138,11 @@ def main(argv: list[str]) -> int:
         return 2
     files = RunFiles(Path(argv[0]))
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _request_stop(files))
+        signal.signal(signum, _request_stop)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     lower_priority()
     try:
-        state = serve(files.path)
+        state = serve_warm(files.path)
     except Exception:
         traceback.print_exc()  # into worker.log; status.json already says what failed
         return 1
