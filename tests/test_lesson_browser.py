@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SETTINGS = "architecture=mlp&hidden_units=128&epochs=3&train_limit=10000&batch_size=64"
 
 
-@pytest.fixture(scope="module")
-def app(provider, tmp_path_factory, mnist_dir):  # noqa: F811
+@pytest.fixture
+def app(provider, tmp_path_factory, mnist_dir):  # noqa: F811 - a fresh server and runs folder per try
     if chromium_path() is None:
         pytest.fail("Chromium is not installed: scripts/setup-tests.sh installs it")
     folder = tmp_path_factory.mktemp("class")
@@ -95,7 +95,8 @@ def test_a_teacher_hands_out_a_lesson_and_watches_two_students_move_on(app, brow
     assert architecture.get_by_role("radio", name="Dense (MLP)").is_checked()
     assert all(choice.is_disabled() for choice in architecture.get_by_role("radio").all())  # locked
 
-    open_page(ann, url, f"train?lesson={made.lesson.name}&architecture=cnn")  # a link that changes a lock
+    tampered = SETTINGS.replace("architecture=mlp", "architecture=cnn")  # the lesson's link, one lock changed
+    open_page(ann, url, f"train?lesson={made.lesson.name}&{tampered}")
     ann.get_by_text("The lesson fixes architecture: the value from the link was not applied.").wait_for(timeout=60_000)
 
     for page in (ann, bob):

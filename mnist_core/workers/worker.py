@@ -79,7 +79,7 @@ def serve_warm(run_dir: Path) -> str | None:
     from mnist_core.workers import warm
 
     root, done = Path(run_dir).parent, 0
-    state = serve(run_dir, hand_out=False)
+    state = _serve_here(run_dir, root)
     while True:
         done += 1
         if _LEAVING or done >= warm.max_runs() or warm.private_memory_mb() > warm.max_memory_mb():
@@ -96,7 +96,17 @@ def serve_warm(run_dir: Path) -> str | None:
         if next_run is None:
             return state
         _log_into(RunFiles(next_run))
-        state = serve(next_run, hand_out=False)
+        state = _serve_here(next_run, root)
+
+
+def _serve_here(run_dir: Path, root: Path) -> str | None:
+    """`serve` without its hand-out (this process offers itself instead); a run that raised hands out the next
+    run to a fresh process before this one leaves, as a single-run worker did."""
+    try:
+        return serve(run_dir, hand_out=False)
+    except BaseException:
+        _hand_out_next(root)
+        raise
 
 
 def _log_into(files: RunFiles) -> None:
