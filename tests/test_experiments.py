@@ -154,4 +154,5 @@ def test_a_two_by_two_experiment_trains_with_real_workers(tmp_path, monkeypatch,
     assert [c.state for c in cells] == ["completed"] * 4, logs
     assert [c.accuracy for c in cells] == [h.evaluation().accuracy for h in experiment.runs]  # each its test score
     assert all(0.0 < c.accuracy <= 1.0 for c in cells)
-    assert len({h.status().worker for h in experiment.runs}) == 4  # a fresh worker process per run
+    workers = [h.status().worker for h in experiment.runs]
+    assert all(workers) and len(set(workers)) <= 2  # two slots: warm workers train the four runs in turn

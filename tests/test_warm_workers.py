@@ -56,10 +56,11 @@ def test_an_offer_nobody_takes_is_withdrawn_and_a_dead_workers_is_ignored(tmp_pa
     made = warm.offer(tmp_path)
     start = time.monotonic()
     assert warm.wait(made, 0.2) is None and 0.2 <= time.monotonic() - start < 2
-    assert list((tmp_path / warm.FOLDER).iterdir()) == []
+    assert not (tmp_path / warm.FOLDER).exists()  # the runs folder holds only runs again
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = tmp_path / warm.FOLDER / f"{warm.HOST}-{dead.pid}.idle"
+    stale.parent.mkdir()
     stale.write_text(f'{{"pid": {dead.pid}}}')
     assert warm.take(tmp_path) is None and not stale.exists()  # its worker is gone: the offer is dropped
 
@@ -141,7 +142,7 @@ def test_a_waiting_worker_killed_or_stopped_leaves_the_next_run_to_a_fresh_one(l
     warm_worker_waiting(lingering)
     os.kill(second.pid, signal.SIGTERM)  # asked to stop while it waits: it leaves
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and list((lingering / warm.FOLDER).glob("*.idle")):
+    while time.monotonic() < deadline and list((lingering / warm.FOLDER).glob("*.idle")):  # gone with the folder
         time.sleep(0.1)
     assert not list((lingering / warm.FOLDER).glob("*.idle"))
     third = finished(runs.start_run(TINY, name="third", runs_dir_path=lingering))

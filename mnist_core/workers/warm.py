@@ -61,11 +61,17 @@ class Offer:
 
 def offer(root: Path) -> Offer:
     folder = Path(root) / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{HOST}-{os.getpid()}"
     made = Offer(stem.with_suffix(".idle"), stem.with_suffix(".taken"))
-    made.taken.unlink(missing_ok=True)
-    atomic_write_json(made.idle, {"pid": os.getpid(), "host": HOST, "since": time.time()})
+    for attempt in range(3):  # another worker may remove the empty folder between the two steps
+        folder.mkdir(parents=True, exist_ok=True)
+        made.taken.unlink(missing_ok=True)
+        try:
+            atomic_write_json(made.idle, {"pid": os.getpid(), "host": HOST, "since": time.time()})
+            return made
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     return made
 
 
@@ -101,13 +107,14 @@ def wait(made: Offer, timeout_s: float, leaving=lambda: False) -> Path | None:
         run = _given(made.taken)
         if run is not None:
             made.taken.unlink(missing_ok=True)
+            _tidy(made.idle.parent)
             return run
         if leaving():
             withdraw(made)
             return None
         now = time.monotonic()
         if grace is not None and now >= grace:  # taken, but its run never came: the launcher failed
-            made.taken.unlink(missing_ok=True)
+            withdraw(made)
             return None
         if grace is None and now >= deadline:
             try:
@@ -116,14 +123,24 @@ def wait(made: Offer, timeout_s: float, leaving=lambda: False) -> Path | None:
                 grace = now + 5.0  # a launcher took it: its run is being written
                 continue
             made.idle.with_suffix(".gone").unlink(missing_ok=True)
+            _tidy(made.idle.parent)
             return None
         time.sleep(POLL_S)
 
 
 def withdraw(made: Offer) -> None:
-    """Take the offer back (the worker is leaving)."""
+    """Take the offer back (the worker is leaving); the folder goes with the last offer, so a runs folder
+    holds only runs when no worker waits."""
     made.idle.unlink(missing_ok=True)
     made.taken.unlink(missing_ok=True)
+    _tidy(made.idle.parent)
+
+
+def _tidy(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only when empty
+    except OSError:
+        pass
 
 
 def _given(taken: Path) -> Path | None:
