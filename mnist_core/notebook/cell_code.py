@@ -210,7 +210,7 @@ OPTIMIZERS = {
 
 COMPILE = 'model.compile(optimizer={make}, loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'
 
-FIT = """\
+KEEP_BEST = """\
 class KeepBest(keras.callbacks.Callback):
     \"\"\"Keep the weights of the epoch with the best validation accuracy (a tie: the lower validation loss)
     and stop after `patience` epochs without a better accuracy (0: never).\"\"\"
@@ -233,6 +233,11 @@ class KeepBest(keras.callbacks.Callback):
             self.model.set_weights(self.weights)
 
 
+"""
+
+FIT = (
+    KEEP_BEST
+    + """\
 keep_best = KeepBest(patience={patience})
 start = time.monotonic()
 history = model.fit(  # shuffle=False: batches() already reshuffles every epoch (Keras' own is for arrays)
@@ -250,6 +255,7 @@ for key, axis in (("loss", left), ("accuracy", right)):
     axis.legend()
 plt.show()
 """
+)
 
 EVALUATE = """\
 probabilities = model.predict(test_batches, verbose=0)

@@ -122,30 +122,6 @@ def train_one(config):
     return float(np.mean(predicted == y_test)), history
 '''
 
-KEEP_BEST = '''\
-class KeepBest(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the best validation accuracy (a tie: the lower validation loss)
-    and stop after `patience` epochs without a better accuracy (0: never)."""
-
-    def __init__(self, patience):
-        super().__init__()
-        self.patience, self.best, self.wait, self.weights = patience, (-1.0, -np.inf), 0, None
-
-    def on_epoch_end(self, epoch, logs=None):
-        score = (logs["val_accuracy"], -logs["val_loss"])
-        better = score > self.best and np.isfinite(logs["loss"])
-        self.wait = 0 if better and score[0] > self.best[0] else self.wait + 1
-        if better:
-            self.best, self.weights = score, self.model.get_weights()
-        if self.patience and self.wait >= self.patience:
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        if self.weights is not None:
-            self.model.set_weights(self.weights)
-
-
-'''
 
 LOOP = """\
 BASE = {base!r}
@@ -203,7 +179,7 @@ def experiment_cells(
          "function of its settings: the training digits and the held-out part that picks the best epoch, "
          "batches (distorted if `augmentation`), the model layer by layer, the optimizer and its learning-rate "
          "schedule, `fit` keeping the best epoch, and the test set scored once."),
-        ("code", code.AUGMENT + KEEP_BEST + TRAIN_ONE.format(scales=INPUT_SCALES)),
+        ("code", code.AUGMENT + code.KEEP_BEST + TRAIN_ONE.format(scales=INPUT_SCALES)),
         ("markdown", f"## 3. The grid\n\n{len(grid)} combinations of {varied}, one after the other."),
         ("code", LOOP.format(base=base_dict, grid=grid, knobs=", ".join(knobs))),
         ("markdown", "## 4. Side by side\n\nTest accuracy of each combination, and how its validation accuracy "
