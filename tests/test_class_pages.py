@@ -114,3 +114,14 @@ def test_a_lesson_stays_open_on_a_refresh_and_a_tampered_link_cannot_change_its_
     assert any("The lesson fixes architecture" in w.value for w in at.warning)
     assert at.session_state["train_architecture"] == "cnn" and at.session_state["train_epochs"] == 3  # shown: taken
     assert at.query_params["lesson"] == made.lesson.name  # the URL keeps naming the lesson
+
+
+def test_a_control_both_locked_and_hidden_is_named_and_the_lesson_cannot_be_saved(root):  # noqa: F811
+    at = open_as("tess", "train")
+    at.toggle(key="maker_open").set_value(True).run()
+    at.multiselect(key="maker_locked").select("batch_size")
+    at.multiselect(key="maker_hidden").select("batch_size").select("optimizer")
+    at.run()
+    assert any("batch size" in w.value and "not both" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.button(key="maker_save").disabled
+    assert at.multiselect(key="maker_hidden").value == ["batch_size", "optimizer"]  # the choice stays

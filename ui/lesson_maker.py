@@ -64,8 +64,12 @@ def lesson_maker(config: TrainingConfig | None, person: Person | None) -> None:
         locked_col, hidden_col = st.columns(2)
         locked = locked_col.multiselect("Locked: shown, cannot change", CONTROLS, key=KEY + "locked",
                                         format_func=_label)  # fmt: skip
-        hidden = hidden_col.multiselect("Hidden: not shown at all", [c for c in CONTROLS if c not in locked],
-                                        key=KEY + "hidden", format_func=_label)  # fmt: skip
+        # Both boxes offer every control: options that change with the other box would reset this one's choice.
+        hidden = hidden_col.multiselect("Hidden: not shown at all", CONTROLS, key=KEY + "hidden",
+                                        format_func=_label)  # fmt: skip
+        both = [_label(c) for c in locked if c in hidden]
+        if both:
+            st.warning(f"Choose locked or hidden for {', '.join(both)}, not both.", icon=":material/warning:")
         st.caption("Steps: one row each, in order. The text is Markdown without links, images or HTML.")
         steps = st.data_editor(
             _steps_frame(),
@@ -85,7 +89,7 @@ def lesson_maker(config: TrainingConfig | None, person: Person | None) -> None:
                 "digits": st.column_config.NumberColumn("Digits kept", min_value=1, max_value=1000, step=1),
             },
         )  # fmt: skip
-        if st.button("Save the lesson", key=KEY + "save", type="primary", icon=":material/save:"):
+        if st.button("Save the lesson", key=KEY + "save", type="primary", icon=":material/save:", disabled=bool(both)):
             controls = {**dict.fromkeys(locked, "locked"), **dict.fromkeys(hidden, "hidden")}
             try:
                 lesson = lesson_from_form(name.strip(), title.strip(), audience.strip(), preset, config, controls,

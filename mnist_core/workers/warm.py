@@ -80,7 +80,7 @@ def take(root: Path) -> tuple[Path, int] | None:
     folder = Path(root) / FOLDER
     if not folder.is_dir():
         return None
-    for idle in sorted(folder.glob(f"{HOST}-*.idle"), key=lambda p: p.stat().st_mtime if p.exists() else 0):
+    for idle in sorted(folder.glob(f"{HOST}-*.idle"), key=_age):
         raw = read_json(idle, default={})
         pid = raw.get("pid") if isinstance(raw, dict) else None
         if not isinstance(pid, int) or not pid_is_worker(pid):
@@ -93,6 +93,14 @@ def take(root: Path) -> tuple[Path, int] | None:
             continue  # taken by another dispatcher, or withdrawn, just now
         return taken, pid
     return None
+
+
+def _age(idle: Path) -> float:
+    """When the offer was made (oldest first); 0 for one another dispatcher took between listing and now."""
+    try:
+        return idle.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def give(taken: Path, run_path: Path) -> None:
