@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from browser_utils import chromium_path, free_port, open_page, screenshot, streamlit_server, wait_for_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from test_sign_in_browser import provider, sign_in, write_secrets  # noqa: F401 - fixture
 
 from mnist_core import runs
