@@ -4,6 +4,8 @@ edited and retired by their author only; and the class view's rows, built from p
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +22,8 @@ from mnist_core.lessons.locks import LessonLockError
 from mnist_core.lessons.progress import advance, join
 from mnist_core.people import Person
 from mnist_core.presets import PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TEACHER = Person("https://idp|tess", "tess@school.example", "Tess", is_teacher=True)
 OTHER_TEACHER = Person("https://idp|olga", "olga@school.example", "Olga", is_teacher=True)
@@ -114,6 +118,32 @@ def test_class_codes_stay_unique_when_many_teachers_save_at_once(tmp_path: Path)
         thread.join()
     codes = [made.code for made in made_lessons(tmp_path)]
     assert len(codes) == 40 and len(set(codes)) == 40
+
+
+HOLD_THE_LOCK = """import sys, time
+from pathlib import Path
+from mnist_core.lessons.library import SAVING_LOCK
+from mnist_core.runs.queue import queue_lock
+with queue_lock(Path(sys.argv[1]), name=SAVING_LOCK):
+    print("held", flush=True)
+    time.sleep(1.0)
+"""
+
+
+def test_a_save_waits_while_another_replica_saves_then_says_what_to_do_if_it_never_ends(tmp_path, monkeypatch):
+    """Replicas of the app share the runs folder, not memory: Olga's save on the other server holds the lock."""
+    folder = library.made_folder(tmp_path)
+    folder.mkdir(parents=True)
+    other = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(folder)], cwd=ROOT, stdout=subprocess.PIPE)
+    assert other.stdout.readline() == b"held\n"
+    start = time.monotonic()
+    save_lesson(tmp_path, cnn_lesson("olga-and-tess"), TEACHER)
+    assert time.monotonic() - start > 0.5 and other.wait(timeout=10) == 0  # it waited for the other server's save
+    (folder / library.SAVING_LOCK).touch()  # a save elsewhere that is still going on
+    monkeypatch.setattr(library, "SAVING_WAIT_S", 0.2)
+    with pytest.raises(LessonError, match="Another teacher is saving a lesson right now; press Save again"):
+        save_lesson(tmp_path, cnn_lesson("tess-2"), TEACHER)
+    assert [made.lesson.name for made in made_lessons(tmp_path)] == ["olga-and-tess"]
 
 
 def test_the_engine_keeps_a_made_lessons_locks(tmp_path: Path, launcher) -> None:  # noqa: F811

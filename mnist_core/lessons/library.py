@@ -4,11 +4,12 @@ whether it is retired. A student opens one by its link (`?lesson=<name>`) or by 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import secrets
-import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ from mnist_core.lessons.files import LessonError, builtin_names, load_lesson, pa
 from mnist_core.lessons.schema import CONTROLS, Lesson
 from mnist_core.people import Person
 from mnist_core.presets import PRESETS
+from mnist_core.runs.queue import queue_lock
 from mnist_core.storage import atomic_write_json, read_json
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by children
 CODE_LENGTH = 6
 MAX_MADE = 500  # lessons kept per server: a school's year of them
-_SAVING = threading.Lock()  # two teachers saving at once cannot both take one code
+SAVING_LOCK = ".saving.lock"  # a file, not a thread lock: replicas of the app share the folder, not memory
+SAVING_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def save_lesson(runs_root: Path, lesson: Lesson, author: Person | None) -> MadeL
     if lesson.name in builtin_names():
         raise LessonError(f"{lesson.name!r} is a built-in lesson's name; give yours another name.")
     folder = made_folder(runs_root)
-    with _SAVING:
+    with _saving(folder):
         existing = _read_code(folder, lesson.name)
         if existing is not None and existing.get("author_id") not in (None, author and author.id):
             raise LessonError(
@@ -115,7 +118,7 @@ def save_lesson(runs_root: Path, lesson: Lesson, author: Person | None) -> MadeL
 def set_retired(runs_root: Path, name: str, retired: bool, by: Person | None) -> None:
     """Retire a lesson (students can no longer open it; their progress stays) or bring it back."""
     folder = made_folder(runs_root)
-    with _SAVING:
+    with _saving(folder):
         record = _read_code(folder, name)
         if record is None:
             raise LessonError(f"There is no lesson {name!r} made on this server.")
@@ -155,6 +158,17 @@ def find_lesson(runs_root: Path, name_or_code: str) -> Lesson:
     raise LessonError(
         f"There is no lesson or class code {asked[:40]!r}; check the code your teacher gave you (6 letters and digits)."
     )
+
+
+@contextlib.contextmanager
+def _saving(folder: Path) -> Iterator[None]:
+    """One save or retirement at a time in `folder`, across threads, processes and app replicas: two teachers
+    saving at once cannot both take one name or one code."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with queue_lock(folder, timeout_s=SAVING_WAIT_S, name=SAVING_LOCK) as lock:
+        if not lock.acquired:
+            raise LessonError("Another teacher is saving a lesson right now; press Save again in a moment.")
+        yield
 
 
 def _read_made(folder: Path, name: str) -> MadeLesson | None:

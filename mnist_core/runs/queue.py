@@ -96,10 +96,11 @@ def waiting_count(entries: Iterable[Waiting], owner: str) -> int:
 
 class queue_lock:
     """An exclusive lock file in the runs folder: one hand-out (or enqueue) at a time, across processes
-    and machines sharing the folder. `blocking=False` gives up at once (`acquired` is then False)."""
+    and machines sharing the folder. `blocking=False` gives up at once (`acquired` is then False); so does
+    a wait past `timeout_s`. Another `name` is another lock (the lessons library has one of its own)."""
 
-    def __init__(self, root: Path, blocking: bool = True, timeout_s: float = 10.0):
-        self.path, self.blocking, self.timeout_s = Path(root) / LOCK_NAME, blocking, timeout_s
+    def __init__(self, root: Path, blocking: bool = True, timeout_s: float = 10.0, name: str = LOCK_NAME):
+        self.path, self.blocking, self.timeout_s = Path(root) / name, blocking, timeout_s
         self.acquired = False
 
     def __enter__(self) -> queue_lock:
