@@ -19,13 +19,15 @@ from typing import Any
 TEACHERS_ENV = "DIGIT_LAB_TEACHERS"  # emails, separated by commas or spaces
 _MAX_ID = 300  # a provider's issuer + subject; longer is not an id we issued
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+CLASS_PREFIX = "class:"  # ids of class accounts (mnist_core.accounts): "class:<class id>|s<seat>"
+TEACHER_PREFIX = "teacher:"  # ids of operator-made teacher accounts: "teacher:<id>"
 
 
 @dataclass(frozen=True)
 class Person:
     """A signed-in person."""
 
-    id: str  # stable: the provider's issuer and subject ("https://accounts.google.com|1234…")
+    id: str  # stable: the provider's issuer and subject ("https://accounts.google.com|1234…"), or "class:…|s3"
     email: str = ""  # lower case; used for DIGIT_LAB_TEACHERS
     name: str = ""  # for people to read
     is_teacher: bool = False
@@ -67,6 +69,8 @@ def person_from_claims(claims: Mapping[str, Any], teachers: frozenset[str] | Non
     subject, issuer = claims.get("sub"), claims.get("iss") or ""
     if not isinstance(subject, str) or not subject or not isinstance(issuer, str):
         raise ValueError("The sign-in provider sent no subject ('sub') for this person; check the [auth] settings.")
+    if issuer.startswith((CLASS_PREFIX, TEACHER_PREFIX)):  # those ids are Digit Lab's own accounts'
+        raise ValueError(f"The sign-in provider's issuer {issuer[:60]!r} is not a web address; check [auth].")
     person_id = f"{issuer}|{subject}"[:_MAX_ID]
     email = claims.get("email") if isinstance(claims.get("email"), str) else ""
     email = email.strip().lower() if _EMAIL_RE.match(email.strip()) else ""

@@ -1,5 +1,5 @@
 """Command line: `python -m mnist_core train|runs|evaluate|presets|download|tensorboard|worker|lesson|
-export-notebook` on the app's code paths; each command group beside this module."""
+export-notebook|data` on the app's code paths; each command group beside this module."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from mnist_core.accounts.cli import add_parser as add_accounts_parser
+from mnist_core.accounts.cli import cmd_accounts
 from mnist_core.cli.download import add_parser as add_download_parser
 from mnist_core.cli.download import cmd_download
 from mnist_core.cli.tensorboard import add_parser as add_tensorboard_parser
@@ -23,6 +25,8 @@ from mnist_core.lessons.files import load_lesson
 from mnist_core.notebook.cli import add_parser as add_notebook_parser
 from mnist_core.notebook.cli import cmd_export_notebook
 from mnist_core.presets import PRESETS, get_preset
+from mnist_core.privacy.cli import add_parser as add_data_parser
+from mnist_core.privacy.cli import cmd_data
 from mnist_core.runs import RunError, RunHandle, dispatch, list_runs, load_run, start_run
 
 
@@ -66,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_worker_parser(commands)  # python -m mnist_core worker
     add_lesson_parser(commands)
     add_notebook_parser(commands)
+    add_accounts_parser(commands)
+    add_data_parser(commands)  # python -m mnist_core data
     return parser
 
 
@@ -214,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     commands["worker"] = cmd_worker
     commands["lesson"] = cmd_lesson
     commands["export-notebook"] = cmd_export_notebook
+    commands["accounts"] = cmd_accounts
+    commands["data"] = cmd_data
     try:
         return commands[args.command](args)
     except (ConfigError, RunError, ValueError, OSError) as error:
