@@ -211,6 +211,26 @@ def test_stored_probabilities_of_another_test_set_or_model_are_ignored(model_and
     assert np.allclose(fresh.probabilities, expected, atol=1e-6)
 
 
+def test_the_shipped_starters_stored_evaluation_is_never_rewritten(model_and_data, tmp_path, monkeypatch) -> None:
+    """Diagnostics on another test set (the embedded sample, a test's tiny one) used to overwrite the
+    starter's stored full-MNIST probabilities inside the package; they go to the temporary folder now."""
+    import tempfile
+
+    from mnist_core.drawing import predict
+
+    _, data_path, _ = model_and_data
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    shipped = stored_evaluation_path(predict.STARTER_MODEL_PATH)
+    before = shipped.read_bytes()
+    computed, _ = evaluate_model_file(predict.STARTER_MODEL_PATH, data_path, save=True)
+    assert shipped.read_bytes() == before
+    assert [p.name for p in (tmp_path / "tmp" / "digit-lab-evaluations").iterdir()] != []
+    monkeypatch.setattr(predict, "load_predictor", refuse_to_load)
+    again, _ = evaluate_model_file(predict.STARTER_MODEL_PATH, data_path)
+    assert np.array_equal(again.probabilities, computed.probabilities)
+
+
 @pytest.mark.parametrize("damage", ["torn", "text", "wrong shape"])
 def test_a_damaged_stored_evaluation_means_evaluating_again(model_and_data, damage: str) -> None:
     model_path, data_path, arrays = model_and_data

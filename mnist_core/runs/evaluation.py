@@ -7,6 +7,7 @@ and browsed later without the model.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from mnist_core.runs.files import EVALUATION, EVALUATION_ARRAYS, RunFiles
 from mnist_core.storage import atomic_path
 
 STORED_SUFFIX = ".evaluation.npz"  # next to a model file: its probabilities on a test set
+_SHIPPED = Path(__file__).resolve().parents[1]  # the package: its models' stored evaluations are never rewritten
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _store_probabilities(model_path: Path, test_set: str, probabilities: np.ndarray) -> None:
-    with atomic_path(stored_evaluation_path(model_path), suffix=".npz") as tmp:
+    with atomic_path(_writable_store(model_path, test_set), suffix=".npz") as tmp:
         np.savez_compressed(
             tmp,
             probabilities=np.asarray(probabilities, np.float32),
@@ -191,9 +193,25 @@ def _store_probabilities(model_path: Path, test_set: str, probabilities: np.ndar
         )
 
 
+def _writable_store(model_path: Path, test_set: str) -> Path:
+    """Beside the file, except for a model shipped in the package: the one stored for the full MNIST test set
+    stays as shipped (an install may be read-only), and other test sets' go to the temporary folder."""
+    if not model_path.resolve().is_relative_to(_SHIPPED):
+        return stored_evaluation_path(model_path)
+    folder = Path(tempfile.gettempdir()) / "digit-lab-evaluations"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{model_path.stem}-{test_set[:16]}{STORED_SUFFIX}"
+
+
 def _stored_probabilities(model_path: Path, test_set: str, n: int) -> np.ndarray | None:
     """The stored probabilities if they belong to this model file and test set, else None."""
-    stored = stored_evaluation_path(model_path)
+    for stored in dict.fromkeys((stored_evaluation_path(model_path), _writable_store(model_path, test_set))):
+        if (probabilities := _read_store(stored, model_path, test_set, n)) is not None:
+            return probabilities
+    return None
+
+
+def _read_store(stored: Path, model_path: Path, test_set: str, n: int) -> np.ndarray | None:
     if not stored.is_file():
         return None
     try:
