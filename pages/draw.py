@@ -10,6 +10,7 @@ from ui import charts
 from ui.app_shell import ensure_app_shell
 from ui.board_layout import board_layout, board_slots, page_width
 from ui.damaged_runs import damaged_runs, usable_runs
+from ui.live_answer import live_answer, spoken_answer
 from ui.model_picker import STARTER, UPLOAD, PickedModel, load_model, model_picker
 from ui.see_why import see_why
 from ui.stages import STAGES_CSS, stages_html
@@ -139,6 +140,26 @@ def canvas(side: int):
         return None
 
 
+def show_answer(image, picked: PickedModel):
+    """The answer, the correction and the ten probabilities; returns (steps, prediction), (None, None) if none."""
+    predictor = load_predictor(picked)
+    if predictor is None:
+        return None, None
+    steps = canvas_steps(image) if image is not None else None
+    if steps is None:
+        st.info(
+            "Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
+            "appear here as soon as you lift the pen.",
+            icon=":material/draw:",
+        )
+        return None, None
+    prediction = predictor.predict(steps.centred)
+    show_verdict(prediction)
+    teach(steps.centred, prediction.digit, prediction.is_digit)  # right under the answer: one click to correct
+    show_probabilities(prediction)
+    return steps, (predictor, prediction)
+
+
 @st.fragment
 def drawing_board(picked: PickedModel) -> None:
     """The canvas and everything computed from it: a stroke reruns only this part of the page.
@@ -148,21 +169,12 @@ def drawing_board(picked: PickedModel) -> None:
     with canvas_slot:
         image = canvas(layout.canvas_px)
     with answer_slot:
-        predictor = load_predictor(picked)
-        if predictor is None:
-            return
-        steps = canvas_steps(image) if image is not None else None
-        if steps is None:
-            st.info(
-                "Draw a digit on the canvas: the prediction, all ten probabilities and what the model sees "
-                "appear here as soon as you lift the pen.",
-                icon=":material/draw:",
-            )
-            return
-        prediction = predictor.predict(steps.centred)
-        show_verdict(prediction)
-        teach(steps.centred, prediction.digit, prediction.is_digit)  # right under the answer: one click to correct
-        show_probabilities(prediction)
+        spoken = st.empty()  # first in its slot on every run: the screen reader's region is never remounted
+        steps, answered = show_answer(image, picked)
+        live_answer(spoken, spoken_answer(answered[1] if answered else None), key=KEY + "spoken")
+    if answered is None:
+        return
+    predictor, prediction = answered
     show_stages(steps)
     see_why(predictor, steps.centred, prediction.digit)
 
