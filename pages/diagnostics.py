@@ -8,7 +8,8 @@ from mnist_core.runs import diagnostics
 from mnist_core.runs.evaluation_apart import evaluate_apart
 from ui import charts
 from ui.app_shell import ensure_app_shell
-from ui.confusion_chart import confusion_chart
+from ui.chart_view import show_chart
+from ui.confusion_chart import confusion_chart, confusion_text
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.files import file_version, starter_available
 from ui.formatting import example_caption, has_evaluation, upscale
@@ -43,12 +44,22 @@ def remember_click() -> None:
     if points:
         st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], int(points[0]["y"]), int(points[0]["x"]))
         st.session_state[KEY + "shortcut"] = None
+        st.session_state[KEY + "pick_cell"] = None
 
 
 def remember_shortcut() -> None:
     picked = st.session_state[KEY + "shortcut"]
     if picked:
         st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], picked[0], picked[1])
+        st.session_state[KEY + "pick_cell"] = None
+
+
+def remember_picked_cell() -> None:
+    """The keyboard's way to a cell (the matrix itself takes clicks only): any cell with digits in it."""
+    picked = st.session_state[KEY + "pick_cell"]
+    if picked:
+        st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], picked[0], picked[1])
+        st.session_state[KEY + "shortcut"] = None
 
 
 def gallery(examples: list, empty: str) -> None:
@@ -122,8 +133,15 @@ with matrix_col:
     stored = st.session_state.get(KEY + "cell")
     cell = stored[1:] if stored and stored[0] == choice else None
     figure = confusion_chart(evaluation.confusion, normalised=normalised == "normalised", selected=cell)
-    st.plotly_chart(
-        figure, key=KEY + "matrix", on_select=remember_click, selection_mode="points", config={"displayModeBar": False}
+    summary, table = confusion_text(evaluation.confusion)
+    show_chart(
+        figure,
+        KEY + "matrix",
+        summary=summary,
+        rows=table,
+        on_select=remember_click,
+        selection_mode="points",
+        config={"displayModeBar": False},
     )
 with cell_col:
     shortcuts = diagnostics.top_confusions(evaluation.confusion, limit=5)
@@ -136,6 +154,17 @@ with cell_col:
             wrap=True,
             format_func=lambda s: f"{s[0]} → {s[1]} ({int(evaluation.confusion[s[0], s[1]])})",
         )
+    filled = [(t, p) for t in range(10) for p in range(10) if evaluation.confusion[t, p]]
+    st.selectbox(
+        "Any cell",
+        filled,
+        index=None,
+        key=KEY + "pick_cell",
+        on_change=remember_picked_cell,
+        placeholder="Pick a cell by true and answered digit",
+        format_func=lambda c: diagnostics.cell_title(evaluation.confusion, c[0], c[1]),
+        help="Every cell of the matrix with digits in it: the same as clicking it.",
+    )
     if cell is None:
         st.info("Click a cell of the matrix (or a mistake above) to see its digits.", icon=":material/ads_click:")
     else:
@@ -151,7 +180,7 @@ with cell_col:
 st.subheader("Per digit")
 bars_col, table_col = columns([1, 1.3], key=KEY + "per_digit_row", min_rem=22, gap="large")
 rows = diagnostics.per_class_rows(evaluation)
-bars_col.plotly_chart(charts.per_class_bars(rows), key=KEY + "per_class", config={"displayModeBar": False})
+show_chart(charts.per_class_bars(rows), KEY + "per_class", container=bars_col, config={"displayModeBar": False})
 score = {"min_value": 0.0, "max_value": 1.0, "format": "percent"}
 table_col.dataframe(
     rows,
@@ -175,8 +204,8 @@ gallery(diagnostics.confident_mistakes(evaluation, limit=24), "No mistakes at al
 if handle is not None:
     st.subheader("Training curves")
     metrics = handle.metrics()
-    st.plotly_chart(
-        charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)), key=KEY + "curves"
+    show_chart(
+        charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=len(metrics.epochs)), KEY + "curves"
     )
     export_button(handle, "run", key=KEY)  # the run as a zip, a notebook, a script
 if model_path is not None:

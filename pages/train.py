@@ -13,6 +13,7 @@ from mnist_core import runs
 from mnist_core.lessons.locks import LessonLockError
 from ui import charts
 from ui.app_shell import ensure_app_shell
+from ui.chart_view import show_chart
 from ui.class_overview import class_activity, class_overview
 from ui.damaged_runs import damaged_runs, usable_runs
 from ui.experiment_panel import experiment_form, experiment_results
@@ -118,7 +119,7 @@ def show_finished(handle: runs.RunHandle, where: str) -> None:
     metrics = handle.metrics()
     if metrics.epochs or metrics.batches:
         curves = charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epoch)
-        st.plotly_chart(curves, key=f"{KEY}{where}_curves")
+        show_chart(curves, f"{KEY}{where}_curves")
     watch_it_learn(handle, where)
     export_button(handle, where)
     model_path = handle.model_path("best")
@@ -291,7 +292,7 @@ if not chosen:
     st.caption("Select runs (tick the boxes on the left) to overlay their curves, rename or delete them.")
     st.stop()
 if len(chosen) > 1:
-    st.plotly_chart(charts.runs_overlay(overlay_series(chosen)), key=KEY + "overlay")
+    show_chart(charts.runs_overlay(overlay_series(chosen)), KEY + "overlay")
     st.stop()
 st.caption(describe_config(chosen[0].config))
 if not chosen[0].can_manage:

@@ -134,7 +134,7 @@ def open_page(page, url: str, path: str = "", timeout: float = 60_000) -> None:
 
 def select_first_history_row(page) -> None:
     """Tick the first run in the history table (a canvas grid: click its row-selection cell)."""
-    table = page.get_by_test_id("stDataFrame").first
+    table = page.locator('[data-testid="stDataFrame"]:visible').first  # charts' tables sit folded away
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # row marker column, first row under the header
@@ -268,7 +268,7 @@ def canvas_on_screen(page) -> dict:
 
 OVERFLOW_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *')]
   .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible'
-          && e.clientWidth > 0)
+          && e.clientWidth > 1)  // 1 px and clipped: text for screen readers only (ui/live_answer.py)
   .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 2).join('.')}:`
             + ` ${e.scrollWidth} > ${e.clientWidth}`)"""
 

@@ -21,6 +21,7 @@ from mnist_core import runs
 from mnist_core.config import ConfigError, TrainingConfig
 from mnist_core.presets import PRESETS
 from mnist_core.runs import evaluation_apart
+from mnist_core.runs.diagnostics import cell_title
 from mnist_core.runs.evaluation import evaluate_probabilities, save_evaluation
 from mnist_core.runs.files import RunFiles
 from mnist_core.storage import append_jsonl
@@ -311,7 +312,7 @@ def test_finished_run_shows_its_outcome_curves_and_history(runs_root):
     at = open_app("train")
     assert "second try" in at.warning[0].value  # the newest run, stopped
     assert at.get("plotly_chart")
-    table = at.dataframe[0].value
+    table = at.dataframe(key="train_history").value
     assert list(table["name"]) == ["second try", "first try"]
     assert set(table["status"]) == {"stopped", "completed"}
 
@@ -471,3 +472,23 @@ def test_diagnostics_of_a_run_and_a_confusion_cell(runs_root, starter):
     assert len(gallery) == evaluation.confusion[t, p]
     at.segmented_control(key="diag_scale").set_value("normalised").run()
     assert not at.exception
+
+
+def test_diagnostics_cells_by_keyboard_and_the_matrix_as_text(runs_root, starter):
+    """Issue 31: the matrix takes clicks only, so any filled cell can be picked from a list too, and every chart
+    has a text alternative: the matrix's says what rows and columns are and holds each count."""
+    files = make_run(runs_root, "good", name="good run")
+    at = open_app("diagnostics")
+    evaluation = fake_evaluation()
+    picker = at.selectbox(key="diag_pick_cell")
+    filled = [(t, p) for t in range(10) for p in range(10) if evaluation.confusion[t, p]]
+    assert picker.options == [cell_title(evaluation.confusion, t, p) for t, p in filled]
+    t, p = next((t, p) for t, p in filled if t != p)
+    picker.set_value((t, p)).run()
+    assert at.session_state["diag_cell"] == (files.path.name, t, p)
+    assert any(m.value.startswith(f"**True {t}, predicted {p}:") for m in at.markdown)
+    as_text = [e for e in at.expander if e.label == "Chart as text"]
+    assert len(as_text) >= 3  # the matrix, the per-digit bars, the training curves
+    assert any("Rows are the true digit" in m.value for m in as_text[0].markdown)
+    table = as_text[0].dataframe[0].value
+    assert int(table.iloc[t][f"answered {p}"]) == int(evaluation.confusion[t, p])

@@ -80,7 +80,7 @@ def test_each_person_sees_their_runs_and_shared_ones_read_only(root):
     owned_run(root, "private", "bob", name="bobs secret")
     owned_run(root, "shared", "bob", shared=True, name="bobs shared")
     at = open_as("ann", "train")
-    table = at.dataframe[0].value
+    table = at.dataframe(key="train_history").value
     assert sorted(zip(table["name"], table["by"], strict=True)) == [("anns run", "you"), ("bobs shared", "Bob")]
     assert any(c.value.endswith("Ann") for c in open_as("ann").sidebar.caption)  # "signed in as"
     assert "bobs secret" not in str(table)  # (the read-only view of a shared run: test_sign_in_browser.py)
@@ -130,7 +130,7 @@ def test_someone_elses_shared_run_is_in_the_history_not_the_current_run(root):
     owned_run(root, "shared", "bob", shared=True, name="bobs shared")
     at = open_as("ann", "train")
     assert any("No runs yet" in i.value for i in at.info)  # Ann's current run: she has none
-    assert list(at.dataframe[0].value["name"]) == ["bobs shared"]
+    assert list(at.dataframe(key="train_history").value["name"]) == ["bobs shared"]
 
 
 def test_a_student_is_told_their_run_was_interrupted_and_can_run_it_again_in_one_click(root):

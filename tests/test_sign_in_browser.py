@@ -108,7 +108,7 @@ def test_sign_in_separates_people_and_sharing_is_read_only(app, provider, browse
     open_page(ann_page, url, "train")
     assert ann_page.get_by_text("anns digits").count() > 0
     open_page(bob_page, url, "train")
-    assert bob_page.get_by_test_id("stDataFrame").count() == 0  # not shared: Bob's history is empty
+    assert bob_page.locator("[data-testid=stDataFrame]:visible").count() == 0  # not shared: Bob's history is empty
     with pytest.raises(runs.RunNotFoundError):
         runs.load_run(handle.id, root, viewer=bob)
 
@@ -120,7 +120,9 @@ def test_sign_in_separates_people_and_sharing_is_read_only(app, provider, browse
     assert runs.load_run(handle.id, root).shared
 
     open_page(bob_page, url, "train", timeout=120_000)
-    bob_page.get_by_test_id("stDataFrame").first.wait_for(timeout=120_000)  # the history grid (drawn on a canvas)
+    bob_page.locator("[data-testid=stDataFrame]:visible").first.wait_for(
+        timeout=120_000
+    )  # the history grid (drawn on a canvas)
     select_first_history_row(bob_page)
     bob_page.get_by_text("Shared by Ann Lee: you can look, not change.").first.wait_for(timeout=120_000)
     assert bob_page.get_by_role("button", name="Delete").count() == 0

@@ -28,6 +28,7 @@ TOP_COLORS = (PRIMARY, LIGHT, "#C7D2FE")  # 1st, 2nd, 3rd most likely digit
 MUTED = "#D1D5DB"
 GRID = "#ECEEF4"
 TEXT = "#374151"  # labels drawn in HTML
+QUIET_TEXT = "#5B6070"  # small print drawn in HTML: 6.3:1 on white, past WCAG AA's 4.5:1
 RIGHT, WRONG = "#16A34A", "#DC2626"  # a guess that is right / wrong
 EMPTY_CELL = "#F3F4F8"  # a confusion-matrix cell no digit fell in
 CORRECT_SCALE = [[0, "#E0E7FF"], [1, "#3730A3"]]  # indigo, light to dark: right answers
@@ -218,10 +219,10 @@ PROBABILITY_BARS_CSS = f"""
 .dl-answer {{ font-size: 6.5rem; font-weight: 800; line-height: 1; color: {PRIMARY}; min-width: 5rem;
               text-align: center; }}
 .dl-not-digit {{ font-size: 2.2rem; font-weight: 800; line-height: 1.2; color: {TEXT}; }}
-.dl-guess {{ font-size: 0.85rem; color: #5B6070; padding-top: 0.3rem; }}
+.dl-guess {{ font-size: 0.85rem; color: {QUIET_TEXT}; padding-top: 0.3rem; }}
 .dl-sure {{ font-size: 1.75rem; font-weight: 700; line-height: 1.3; }}
 .dl-next {{ font-size: 1rem; color: {TEXT}; padding-top: 0.3rem; }}
-.dl-probs {{ font-size: 0.85rem; color: #5B6070; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }}
+.dl-probs {{ font-size: 0.85rem; color: {QUIET_TEXT}; display: flex; flex-wrap: wrap; gap: 0.2rem 0.8rem; }}
 """  # the Draw page's answer: its digit, how sure, the bars and the ten values
 PIXELATED_CSS = "[data-testid='stImage'] img { image-rendering: pixelated; border-radius: 4px; }"  # digits stay sharp
 

@@ -123,3 +123,23 @@ def _click_targets(counts: np.ndarray, share: np.ndarray, size: int) -> dict:
 def _cell_pixels(size: int) -> int:
     """Click-target marker size for a cell of a `size`-pixel figure (the cells themselves scale)."""
     return max(8, int((size - 70) / NUM_CLASSES * 0.95))
+
+
+def confusion_text(confusion: np.ndarray) -> tuple[list[str], list[dict]]:
+    """The matrix as words and as a table, for `ui.chart_view.show_chart`: what its rows and columns are,
+    how many were right, the most frequent mistakes; one table row per true digit."""
+    from mnist_core.runs.diagnostics import top_confusions
+
+    counts = np.asarray(confusion, dtype=np.int64)
+    total, right = int(counts.sum()), int(counts.trace())
+    lines = [
+        f"Rows are the true digit, columns the digit the model answered: {total:,} test digits, "
+        f"{right:,} answered right ({right / max(total, 1):.2%})."
+    ]
+    if mistakes := top_confusions(counts, limit=5):
+        lines.append("Most frequent mistakes: " + "; ".join(f"{t} taken for {p} ({n:,})" for t, p, n in mistakes) + ".")
+    rows = [
+        {"true digit": str(t), **{f"answered {p}": int(counts[t, p]) for p in range(NUM_CLASSES)}}
+        for t in range(NUM_CLASSES)
+    ]
+    return lines, rows

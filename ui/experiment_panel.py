@@ -14,6 +14,7 @@ from mnist_core.lessons.locks import LessonLockError
 from mnist_core.notebook.export import ExportError, experiment_notebook
 from mnist_core.people import Person
 from mnist_core.runs import experiments
+from ui.chart_view import show_chart
 from ui.charts import runs_overlay
 from ui.experiment_chart import experiment_chart
 from ui.files import export_bytes
@@ -97,7 +98,7 @@ def _comparison(experiment_id: str, person: Person | None) -> None:
     finished = sum(cell.state in ("completed", "stopped") for cell in cells)
     st.markdown(f"**{escape_markdown(experiment.name)}** · {finished} of {len(cells)} runs finished")
     if experiment.knobs:
-        st.plotly_chart(experiment_chart(experiment.knobs, cells), key=KEY + "chart")
+        show_chart(experiment_chart(experiment.knobs, cells), KEY + "chart")
     st.dataframe(
         [
             {
@@ -113,7 +114,7 @@ def _comparison(experiment_id: str, person: Person | None) -> None:
     )
     ended = [cell.run for cell in cells if cell.run.metrics().epochs]
     if ended:
-        st.plotly_chart(runs_overlay(overlay_series(ended)), key=KEY + "overlay")
+        show_chart(runs_overlay(overlay_series(ended)), KEY + "overlay")
     _actions(experiment, person)
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_security.text import escape_markdown
 from mnist_core import runs
+from ui.chart_view import show_chart
 from ui.formatting import format_duration, progress_text
 from ui.sign_in import current_person
 
@@ -73,7 +74,7 @@ def _panel(run_id: str, key: str, watch: bool) -> None:
     progress = _progress(handle)
     metrics = handle.metrics()
     figure = charts.learning_curves(metrics.batches, metrics.epochs, epochs_planned=status.epochs)
-    st.plotly_chart(figure, key=key + "live_curves")
+    show_chart(figure, key + "live_curves")
     st.caption(
         f"{len(metrics.batches)} batch points · {len(metrics.epochs)} epochs done · "
         f"running for {format_duration(progress.elapsed_s if progress else 0)}"

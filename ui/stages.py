@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ui.charts import QUIET_TEXT
 from ui.formatting import upscale
 
 STAGE_PX = 168  # each stage is shown this big
@@ -22,7 +23,7 @@ STAGES_CSS = f"""
 .dl-stage {{ width: {STAGE_PX}px; margin: 0; }}
 .dl-stage img {{ width: {STAGE_PX}px; height: {STAGE_PX}px; display: block; image-rendering: pixelated;
   border-radius: 4px; }}
-.dl-stage figcaption {{ font-size: 0.875rem; opacity: 0.6; margin-top: 0.25rem; }}
+.dl-stage figcaption {{ font-size: 0.875rem; color: {QUIET_TEXT}; margin-top: 0.25rem; }}
 """
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from mnist_core import runs
 from mnist_core.training.watch import WATCH_NAME, load_watch
 from ui import charts, image_charts
+from ui.chart_view import show_chart
 from ui.files import file_version
 from ui.train_form import KEY  # the Train page's prefix: these widgets live on it
 
@@ -32,9 +33,13 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
     row = len(watch.epochs) - 1 if live else _replayed(watch.epochs, where)
     grid_col, curve_col = st.columns([3, 2], vertical_alignment="center")
     right = int((watch.guesses[row] == watch.labels).sum())
-    grid_col.plotly_chart(
+    summary, table = _guesses_as_text(watch, row)
+    show_chart(
         image_charts.watch_grid(watch.images, watch.labels, watch.guesses[row], watch.confidence[row]),
-        key=f"{KEY}{where}_watch",
+        f"{KEY}{where}_watch",
+        container=grid_col,
+        summary=summary,
+        rows=table,
         config={"displayModeBar": False},
     )
     curve_col.metric(
@@ -43,11 +48,26 @@ def watch_it_learn(handle: runs.RunHandle, where: str, live: bool = False) -> No
         border=True,
         delta=int(right - (watch.guesses[row - 1] == watch.labels).sum()) if row else None,
     )
-    curve_col.plotly_chart(
+    show_chart(
         charts.accuracy_steps(watch.epochs[: row + 1], watch.accuracy[: row + 1]),
-        key=f"{KEY}{where}_watch_curve",
+        f"{KEY}{where}_watch_curve",
+        container=curve_col,
         config={"displayModeBar": False},
     )
+
+
+def _guesses_as_text(watch, row: int) -> tuple[list[str], list[dict]]:
+    """The grid in words: how many of each digit it got right after that epoch, and every wrong guess."""
+    labels, guesses = watch.labels, watch.guesses[row]
+    wrong = [f"a {int(t)} taken for {int(g)}" for t, g in zip(labels, guesses, strict=True) if t != g]
+    lines = [f"After epoch {watch.epochs[row]}: {len(labels) - len(wrong)} of {len(labels)} guessed right."]
+    if wrong:
+        lines.append("Wrong: " + ", ".join(wrong) + ".")
+    table = [
+        {"digit": str(d), "right": int(((labels == d) & (guesses == d)).sum()), "shown": int((labels == d).sum())}
+        for d in range(10)
+    ]
+    return lines, table
 
 
 def _replayed(epochs: list[int], where: str) -> int:
