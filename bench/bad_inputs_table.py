@@ -26,7 +26,8 @@ from test_bad_inputs import CASES, DOC, Case, Outcome, expected_kind, md, run_ca
 AREAS = {"data": "MNIST data files", "model": "Model files (Draw, Diagnostics, uploads)",
          "training": "Training settings, runs folder and disk", "drawing": "Drawings",
          "imports": "Imports and uploads (My digits, run zips, uploaded models)",
-         "runs": "Run folders (damaged files, a full disk mid-run)"}  # fmt: skip
+         "runs": "Run folders (damaged files, a full disk mid-run)",
+         "accounts": "Class accounts and my data (codes, sign-in cookies, two teachers, retention)"}  # fmt: skip
 HEADER = """# What Digit Lab handles: bad inputs
 
 Every bad input below was handed to the public API (`load_mnist`, `load_predictor`, `TrainingConfig`,

@@ -901,6 +901,83 @@ CASES += [
 ]  # fmt: skip
 
 
+# ---------------------------------------------------------------- issue 31: class accounts and my data
+_A = "accounts"
+
+
+def a_class(w: World, students: int = 2):
+    """A teacher's class of `students` in the case's accounts folder, with the server's token key made."""
+    from mnist_core import accounts
+    from mnist_core.accounts.tokens import issue_token
+    from mnist_core.people import Person
+
+    folder = w.root / "accounts"
+    info, _codes = accounts.create_class(folder, "7B", accounts.student_names(students), Person("t", name="Tess"))
+    return folder, info, issue_token(folder, {"k": "student", "c": info.id, "s": 1, "v": 1})
+
+
+def expired_token(w: World):
+    from itsdangerous.timed import TimestampSigner
+
+    from mnist_core.accounts.sign_in import person_from_token
+
+    folder, _, token = a_class(w)
+    later = TimestampSigner.get_timestamp(TimestampSigner("k")) + 13 * 3600  # a school day and an evening on
+    w.mp.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    return lambda: person_from_token(folder, token)
+
+
+def removed_meanwhile(w: World):
+    """Two teachers at one class: one removed student 2; the other's page, opened before, removes them too."""
+    from mnist_core import accounts
+
+    folder, info, _ = a_class(w)
+    accounts.remove_student(folder, info.id, 2)
+    return lambda: accounts.remove_student(folder, info.id, 2)
+
+
+def _accounts_cases() -> list[Case]:
+    from mnist_core import accounts, privacy
+    from mnist_core.accounts.codes import parse_class_code, parse_student_code
+    from mnist_core.accounts.sign_in import person_from_token
+    from mnist_core.people import Person
+
+    def forged(w: World):
+        folder, _, token = a_class(w)
+        return lambda: person_from_token(folder, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+    def retention(w: World):
+        w.mp.setenv(privacy.RETENTION_ENV, "forever")
+        return lambda: privacy.cleanup(w.runs)
+
+    return [
+        Case(_A, "class-10000-students", "a class sheet asked for 10,000 students",
+             lambda w: lambda: accounts.create_class(w.root / "accounts", "7B", accounts.student_names(10_000),
+                                                     Person("t", name="Tess")),
+             accounts.AccountError, "A class holds at most"),
+        Case(_A, "class-code-markup", "a class code typed as <b>7B</b>",
+             lambda w: lambda: parse_class_code("<b>7B</b>"),
+             accounts.CodeError, "holds only letters and digits"),
+        Case(_A, "student-code-misread", "a student's code with the letter O for a zero",
+             lambda w: lambda: parse_student_code("3-OKXP-QRMT"),
+             accounts.CodeError, "Codes never use"),
+        Case(_A, "token-forged", "a sign-in cookie whose last characters were changed",
+             forged, accounts.TokenError, "changed or made elsewhere"),
+        Case(_A, "token-expired", "a sign-in cookie 13 hours old (they last 12)",
+             expired_token, accounts.TokenError, "Your sign-in has expired"),
+        Case(_A, "class-edited-twice", "two teachers remove the same student at once",
+             removed_meanwhile, accounts.AccountError, "another teacher may have removed them"),
+        Case(_A, "retention-forever", "DIGIT_LAB_RETENTION_DAYS=forever",
+             retention, privacy.PrivacyError, "whole number from 0 (keep forever)"),
+        Case(_A, "my-data-of-nobody", "delete all data of an id that has none (../runs)",
+             lambda w: lambda: privacy.delete_all(Person(privacy.check_person_id("../runs"))),
+             privacy.PrivacyError, "Nothing is kept for someone"),
+    ]  # fmt: skip
+
+
+CASES += _accounts_cases()
+
+
 def _npz_bytes(**arrays) -> bytes:
     """The damaged run's evaluation.npz with `arrays` replaced."""
     rng = np.random.default_rng(0)
@@ -991,7 +1068,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case, tmp_path: 
 
 def test_table_covers_every_area_with_enough_cases() -> None:
     areas = {c.area for c in CASES}
-    assert areas == {"data", "model", "training", "drawing", "imports", "runs"} and len(CASES) >= 25
+    assert areas == {"data", "model", "training", "drawing", "imports", "runs", "accounts"} and len(CASES) >= 25
     assert len({c.id for c in CASES}) == len(CASES)
     assert set(doc_rows()) == {c.id for c in CASES}, "run `python bench/bad_inputs_table.py`"
 
