@@ -165,3 +165,48 @@ def test_a_class_signs_in_with_codes_and_the_teacher_resets_and_closes(app, brow
     bob.get_by_text("is closed, so its codes no longer work").wait_for(timeout=10_000)
     for page in (tess, ann, bob, cy, forged):
         page.context.close()
+
+
+def folder_of(tmp: Path, person) -> Path:
+    """A person's My digits folder on the server under test (mnist_core.my_digits.person_folder's layout)."""
+    return tmp / "my_digits" / "people" / person.folder_name
+
+
+def test_a_student_deletes_all_her_data_and_no_file_of_hers_is_left(app, browser):
+    """Issue 31: "Delete all my data" in the browser, then the folders walked: nothing names her or holds her id."""
+    import numpy as np
+
+    from mnist_core import my_digits
+
+    url, tmp = app
+    tess = teacher(browser, url)
+    tess.get_by_label("Class name").fill("Year 6")
+    tess.get_by_label("Students' names, one a line (or leave empty and give a number)").fill("Ann\nBob")
+    click(tess, "Make the class and its codes")
+    codes = sheet_codes(tess, tmp)
+    [info] = accounts.list_classes(tmp / "accounts")
+    ann = new_page(browser, url)
+    signed_in(ann, info.code, codes["Ann"], "Ann")
+    open_page(ann, url, TINY)
+    click(ann, "Start training")
+    deadline = time.monotonic() + 30
+    while not runs.list_runs(tmp / "runs") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    her = accounts.sign_in_student(tmp / "accounts", info.code, codes["Ann"], "192.0.2.1").person
+    bob = accounts.sign_in_student(tmp / "accounts", info.code, codes["Bob"], "192.0.2.1").person
+    for person in (her, bob):  # a kept drawing each (what Draw's Keep does)
+        my_digits.add_digit(np.full((28, 28), 0.5, np.float32), 7, folder=folder_of(tmp, person))
+
+    open_page(ann, url, "my_data")
+    sure = ann.get_by_text(re.compile(r"Yes, remove all 2 items above for good"))  # her run and her drawings
+    sure.wait_for(timeout=30_000)
+    until_visible(sure.click, ann.get_by_role("button", name="Delete all my data", disabled=False), timeout=5_000)
+    click(ann, "Delete all my data")
+    ann.get_by_text(re.compile("Deleted all of your data")).wait_for(timeout=60_000)
+
+    left = [p for folder in (tmp / "runs", tmp / "my_digits") for p in folder.rglob("*")
+            if her.folder_name in str(p) or (p.is_file() and her.id.encode() in p.read_bytes())]  # fmt: skip
+    assert left == [], left
+    assert any(folder_of(tmp, bob).rglob("*.png"))  # Bob's drawing stays
+    tess.context.close()
+    ann.context.close()
