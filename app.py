@@ -11,10 +11,12 @@ from app_security.host_check import install_host_check
 from app_security.text import escape_markdown
 from mnist_core import runs
 from ui.app_shell import app_pages
+from ui.server_tuning import keep_keras_state
 from ui.sign_in import require_person
 from ui.warm_start import warm_start
 
 install_host_check()  # refuse requests for foreign Host names (DNS rebinding); once per server
+keep_keras_state()  # no keras.backend.clear_session() after every script run; once per server
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 warm_start()  # TensorFlow and the starter model load in a background thread, once per server
