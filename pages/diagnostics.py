@@ -38,25 +38,30 @@ def run_evaluation(run_id: str, version: float):
     return runs.load_run(run_id).evaluation()
 
 
+def pick_key() -> str:
+    """The cell list's key, one per model: another model's matrix has other filled cells."""
+    return f"{KEY}pick_cell_{st.session_state.get(KEY + 'model')}"
+
+
 def remember_click() -> None:
     """A click on the confusion matrix selects that cell (and clears the shortcut pills)."""
     points = st.session_state[KEY + "matrix"].selection.points
     if points:
         st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], int(points[0]["y"]), int(points[0]["x"]))
         st.session_state[KEY + "shortcut"] = None
-        st.session_state[KEY + "pick_cell"] = None
+        st.session_state[pick_key()] = None
 
 
 def remember_shortcut() -> None:
     picked = st.session_state[KEY + "shortcut"]
     if picked:
         st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], picked[0], picked[1])
-        st.session_state[KEY + "pick_cell"] = None
+        st.session_state[pick_key()] = None
 
 
 def remember_picked_cell() -> None:
     """The keyboard's way to a cell (the matrix itself takes clicks only): any cell with digits in it."""
-    picked = st.session_state[KEY + "pick_cell"]
+    picked = st.session_state[pick_key()]
     if picked:
         st.session_state[KEY + "cell"] = (st.session_state[KEY + "model"], picked[0], picked[1])
         st.session_state[KEY + "shortcut"] = None
@@ -159,7 +164,7 @@ with cell_col:
         "Any cell",
         filled,
         index=None,
-        key=KEY + "pick_cell",
+        key=pick_key(),
         on_change=remember_picked_cell,
         placeholder="Pick a cell by true and answered digit",
         format_func=lambda c: diagnostics.cell_title(evaluation.confusion, c[0], c[1]),

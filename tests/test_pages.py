@@ -480,7 +480,7 @@ def test_diagnostics_cells_by_keyboard_and_the_matrix_as_text(runs_root, starter
     files = make_run(runs_root, "good", name="good run")
     at = open_app("diagnostics")
     evaluation = fake_evaluation()
-    picker = at.selectbox(key="diag_pick_cell")
+    picker = at.selectbox(key=f"diag_pick_cell_{files.path.name}")
     filled = [(t, p) for t in range(10) for p in range(10) if evaluation.confusion[t, p]]
     assert picker.options == [cell_title(evaluation.confusion, t, p) for t, p in filled]
     t, p = next((t, p) for t, p in filled if t != p)
