@@ -230,3 +230,11 @@ def test_the_data_command_shows_exports_deletes_and_cleans(lab, capsys):
     assert f"Nothing is kept for {ANN.id} on this server" in capsys.readouterr().err
     assert main(["data", "show", "--person", "bad\tid"]) == 2 and "printable" in capsys.readouterr().err
     assert main(["data", "cleanup", "--dry-run"]) == 0 and "Would remove 0 item(s)." in capsys.readouterr().out
+
+
+def test_the_words_say_whether_the_cleanup_has_run_and_when(lab):
+    assert "it has not run on this server yet" in privacy.retention_text()
+    runs.runs_dir().mkdir(parents=True, exist_ok=True)
+    privacy.cleanup()
+    assert f"it last ran on {time.strftime('%Y-%m-%d')}" in privacy.retention_text()
+    assert "python -m mnist_core data cleanup" in privacy.retention_text()

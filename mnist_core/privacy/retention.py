@@ -92,6 +92,13 @@ def cleanup(
     return found
 
 
+def last_cleanup(runs_root: str | Path | None = None) -> float | None:
+    """When the cleanup last ran on this runs folder (a Unix time), or None if it never did."""
+    last = read_json(runs.runs_dir(runs_root) / MARKER, default={})
+    ran_at = last.get("ran_at") if isinstance(last, dict) else None
+    return float(ran_at) if isinstance(ran_at, (int, float)) else None
+
+
 def cleanup_if_due(runs_root: str | Path | None = None, digits_root: str | Path | None = None) -> list[Removal]:
     """`cleanup`, if it has not run in the last day on this runs folder (servers beside each other share it)."""
     root = runs.runs_dir(runs_root)

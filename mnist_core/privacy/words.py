@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from mnist_core.privacy.inventory import KINDS, Inventory, PrivacyError
-from mnist_core.privacy.retention import RETENTION_ENV, retention_days
+from mnist_core.privacy.retention import RETENTION_ENV, last_cleanup, retention_days
 
 NOT_KEPT = (
     "Not kept: what you draw on the Draw page unless you press Keep. Model files uploaded on Draw or Diagnostics "
@@ -31,9 +31,16 @@ def retention_text() -> str:
         return f"How long: the setting is wrong, so nothing is cleaned up until it is fixed. {error}"
     if days == 0:
         return f"How long: until you delete it; this server keeps data forever ({RETENTION_ENV}=0)."
+    ran_at = last_cleanup()
+    ran = (
+        f"it last ran on {time.strftime('%Y-%m-%d', time.localtime(ran_at))}"
+        if ran_at is not None
+        else "it has not run on this server yet"
+    )
     return (
-        f"How long: a run, drawing or lesson progress that nobody changes for {days} days is removed by the "
-        f"server's daily cleanup ({RETENTION_ENV}); runs waiting or training are never removed."
+        f"How long: a run, drawing or lesson progress that nobody changes for {days} days ({RETENTION_ENV}) is "
+        f"removed by the cleanup the operator schedules (`python -m mnist_core data cleanup`, daily); {ran}. "
+        "Runs waiting or training are never removed."
     )
 
 
