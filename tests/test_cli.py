@@ -106,7 +106,7 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     assert process.returncode == 0, out + err
     assert "Stopping (the run keeps its best weights)…" in out
     assert re.search(r"^stopped: Stopped on request; kept the ", out, re.MULTILINE)
@@ -129,7 +129,7 @@ def test_ctrl_c_stops_the_run_cleanly(trainings) -> None:
 @pytest.mark.slow
 def test_train_completes_and_prints_the_run_folder(quick_run) -> None:
     root, out, _ = quick_run
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     assert re.search(rf"^Run {re.escape(folder.name)} queued \(preset quick\): \{{", out, re.MULTILINE)
     assert re.search(r"^completed: Completed 1 epoch; kept the .*: test accuracy \d+\.\d\d%\.$", out, re.MULTILINE)
     assert f"run folder: {folder}" in out.splitlines()
@@ -143,7 +143,7 @@ def test_train_completes_and_prints_the_run_folder(quick_run) -> None:
 def test_train_exports_the_best_model(quick_run) -> None:
     root, out, _ = quick_run
     exported = root.parent / "exported.keras"
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     assert f"best model exported (weights only, no optimizer state) to {exported}" in out
     from mnist_core.drawing.predict import load_predictor
 
@@ -156,7 +156,7 @@ def test_train_exports_the_best_model(quick_run) -> None:
 @pytest.mark.slow
 def test_runs_table_lists_the_run(quick_run, capsys) -> None:
     root, _, _ = quick_run
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     code, out, _ = run_cli(["runs", "--runs-dir", root], capsys)
     header, row = out.splitlines()
     assert code == 0
@@ -169,7 +169,7 @@ def test_runs_table_lists_the_run(quick_run, capsys) -> None:
 @pytest.mark.parametrize("by", ["id", "folder"])
 def test_evaluate_prints_accuracy_and_the_matrix(quick_run, capsys, by: str) -> None:
     root, _, _ = quick_run
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     target = folder.name if by == "id" else folder
     code, out, _ = run_cli(["evaluate", target, "--runs-dir", root], capsys)
     accuracy = json.loads((folder / "evaluation.json").read_text())["accuracy"]
@@ -188,7 +188,7 @@ def test_evaluate_prints_accuracy_and_the_matrix(quick_run, capsys, by: str) -> 
 def test_evaluate_an_exported_model_file(quick_run, capsys, monkeypatch, tmp_path) -> None:
     pytest.importorskip("mnist_core.drawing.predict")
     root, _, _ = quick_run
-    (folder,) = [p for p in root.iterdir() if p.is_dir()]
+    (folder,) = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .warm, an offer
     for key, value in cli_env(tmp_path).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)

@@ -4,7 +4,9 @@ export-notebook|data` on the app's code paths; each command group beside this mo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -151,7 +153,8 @@ def export_model(source: Path, target: Path) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     lesson = load_lesson(args.lesson) if args.lesson else None
-    handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir, lesson=lesson)
+    with _worker_ends_with_the_command():
+        handle = start_run(config, name=args.name, runs_dir_path=args.runs_dir, data_dir=args.data_dir, lesson=lesson)
     start = f"lesson {lesson.name}" if lesson else f"preset {args.preset or 'quick'}"
     print(f"Run {handle.id} queued ({start}): {config.to_json()}")
     code = _follow(handle)
@@ -160,6 +163,22 @@ def cmd_train(args: argparse.Namespace) -> int:
         export_model(source, Path(args.export))
         print(f"{args.export_which} model exported (weights only, no optimizer state) to {args.export}")
     return code
+
+
+@contextlib.contextmanager
+def _worker_ends_with_the_command():
+    """The worker `train` starts does not wait 120 s in the background for another run after the command ends
+    (unless $DIGIT_LAB_WORKER_LINGER_S says so): it inherits this while the run is handed out."""
+    from mnist_core.workers.warm import LINGER_ENV
+
+    set_here = LINGER_ENV not in os.environ
+    if set_here:
+        os.environ[LINGER_ENV] = "0"
+    try:
+        yield
+    finally:
+        if set_here:
+            os.environ.pop(LINGER_ENV, None)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
