@@ -63,6 +63,16 @@ def sheet_codes(page, tmp: Path) -> dict[str, str]:
     return dict(cards)
 
 
+def make_class(page, tmp: Path, name: str, students: str):
+    """The teacher makes a class on the Class accounts page; (the class, its codes by student name)."""
+    page.get_by_label("Class name").fill(name)
+    page.get_by_label("Students' names, one a line (or leave empty and give a number)").fill(students)
+    click(page, "Make the class and its codes")
+    codes = sheet_codes(page, tmp)
+    [info] = accounts.list_classes(tmp / "accounts")
+    return info, codes
+
+
 def signed_in_as(page, name: str) -> None:
     """Wait for the sidebar's "signed in as"."""
     page.get_by_test_id("stSidebar").get_by_text(name).first.wait_for(timeout=30_000)
@@ -104,11 +114,7 @@ def close_the_class(page, folder: Path, class_id: str) -> None:
 def test_a_class_signs_in_with_codes_and_the_teacher_resets_and_closes(app, browser):
     url, tmp = app
     tess = teacher(browser, url)
-    tess.get_by_label("Class name").fill("Year 5")
-    tess.get_by_label("Students' names, one a line (or leave empty and give a number)").fill("Ann\nBob\nCy")
-    click(tess, "Make the class and its codes")
-    codes = sheet_codes(tess, tmp)
-    [info] = accounts.list_classes(tmp / "accounts")
+    info, codes = make_class(tess, tmp, "Year 5", "Ann\nBob\nCy")
     assert sorted(codes) == ["Ann", "Bob", "Cy"]
 
     ann = new_page(browser, url)
@@ -180,11 +186,7 @@ def test_a_student_deletes_all_her_data_and_no_file_of_hers_is_left(app, browser
 
     url, tmp = app
     tess = teacher(browser, url)
-    tess.get_by_label("Class name").fill("Year 6")
-    tess.get_by_label("Students' names, one a line (or leave empty and give a number)").fill("Ann\nBob")
-    click(tess, "Make the class and its codes")
-    codes = sheet_codes(tess, tmp)
-    [info] = accounts.list_classes(tmp / "accounts")
+    info, codes = make_class(tess, tmp, "Year 6", "Ann\nBob")
     ann = new_page(browser, url)
     signed_in(ann, info.code, codes["Ann"], "Ann")
     open_page(ann, url, TINY)
