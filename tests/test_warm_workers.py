@@ -17,6 +17,7 @@ import pytest
 
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
+from mnist_core.runs import queue as run_queue
 from mnist_core.workers import warm
 
 TINY = TrainingConfig(hidden_units=(16,), epochs=1, train_limit=600, batch_size=64)
@@ -133,6 +134,36 @@ def test_a_worker_is_replaced_after_its_runs_and_a_failed_run_takes_none_down(li
 
 
 @pytest.mark.slow
+def test_a_run_given_to_a_worker_that_died_before_reading_it_waits_again_and_trains(
+    lingering: Path, monkeypatch
+) -> None:
+    """The moment between a launcher taking an offer and the worker reading its run: a worker SIGKILLed then
+    never started the run, so the run is handed out again (to a fresh process) instead of being interrupted."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    taken = lingering / warm.FOLDER / f"{warm.HOST}-{dead.pid}.taken"
+
+    launches = []
+
+    class GivenToTheDeadFirst(run_queue.LocalLauncher):
+        def launch(self, files):
+            launches.append(files.path)
+            if len(launches) > 1:
+                return super().launch(files)
+            taken.parent.mkdir(parents=True)
+            files.update_status(pid=dead.pid, host=warm.HOST)  # as LocalLauncher.launch does for a warm worker
+            warm.give(taken, files.path)
+            return None
+
+    monkeypatch.setattr(run_queue, "current_launcher", GivenToTheDeadFirst)
+    handle = runs.start_run(TINY, name="given to the dead", runs_dir_path=lingering)
+    assert taken.exists() and handle.files.read_status().pid == dead.pid
+    assert handle.status().state == "queued"  # taken back and handed out again, not interrupted
+    assert not taken.exists()
+    status = finished(handle)
+    assert status.pid not in (None, dead.pid) and len(launches) == 2
+
+
 def test_a_waiting_worker_killed_or_stopped_leaves_the_next_run_to_a_fresh_one(lingering: Path) -> None:
     first = finished(runs.start_run(TINY, name="first", runs_dir_path=lingering))
     warm_worker_waiting(lingering)
@@ -147,3 +178,4 @@ def test_a_waiting_worker_killed_or_stopped_leaves_the_next_run_to_a_fresh_one(l
     assert not list((lingering / warm.FOLDER).glob("*.idle"))
     third = finished(runs.start_run(TINY, name="third", runs_dir_path=lingering))
     assert third.pid not in (first.pid, second.pid)
+

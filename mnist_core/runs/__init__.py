@@ -35,6 +35,7 @@ from mnist_core.runs.handle import (  # noqa: F401 (re-exported: runs is the pub
     experiment_of,
     validate_name,
 )
+from mnist_core.runs.names import QUEUED_MESSAGE
 from mnist_core.storage import StorageError
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _create_run_folder(
     stamp = time.strftime("%Y%m%d-%H%M%S")
     label = validate_name(name) if name else _auto_name(root, config, stamp)
     now = time.time()
-    status = {"state": "queued", "message": "Waiting in the training queue…", "epochs": config.epochs}
+    status = {"state": "queued", "message": QUEUED_MESSAGE, "epochs": config.epochs}
     # The worker's cwd is the package root, so a relative --data-dir must be resolved here.
     data_dir = str(Path(data_dir).expanduser().resolve()) if data_dir else None
     extra = {"owner": owner.owner_record() if owner else None, "experiment": experiment}

@@ -19,7 +19,7 @@ from mnist_core.people import Owner, Person, can_manage, can_view, is_own, is_sh
 from mnist_core.runs import heartbeat
 from mnist_core.runs import queue as run_queue
 from mnist_core.runs.files import RunFiles, RunStatus
-from mnist_core.runs.names import EVALUATION, DamagedRunFile
+from mnist_core.runs.names import EVALUATION, QUEUED_MESSAGE, DamagedRunFile
 from mnist_core.storage import StorageError
 
 _NAME_RE = re.compile(r"^[\w .,()+=#@-]{1,60}$")
@@ -177,8 +177,21 @@ class RunHandle:
         if status is None:
             return RunStatus("failed", "This run folder has no readable status.json.", created_at=0.0)
         if status.is_active and not status.is_waiting and not self._alive(status):
-            status = self._mark_interrupted(status)
+            status = self._back_in_queue(status) or self._mark_interrupted(status)
         return status
+
+    def _back_in_queue(self, status: RunStatus) -> RunStatus | None:
+        """A run handed to a warm worker that died before reading it never started: it waits again, in its
+        old place (its queued_at is kept), and the queue hands it out. None when that is not what happened."""
+        from mnist_core.workers import warm
+
+        if status.state != "queued" or not warm.take_back(self.path, status.pid):
+            return None
+        waiting = self.files.update_status(handed_at=None, pid=None, host=None, message=QUEUED_MESSAGE)
+        from mnist_core import runs  # the queue, which imports this module
+
+        runs.dispatch(self.path.parent, blocking=False)  # at once unless a hand-out is under way (it sees it)
+        return self.files.read_status() or waiting
 
     def _alive(self, status: RunStatus) -> bool:
         handed = status.handed_at or status.created_at

@@ -23,6 +23,7 @@ NAMES = (*EXPORTED, FINETUNE_DIGITS, STOP_REQUEST, WORKER_LOG, HEARTBEAT, CLAIM)
 
 STATES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 ACTIVE_STATES = ("queued", "running")
+QUEUED_MESSAGE = "Waiting in the training queue…"  # a run waiting for a slot (again, after a failed hand-out)
 
 
 class DamagedRunFile(ValueError):

@@ -107,6 +107,21 @@ def give(taken: Path, run_path: Path) -> None:
     atomic_write_json(taken, {"run": str(run_path), "at": time.time()})
 
 
+def take_back(run_path: Path, pid: int | None) -> bool:
+    """Take back `run_path` from the warm worker `pid` (now dead) if it never read it: killed in the moment
+    between a launcher taking its offer and its reading the run. True if the run was still in its offer
+    file, which is then removed: the run never started and may be handed out again."""
+    if pid is None:
+        return False
+    taken = Path(run_path).parent / FOLDER / f"{HOST}-{pid}.taken"
+    given = _given(taken)
+    if given is None or given.resolve() != Path(run_path).resolve():
+        return False
+    taken.unlink(missing_ok=True)
+    _tidy(taken.parent)
+    return True
+
+
 def wait(made: Offer, timeout_s: float, leaving=lambda: False) -> Path | None:
     """The run a launcher gave this worker within `timeout_s`, else None (the offer withdrawn); None at once
     when `leaving()` turns true (the worker was asked to stop)."""
