@@ -288,6 +288,12 @@ def real_writers(args) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray,
     split = pendigits.split_writers([d.writer for d in digits], named=tuple(args.hold_out or ()))
     train = pendigits.by_writers(digits, split.train)
     drawn = training_set.load_or_build_real(args.cache, train, args.renders, args.seed, args.workers, "train")
+    if args.more_renders:  # the twelfth run: these digits painted again, other paintings (seed + 50)
+        labels, renders = args.more_renders
+        chosen = [d for d in train if d.label in labels]
+        tag = "train-" + "".join(map(str, labels))
+        more = training_set.load_or_build_real(args.cache, chosen, renders, args.seed + 50, args.workers, tag)
+        drawn = {"x": np.concatenate([drawn["x"], more["x"]]), "y": np.concatenate([drawn["y"], more["y"]])}
     val = eval_real.drawn_set(pendigits.by_writers(digits, split.validation), args.seed + 100)
     print(
         f"real writers: {len(drawn['y'])} training drawings of writers {split.train}; "
@@ -355,6 +361,13 @@ def _batch(text: str) -> tuple[int, int, int]:
     return parts
 
 
+def _more_renders(text: str) -> tuple[tuple[int, ...], int]:
+    digits, _, times = text.partition(":")
+    if not digits.isdigit() or not times.isdigit() or int(times) < 1:
+        raise argparse.ArgumentTypeError(f"--more-renders takes DIGITS:N, e.g. 17:5; got {text!r}")
+    return tuple(sorted({int(c) for c in digits})), int(times)
+
+
 def _writer_ids(text: str) -> list[int]:
     return [int(w) for w in text.split(",") if w.strip()]
 
@@ -378,6 +391,11 @@ def main(argv: list[str] | None = None) -> None:
         "--real-batch", type=_batch, default=REAL_BATCH, help="with --pendigits: MNIST,pen,real digits per batch"
     )
     parser.add_argument("--renders", type=int, default=REAL_RENDERS, help="paintings of each real training digit")
+    parser.add_argument(
+        "--more-renders",
+        type=_more_renders,
+        help="with --pendigits: DIGITS:N paints those training writers' digits N more times (e.g. 17:5)",
+    )
     parser.add_argument(
         "--hold-out", type=_writer_ids, help="with --pendigits: hold out these writers (e.g. 28,6,14,2,19,4) instead"
     )

@@ -51,6 +51,7 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     writers = [(d, w, [[(100 + 20 * d, 100), (200, 300 + 10 * w)]]) for w in range(1, 9) for d in (w % 10, 7)]
     (args.pendigits / pendigits.FILE_NAME).write_text(unipen(writers))
     args.renders, args.real_batch, args.hold_out = 2, (8, 4, 4), None
+    args.more_renders = ((7,), 1)  # the 7s painted once more (the twelfth run: 1s and 7s five more times)
     from mnist_core.drawing.predict import STARTER_MODEL_PATH
 
     args.base = tmp_path / "base.keras"  # a base of its own (README: the CLI's base model), not the shipped file

@@ -60,6 +60,18 @@ def test_split_is_seeded() -> None:
     assert not np.array_equal(indices(first.x_val), indices(other.x_val))
 
 
+def test_a_warm_worker_reuses_the_last_split_only_for_the_same_data_and_settings() -> None:
+    data, config = numbered_data(), TrainingConfig(validation="split", train_limit=100, batch_size=10)
+    first = make_split(data, config)
+    assert make_split(data, config) is first  # the next run of a warm worker: no 42 MB copy again
+    assert make_split(data, config.replace(learning_rate=0.5, epochs=3)) is first  # what the split ignores
+    for other in (config.replace(seed=1), config.replace(train_limit=200), config.replace(validation_fraction=0.2)):
+        assert make_split(data, other) is not first
+    assert make_split(numbered_data(), config) is not first  # other data (another object), another split
+    with pytest.raises(ValueError, match="batch_size 95 is larger than the 90 training digits"):
+        make_split(data, config.replace(batch_size=95))  # the size check holds for a split given again too
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -179,3 +179,14 @@ def test_a_waiting_worker_killed_or_stopped_leaves_the_next_run_to_a_fresh_one(l
     third = finished(runs.start_run(TINY, name="third", runs_dir_path=lingering))
     assert third.pid not in (first.pid, second.pid)
 
+
+def test_between_runs_freezes_what_survives_so_later_collections_walk_only_new_objects() -> None:
+    import gc
+
+    from mnist_core.workers.worker import between_runs
+
+    try:
+        between_runs()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this is the test process, not a worker

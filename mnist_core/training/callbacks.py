@@ -17,7 +17,8 @@ def _floats(logs: dict | None) -> dict[str, float]:
 
 
 class MetricsLogger(keras.callbacks.Callback):
-    """Hand a batch row to `append` (RunFiles.append_metrics) at most every `interval` s, and a row per epoch."""
+    """Hand a batch row to `append` (RunFiles.append_metrics) at most every `interval` s and at each epoch's last
+    batch (the curve ends where the epoch does), and a row per epoch."""
 
     def __init__(
         self, append: Callable[[list[dict]], None], steps_per_epoch: int, batch_size: int, interval: float = 0.5
@@ -26,7 +27,7 @@ class MetricsLogger(keras.callbacks.Callback):
         self.append, self.steps, self.batch_size, self.interval = append, steps_per_epoch, batch_size, interval
         self.start = time.monotonic()
         self.epoch = 0
-        self._last_write = 0.0
+        self._last_write = -math.inf  # the first batch is always written
         self._epoch_start = self.start
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -34,7 +35,7 @@ class MetricsLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         now = time.monotonic()
-        if now - self._last_write < self.interval:
+        if now - self._last_write < self.interval and batch + 1 != self.steps:
             return
         self._last_write = now
         seen = (batch + 1) * self.batch_size
