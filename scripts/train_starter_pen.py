@@ -108,6 +108,7 @@ def finetune_starter(
     base: Path | None = None,
     real: tuple[np.ndarray, np.ndarray] | None = None,
     real_batch: tuple[int, int, int] = REAL_BATCH,
+    distill_weight: float = DISTILL_WEIGHT,
 ) -> None:
     """The base model (default: the shipped starter), fine-tuned on mixed batches (MNIST in every one); saved to
     out/finetuned.keras.
@@ -140,7 +141,7 @@ def finetune_starter(
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, p))
             if teacher is not None:
                 kl = _tempered_kl(teacher(x, training=False), p, DISTILL_T)
-                loss += DISTILL_WEIGHT * tf.reduce_sum(kl * is_mnist) / n_mnist
+                loss += distill_weight * tf.reduce_sum(kl * is_mnist) / n_mnist
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
@@ -270,6 +271,7 @@ def build_starter(data, args) -> None:
     x_mnist = x_rest.astype(np.float32) / 255
     if args.steps:
         tune = (args.steps, args.seed, args.out, args.keep, args.train_bn, args.base, real, args.real_batch)
+        tune += (args.distill_weight,)
         finetune_starter(x_mnist, y_rest, pen["x"], pen["y"], *tune)
     bn_rows = np.random.default_rng(args.seed).choice(len(x_mnist), BN_IMAGES, replace=False)
     x_bn = x_mnist[bn_rows] if args.bn == "measure" else None
@@ -381,6 +383,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", choices=("none", "distill"), default="distill", help="guard MNIST while fine-tuning")
     parser.add_argument("--train-bn", action="store_true", help="with --keep distill: batch norm learns too")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--distill-weight", type=float, default=DISTILL_WEIGHT, help="with --keep distill: weight of the base's answers"
+    )
     parser.add_argument(
         "--base", type=Path, help="the model to fine-tune and mix back (default: the shipped starter; README: the base)"
     )

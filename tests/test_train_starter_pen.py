@@ -45,7 +45,7 @@ def test_a_tiny_run_writes_both_models_and_picks_alpha_on_validation_only(monkey
     x = (rng.random((200, 28, 28)) * 255).astype(np.uint8)
     data = SimpleNamespace(x_train=x, y_train=np.arange(200) % 10, x_test=x[:30], y_test=np.arange(30) % 10)
     args = SimpleNamespace(out=tmp_path, steps=3, seed=0, cache=tmp_path / "cache", workers=1)
-    args.bn, args.keep, args.train_bn = "mix", "distill", False
+    args.bn, args.keep, args.train_bn, args.distill_weight = "mix", "distill", False, 1.0
     args.pendigits = tmp_path / "pendigits"  # eight real writers, two digits each: 2 trained on, 3 choose, 3 report
     args.pendigits.mkdir()
     writers = [(d, w, [[(100 + 20 * d, 100), (200, 300 + 10 * w)]]) for w in range(1, 9) for d in (w % 10, 7)]
