@@ -127,6 +127,11 @@ def test_the_train_page_compares_the_four_runs(tmp_path, launcher, monkeypatch):
     assert heatmap["z"] == [[cells[0].accuracy, cells[1].accuracy], [cells[2].accuracy, cells[3].accuracy]]
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
     assert not buttons["Export as notebook"].disabled  # the grid as one notebook (tests/test_notebook_experiment.py)
+    import nbformat
+
+    from ui.experiment_panel import experiment_notebook_bytes  # what the button gives, made only when pressed
+
+    nbformat.validate(nbformat.reads(experiment_notebook_bytes(experiment).decode(), as_version=4))
     exported = tmp_path / "experiment.zip"
     experiments.export_experiment_zip(experiment, exported)
     with zipfile.ZipFile(exported) as archive:

@@ -11,7 +11,7 @@ from app_security.text import escape_markdown
 from mnist_core import runs
 from mnist_core.config import TrainingConfig
 from mnist_core.lessons.locks import LessonLockError
-from mnist_core.notebook.export import ExportError, experiment_notebook
+from mnist_core.notebook.export import ExportError, experiment_notebook, exportable_experiment
 from mnist_core.people import Person
 from mnist_core.runs import experiments
 from ui.chart_view import show_chart
@@ -139,13 +139,13 @@ def _actions(experiment: experiments.Experiment, person: Person | None) -> None:
             key=KEY + "export",
         )
         try:
-            notebook = nbformat.writes(experiment_notebook(experiment)).encode()
+            exportable_experiment(experiment)
             refused = None
         except ExportError as error:
-            notebook, refused = b"", str(error)
+            refused = str(error)
         export_col.download_button(
             "Export as notebook",
-            notebook,
+            functools.partial(experiment_notebook_bytes, experiment),  # made when it is downloaded, not on every rerun
             file_name=f"experiment-{experiment.id}.ipynb",
             mime="application/x-ipynb+json",
             icon=":material/code_blocks:",
@@ -156,6 +156,10 @@ def _actions(experiment: experiments.Experiment, person: Person | None) -> None:
             or "The whole experiment as one Jupyter notebook: the knob grid as a loop, each combination trained "
             "as its run was, then compared (Keras alone, no Digit Lab needed).",
         )
+
+
+def experiment_notebook_bytes(experiment: experiments.Experiment) -> bytes:
+    return nbformat.writes(experiment_notebook(experiment)).encode()
 
 
 def _stop(experiment: experiments.Experiment) -> None:

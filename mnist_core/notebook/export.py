@@ -145,10 +145,10 @@ def export_zip(handle: RunHandle, out: Path) -> Path:
     return Path(out)
 
 
-def experiment_notebook(experiment):
-    """An experiment's runs as one notebook with the knob grid as a loop, or `ExportError`."""
-    import nbformat
-
+def exportable_experiment(experiment) -> tuple[TrainingConfig, list[dict], str]:
+    """(the first run's settings, each run's knob values, the data source) the experiment's notebook is written
+    from, or `ExportError` saying why it has none. Reads only the runs' settings and status: cheap enough for
+    every page view, where the notebook itself is made only when it is downloaded."""
     checked = [_checked(handle) for handle in experiment.runs]
     if not checked:
         raise ExportError(f"The experiment {experiment.name!r} has no runs left to export.")
@@ -158,7 +158,14 @@ def experiment_notebook(experiment):
     if any(config != base.replace(**values) for config, values in zip(configs, grid, strict=True)):
         knobs = ", ".join(experiment.knobs)
         raise ExportError(f"The runs of {experiment.name!r} differ in more than {knobs}; export them one by one.")
-    source = next((status.data_source for _, status, _, _ in checked if status.data_source), "")
+    return base, grid, next((status.data_source for _, status, _, _ in checked if status.data_source), "")
+
+
+def experiment_notebook(experiment):
+    """An experiment's runs as one notebook with the knob grid as a loop, or `ExportError`."""
+    import nbformat
+
+    base, grid, source = exportable_experiment(experiment)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata.update(
         kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
