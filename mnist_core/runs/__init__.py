@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from mnist_core.config import TrainingConfig
 from mnist_core.people import Person, owner_of
+from mnist_core.runs import handle as _handle_module
 from mnist_core.runs import queue as run_queue
 from mnist_core.runs.files import CONFIG, create_run
 from mnist_core.runs.handle import (  # noqa: F401 (re-exported: runs is the public API)
@@ -141,6 +142,9 @@ def dispatch(runs_dir_path: str | Path | None = None, blocking: bool = True) -> 
         return []
     with run_queue.queue_lock(root, blocking=blocking) as lock:
         return _hand_out(root, run_queue.current_launcher()) if lock.acquired else []
+
+
+_handle_module.HAND_OUT[:] = [dispatch]  # a run taken back from a dead warm worker is handed out again
 
 
 def _check_queue_limit(root: Path, owner: Person | None, experiment: dict | None) -> None:

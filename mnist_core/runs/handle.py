@@ -91,6 +91,9 @@ class Progress:
     eta_s: float | None  # None until a speed is known
 
 
+HAND_OUT: list = []  # the queue's dispatch(root, blocking), set by mnist_core.runs: a run taken back waits again
+
+
 class RunHandle:
     """One run folder; every call re-reads the files, so a handle never goes stale."""
 
@@ -188,9 +191,8 @@ class RunHandle:
         if status.state != "queued" or not warm.take_back(self.path, status.pid):
             return None
         waiting = self.files.update_status(handed_at=None, pid=None, host=None, message=QUEUED_MESSAGE)
-        from mnist_core import runs  # the queue, which imports this module
-
-        runs.dispatch(self.path.parent, blocking=False)  # at once unless a hand-out is under way (it sees it)
+        for hand_out in HAND_OUT:  # runs.dispatch, registered by the package (it imports this module)
+            hand_out(self.path.parent, blocking=False)  # at once unless a hand-out is under way (it sees it)
         return self.files.read_status() or waiting
 
     def _alive(self, status: RunStatus) -> bool:
