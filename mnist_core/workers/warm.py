@@ -61,7 +61,7 @@ class Offer:
 
 def offer(root: Path) -> Offer:
     folder = Path(root) / FOLDER
-    stem = folder / f"{HOST}-{os.getpid()}"
+    stem = _stem(root, os.getpid())
     made = Offer(stem.with_suffix(".idle"), stem.with_suffix(".taken"))
     for attempt in range(3):  # another worker may remove the empty folder between the two steps
         folder.mkdir(parents=True, exist_ok=True)
@@ -73,6 +73,11 @@ def offer(root: Path) -> Offer:
             if attempt == 2:
                 raise
     return made
+
+
+def _stem(root: Path, pid: int) -> Path:
+    """The offer files of worker `pid` of this machine are this path with .idle / .taken."""
+    return Path(root) / FOLDER / f"{HOST}-{pid}"
 
 
 def take(root: Path) -> tuple[Path, int] | None:
@@ -113,7 +118,7 @@ def take_back(run_path: Path, pid: int | None) -> bool:
     file, which is then removed: the run never started and may be handed out again."""
     if pid is None:
         return False
-    taken = Path(run_path).parent / FOLDER / f"{HOST}-{pid}.taken"
+    taken = _stem(Path(run_path).parent, pid).with_suffix(".taken")
     given = _given(taken)
     if given is None or given.resolve() != Path(run_path).resolve():
         return False
