@@ -80,7 +80,7 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
     """The base model (Keras safe mode), batch-norm statistics frozen, compiled for fine-tuning."""
     import keras
 
-    from mnist_core.models import build_optimizer
+    from mnist_core.models import build_optimizer, compile_for_training
 
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
@@ -89,9 +89,7 @@ def load_base_model(path: str, config: TrainingConfig, steps: int):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # a few hundred drawings must not move the statistics of 60,000 digits
-    model.compile(
-        optimizer=build_optimizer(config, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
+    compile_for_training(model, build_optimizer(config, steps))
     return model
 
 
