@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,17 @@ def atomic_save(path: str | Path, save: Callable[[Path], None], suffix: str = ""
     """Let `save(tmp_path)` write a file (e.g. model.save), then move it over `path`."""
     with atomic_path(path, suffix=suffix) as tmp:
         save(tmp)
+
+
+def write_npz(path: str | Path, arrays: dict[str, Any], level: int = 1) -> None:
+    """`np.savez_compressed(path, **arrays)` at zlib level `level` (NumPy's own is 6): a run's evaluation
+    (10,000 test digits) compresses in half the time for a file ~10% larger; `np.load` reads it the same."""
+    import numpy as np
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def append_jsonl(path: str | Path, rows: list[dict[str, Any]]) -> None:

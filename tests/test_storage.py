@@ -16,6 +16,7 @@ from mnist_core.storage import (
     atomic_write_json,
     read_json,
     read_jsonl,
+    write_npz,
 )
 
 
@@ -121,3 +122,15 @@ def test_read_json_returns_default_for_unreadable(tmp_path: Path, content: str) 
     assert read_json(path) is None
     assert read_json(path, default={}) == {}
     assert read_json(tmp_path / "absent.json", default=7) == 7
+
+
+def test_write_npz_is_a_compressed_npz_numpy_reads_back(tmp_path: Path) -> None:
+    import numpy as np
+
+    arrays = {"images": np.zeros((500, 28, 28), np.uint8), "p": np.linspace(0, 1, 50, dtype=np.float32)}
+    write_npz(tmp_path / "a.npz", arrays)
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as loaded:
+        assert sorted(loaded.files) == ["images", "p"]
+        for name, array in arrays.items():
+            assert loaded[name].dtype == array.dtype and np.array_equal(loaded[name], array)
+    assert (tmp_path / "a.npz").stat().st_size < 20_000  # 392 KB of zeros, deflated

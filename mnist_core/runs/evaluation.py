@@ -16,7 +16,7 @@ import numpy as np
 from mnist_core.checks.zip_safety import ARCHIVE_ERRORS
 from mnist_core.digits import NUM_CLASSES, to_unit_float
 from mnist_core.runs.files import EVALUATION, EVALUATION_ARRAYS, RunFiles
-from mnist_core.storage import atomic_path
+from mnist_core.storage import atomic_path, write_npz
 
 STORED_SUFFIX = ".evaluation.npz"  # next to a model file: its probabilities on a test set
 _SHIPPED = Path(__file__).resolve().parents[1]  # the package: its models' stored evaluations are never rewritten
@@ -97,7 +97,7 @@ def save_evaluation(folder: Path, evaluation: Evaluation) -> None:
         "labels": evaluation.labels.astype(np.uint8),
         "images": evaluation.images,
     }
-    files.save_arrays(EVALUATION_ARRAYS, lambda tmp: np.savez_compressed(tmp, **arrays))
+    files.save_arrays(EVALUATION_ARRAYS, lambda tmp: write_npz(tmp, arrays))
     summary = {
         "loss": evaluation.loss,
         "accuracy": evaluation.accuracy,
