@@ -117,7 +117,7 @@ def test_a_warm_worker_trains_the_next_runs_exactly_as_a_fresh_process(lingering
     assert other.pid == alone.pid == status.pid  # one warm process trained all three
     assert again.evaluation().accuracy == first.evaluation().accuracy  # the same seed, the same model
     assert "again" not in (first.path / "worker.log").read_text()  # each run's output in its own log
-    # How fast is bench/warm_workers.py's to measure (a timed assert failed here whenever the cores were shared)
+    # Timed by bench/warm_workers.py, not asserted here: an assert of it failed whenever the cores were shared
     print(f"warm worker: Start -> first batch {first_batch_s:.2f} s")
 
 
