@@ -218,11 +218,11 @@ def fit(model, split: Split, config: TrainingConfig, callbacks: list):
 def _fit_and_finish(files: run_files.RunFiles, config: TrainingConfig, split: Split, data: MnistData) -> str:
     import keras
 
-    from mnist_core.models import build_model
+    from mnist_core.training.kept_model import model_for
     from mnist_core.training.watch import test_set_watch
 
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config, steps_per_epoch=steps_per_epoch(split, config))
+    model = model_for(config, steps_per_epoch(split, config))
     return fit_and_finish(files, config, split, data, model, watch=test_set_watch(data))
 
 

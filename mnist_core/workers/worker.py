@@ -76,8 +76,10 @@ def serve_warm(run_dir: Path) -> str | None:
     may hand that run to itself) and train what it is given, until no run comes within the linger time, it
     has trained `warm.max_runs()` runs, or its private memory passed `warm.max_memory_mb()`. Returns the
     last run's final state."""
+    from mnist_core.training.kept_model import keep_models
     from mnist_core.workers import warm
 
+    keep_models()
     root, done = Path(run_dir).parent, 0
     state = _serve_here(run_dir, root)
     while True:
