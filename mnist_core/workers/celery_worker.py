@@ -77,8 +77,10 @@ def serve_run(settings: WorkerSettings, run_path: str) -> str | None:
     if folder.name.startswith(".") or not (folder / CONFIG).is_file():
         print(f"{run_path!r} is not a run in {settings.root}; ignored (is the same runs folder mounted here?).")
         return None
+    from mnist_core.training.kept_model import keep_models
     from mnist_core.workers import worker  # imports TensorFlow only when it trains, in this child
 
+    keep_models()  # the child's next run of the same settings trains on this run's traced model
     try:
         return worker.serve(folder, settings.name)
     finally:
