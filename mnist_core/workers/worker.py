@@ -125,7 +125,8 @@ def _log_into(files: RunFiles) -> None:
 
 def between_runs() -> None:
     """Nothing of one run reaches the next: Keras' graph and layer names, TensorFlow's kernel cache, memory held
-    by the last model. Seeds and the precision policy are set by every run itself.
+    by the last model (but the model `training.kept_model` keeps, whose every variable the next run of its
+    settings sets afresh). Seeds and the precision policy are set by every run itself.
 
     One collection, then what survives it is frozen out of the next ones (`gc.freeze`): TensorFlow's and Keras'
     millions of long-lived objects made every full collection of a warm worker cost ~0.5 s (two of them, with
