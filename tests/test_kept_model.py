@@ -36,16 +36,16 @@ def run_here(root: Path, name: str, config: TrainingConfig) -> RunHandle:
     return RunHandle(path)
 
 
-@pytest.fixture
-def keeping(monkeypatch):
-    monkeypatch.setattr(kept_model, "_KEEP", True)
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch):
+    """As a process starts: keeping nothing, nothing kept (and so again after each test)."""
+    monkeypatch.setattr(kept_model, "_KEEP", False)
     monkeypatch.setattr(kept_model, "_kept", None)
 
 
-def test_a_run_on_the_kept_model_trains_exactly_as_on_a_fresh_one(tmp_path: Path, monkeypatch, keeping) -> None:
-    monkeypatch.setattr(kept_model, "_KEEP", False)
+def test_a_run_on_the_kept_model_trains_exactly_as_on_a_fresh_one(tmp_path: Path) -> None:
     alone = run_here(tmp_path, "alone", SMALL)
-    monkeypatch.setattr(kept_model, "_KEEP", True)
+    kept_model.keep_models()
     run_here(tmp_path, "before", SMALL.replace(seed=9))  # the model kept, then trained from another start
     model = kept_model._kept[1]
     traced = model.train_function
@@ -55,7 +55,8 @@ def test_a_run_on_the_kept_model_trains_exactly_as_on_a_fresh_one(tmp_path: Path
     assert [r["loss"] for r in again.metrics().batches] == [r["loss"] for r in alone.metrics().batches]
 
 
-def test_a_run_of_another_shape_gets_a_model_of_its_own(tmp_path: Path, keeping) -> None:
+def test_a_run_of_another_shape_gets_a_model_of_its_own(tmp_path: Path) -> None:
+    kept_model.keep_models()
     run_here(tmp_path, "first", SMALL)
     first = kept_model._kept[1]
     run_here(tmp_path, "wider", SMALL.replace(dense_units=32))
@@ -63,7 +64,6 @@ def test_a_run_of_another_shape_gets_a_model_of_its_own(tmp_path: Path, keeping)
     assert kept_model._kept[1].get_layer("probabilities").input.shape[-1] == 32
 
 
-def test_a_single_run_process_keeps_nothing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(kept_model, "_kept", None)
+def test_a_single_run_process_keeps_nothing(tmp_path: Path) -> None:
     run_here(tmp_path, "once", SMALL)
     assert kept_model._kept is None
